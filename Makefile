@@ -1,0 +1,132 @@
+# airlock — one GNU Makefile, out-of-tree builds under $(B)/.
+#
+# Each module lives in src/<module>/ and describes itself in
+# src/<module>/module.mk (its library, its binaries, its unit tests and the
+# Debian packages it needs), so adding a module never edits this file.
+
+B          ?= build
+PREFIX     ?= /usr/local
+CC         ?= gcc
+PKG_CONFIG ?= pkg-config
+SSH        ?= yes
+
+# Hardening and warnings from DEVELOPERS.md; callers may add to CFLAGS.
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Isrc
+CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -Wformat=2 -Wshadow \
+            -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+            -fstack-protector-strong -fPIE
+LDFLAGS  += -pie -Wl,-z,relro,-z,now
+DEPFLAGS  = -MMD -MP
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CPPFLAGS += -DAIRLOCK_VERSION='"$(VERSION)"'
+
+# Packages every build and test needs; modules append theirs.
+DEB_PKGS := build-essential pkg-config libcmocka-dev procps util-linux \
+            psmisc iproute2 bsdutils tini
+LINT_PKGS := clang-format cppcheck shellcheck
+
+BINS       :=
+UNIT_TESTS :=
+OBJS       :=
+
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SECONDEXPANSION:
+.DEFAULT_GOAL := all
+
+# $(call static_lib,NAME,SOURCES) defines $(B)/libNAME.a from SOURCES.
+define static_lib
+$(1)_OBJS := $$(patsubst %.c,$$(B)/%.o,$(2))
+OBJS += $$($(1)_OBJS)
+$$(B)/lib$(1).a: $$($(1)_OBJS)
+	@mkdir -p $$(@D)
+	$$(AR) rcs $$@ $$^
+endef
+
+include $(sort $(wildcard src/*/module.mk))
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+# Unit tests: tests/unit/test_<name>.c links the libraries in test_<name>_DEPS
+# and extra linker flags (e.g. --wrap) in test_<name>_LDFLAGS.
+$(B)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CMOCKA_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(B)/tests/unit/test_%: $(B)/tests/unit/test_%.o $$(test_$$*_DEPS)
+	$(CC) $(LDFLAGS) $(test_$*_LDFLAGS) -o $@ $< $(test_$*_DEPS) $(CMOCKA_LIBS) $(test_$*_LDLIBS)
+
+UNIT_BINS := $(patsubst %,$(B)/tests/unit/test_%,$(UNIT_TESTS))
+OBJS += $(patsubst %,$(B)/tests/unit/test_%.o,$(UNIT_TESTS))
+
+.PHONY: all deps test unit integration asan lint format demo bench clean \
+        install fuzz check-deps
+
+all: $(BINS)
+
+# Installs only what is missing, so it is quick when nothing is.
+deps:
+	@sh tests/install-deps.sh $(DEB_PKGS)
+
+test: deps
+	$(MAKE) all unit-bins
+	$(MAKE) check-deps
+	@sh tests/run-all.sh $(B)
+
+unit-bins: $(UNIT_BINS)
+
+unit: $(UNIT_BINS)
+	@sh tests/unit/run.sh $(B)
+
+integration: all
+	@sh tests/integration/run.sh $(B)
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in their own
+# build directory so objects never mix.
+asan: deps
+	$(MAKE) B=build-asan \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" unit
+
+# PID 1 links libc only (design.md): nothing but libc.so.6 may be NEEDED.
+check-deps: $(B)/airlock
+	@needed=$$(readelf -d $(B)/airlock | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' '); \
+	if [ "$$needed" != "libc.so.6 " ]; then \
+	    echo "check-deps: build/airlock must link libc only, links: $$needed"; exit 1; fi
+	@if grep -rEn '#include *"(keys|sshd)/|libssh|sodium' src/init src/common; then \
+	    echo "check-deps: init/common must not include SSH headers"; exit 1; fi
+
+LINT_C   = $(shell git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'bench/*.c' 2>/dev/null)
+LINT_SH  = $(shell git ls-files '*.sh' .ci/run 'etc/service/*/run' 'docker/*.sh' 2>/dev/null)
+
+lint:
+	@sh tests/install-deps.sh $(LINT_PKGS)
+	clang-format --dry-run -Werror $(LINT_C)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+	    --inline-suppr --std=c11 -D_GNU_SOURCE -Isrc \
+	    --suppress=missingIncludeSystem $(filter %.c,$(LINT_C))
+	shellcheck -x $(LINT_SH)
+
+format:
+	clang-format -i $(LINT_C)
+
+demo: deps all
+	@sh tests/demo.sh $(B)
+
+bench: deps all
+	@sh bench/run.sh $(B)
+
+install: all
+	for b in $(BINS); do install -D -m 0755 $$b $(DESTDIR)$(PREFIX)/sbin/$$(basename $$b); done
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(OBJS:.o=.d)

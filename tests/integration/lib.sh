@@ -1,0 +1,70 @@
+#!/bin/bash
+# Shared helpers for integration tests. A test script sources this, calls
+# `check NAME CMD...` or `ok`/`not_ok` per case, and ends with `finish`.
+# Every wait is bounded; everything started is killed in the EXIT trap.
+
+set -u
+B=${AIRLOCK_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build" && pwd)}
+AIRLOCK=$B/airlock
+TESTS_PASSED=0
+TESTS_FAILED=0
+T=$(mktemp -d /tmp/airlock-it.XXXXXX)
+chmod 755 "$T"
+CLEANUP_PIDS=()
+
+cleanup() {
+    local p
+    for p in "${CLEANUP_PIDS[@]}"; do
+        kill -KILL "$p" 2>/dev/null
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() {
+    echo "ok $*"
+    TESTS_PASSED=$((TESTS_PASSED + 1))
+}
+
+not_ok() {
+    echo "not ok $*"
+    TESTS_FAILED=$((TESTS_FAILED + 1))
+}
+
+# check NAME CMD...: one case, passed when CMD succeeds.
+check() {
+    local name=$1
+    shift
+    if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# expect_eq NAME EXPECTED ACTUAL
+expect_eq() {
+    if [ "$2" = "$3" ]; then
+        ok "$1"
+    else
+        not_ok "$1 (expected '$2', got '$3')"
+    fi
+}
+
+# wait_until SECONDS CMD...: polls CMD every 20 ms until it succeeds or the
+# time runs out; the status says which.
+wait_until() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 50; i++)); do
+        "$@" && return 0
+        sleep 0.02
+    done
+    return 1
+}
+
+# Runs airlock as PID 1 of a new PID namespace with a private /proc.
+pid1() {
+    unshare --pid --fork --mount-proc --kill-child "$AIRLOCK" "$@"
+}
+
+finish() {
+    echo "# $(basename "$0"): $TESTS_PASSED passed, $TESTS_FAILED failed"
+    [ "$TESTS_FAILED" -eq 0 ]
+}

@@ -1,0 +1,220 @@
+/* Unit tests for src/common: parsing, deadlines, log line shape, paths,
+ * atomic writes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/path.h"
+#include "common/safeio.h"
+#include "common/strutil.h"
+#include "common/timeutil.h"
+
+static void
+test_parse_uint_accepts_digits_and_rejects_junk(void **state)
+{
+    uint64_t v = 0;
+    (void)state;
+    assert_int_equal(parse_uint("42", 100, &v), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(parse_uint("", 100, &v), -EINVAL);
+    assert_int_equal(parse_uint("4x", 100, &v), -EINVAL);
+    assert_int_equal(parse_uint("-1", 100, &v), -EINVAL);
+    assert_int_equal(parse_uint("101", 100, &v), -ERANGE);
+    assert_int_equal(parse_uint("18446744073709551616", UINT64_MAX, &v),
+                     -ERANGE);
+}
+
+static void
+test_parse_seconds_takes_fractions(void **state)
+{
+    uint64_t ms = 0;
+    (void)state;
+    assert_int_equal(parse_seconds_ms("5", 3600000, &ms), 0);
+    assert_int_equal(ms, 5000);
+    assert_int_equal(parse_seconds_ms("0.25", 3600000, &ms), 0);
+    assert_int_equal(ms, 250);
+    assert_int_equal(parse_seconds_ms("1.5s", 3600000, &ms), 0);
+    assert_int_equal(ms, 1500);
+    assert_int_equal(parse_seconds_ms(".5", 3600000, &ms), 0);
+    assert_int_equal(ms, 500);
+    assert_int_equal(parse_seconds_ms("0", 3600000, &ms), 0);
+    assert_int_equal(ms, 0);
+}
+
+static void
+test_parse_seconds_rejects_bad_values(void **state)
+{
+    uint64_t ms = 0;
+    (void)state;
+    assert_int_equal(parse_seconds_ms("", 3600000, &ms), -EINVAL);
+    assert_int_equal(parse_seconds_ms(".", 3600000, &ms), -EINVAL);
+    assert_int_equal(parse_seconds_ms("-1", 3600000, &ms), -EINVAL);
+    assert_int_equal(parse_seconds_ms("5m", 3600000, &ms), -EINVAL);
+    assert_int_equal(parse_seconds_ms("abc", 3600000, &ms), -EINVAL);
+    assert_int_equal(parse_seconds_ms("3601", 3600000, &ms), -ERANGE);
+    assert_int_equal(parse_seconds_ms("99999999999999999999", 3600000, &ms),
+                     -ERANGE);
+}
+
+static void
+test_parse_bool_words(void **state)
+{
+    bool b = false;
+    (void)state;
+    assert_int_equal(parse_bool("YES", &b), 0);
+    assert_true(b);
+    assert_int_equal(parse_bool("off", &b), 0);
+    assert_false(b);
+    assert_int_equal(parse_bool("maybe", &b), -EINVAL);
+}
+
+static void
+test_deadline_timeout(void **state)
+{
+    (void)state;
+    assert_int_equal(deadline_timeout(100, DEADLINE_NONE), -1);
+    assert_int_equal(deadline_timeout(100, 50), 0);
+    assert_int_equal(deadline_timeout(100, 350), 250);
+    assert_int_equal(deadline_timeout(0, (uint64_t)INT32_MAX + 10),
+                     INT32_MAX);
+    assert_int_equal(deadline_min(3, 7), 3);
+}
+
+static void
+test_log_format_shape_and_truncation(void **state)
+{
+    char buf[64];
+    char longmsg[200];
+    size_t n;
+    (void)state;
+
+    n = log_format(buf, sizeof(buf), "airlock", 1, LOG_LEVEL_WARN, "hi");
+    assert_string_equal(buf, "airlock[1]: warning: hi\n");
+    assert_int_equal(n, strlen(buf));
+
+    memset(longmsg, 'x', sizeof(longmsg) - 1);
+    longmsg[sizeof(longmsg) - 1] = '\0';
+    n = log_format(buf, sizeof(buf), "airlock", 1, LOG_LEVEL_INFO, longmsg);
+    assert_int_equal(n, sizeof(buf) - 1);
+    assert_int_equal(buf[n - 1], '\n');
+    assert_memory_equal(buf + n - 4, "...", 3);
+}
+
+static void
+test_log_parse_level(void **state)
+{
+    enum log_level l;
+    (void)state;
+    assert_int_equal(log_parse_level("debug", &l), 0);
+    assert_int_equal(l, LOG_LEVEL_DEBUG);
+    assert_int_equal(log_parse_level("0", &l), 0);
+    assert_int_equal(l, LOG_LEVEL_ERROR);
+    assert_int_equal(log_parse_level("loud", &l), -EINVAL);
+}
+
+static void
+test_root_path_joins_without_double_slash(void **state)
+{
+    char buf[64];
+    (void)state;
+    assert_int_equal(root_path_in(buf, sizeof(buf), "/", "/etc/x"), 0);
+    assert_string_equal(buf, "/etc/x");
+    assert_int_equal(root_path_in(buf, sizeof(buf), "/tmp/r/", "/etc/x"), 0);
+    assert_string_equal(buf, "/tmp/r/etc/x");
+    assert_int_equal(root_path_in(buf, sizeof(buf), "/r", "etc"), -EINVAL);
+    assert_int_equal(root_path_in(buf, 8, "/tmp/r", "/etc/x"), -ENAMETOOLONG);
+}
+
+static void
+test_write_file_atomic_replaces_and_sets_mode(void **state)
+{
+    char dir[] = "/tmp/airlock-test-XXXXXX";
+    char path[128], link_target[128], buf[32];
+    struct stat st;
+    size_t len;
+    int fd;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/sub/dir/file", dir);
+    snprintf(link_target, sizeof(link_target), "%s/target", dir);
+    assert_int_equal(mkdir_parents(path, 0700), 0);
+    assert_int_equal(rmdir(path), 0);
+
+    /* A symlink at the destination is replaced, not written through. */
+    fd = open(link_target, O_WRONLY | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(symlink(link_target, path), 0);
+    assert_int_equal(write_file_atomic(path, "new", 3, 0600), 0);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(stat(link_target, &st), 0);
+    assert_int_equal(st.st_size, 0);
+
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(read_all(fd, buf, sizeof(buf), &len), 0);
+    close(fd);
+    assert_int_equal(len, 3);
+    assert_memory_equal(buf, "new", 3);
+
+    fd = open(path, O_RDONLY);
+    assert_int_equal(read_all(fd, buf, 2, &len), -EFBIG);
+    close(fd);
+
+    unlink(path);
+    unlink(link_target);
+    snprintf(path, sizeof(path), "%s/sub/dir", dir);
+    rmdir(path);
+    snprintf(path, sizeof(path), "%s/sub", dir);
+    rmdir(path);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void
+test_close_fds_from_keeps_listed(void **state)
+{
+    int a = open("/dev/null", O_RDONLY);
+    int b = open("/dev/null", O_RDONLY);
+    int c = open("/dev/null", O_RDONLY);
+    int keep[] = {b};
+    (void)state;
+
+    assert_true(a >= 3 && b > a && c > b);
+    close_fds_from(a, keep, 1);
+    assert_int_equal(fcntl(a, F_GETFD), -1);
+    assert_true(fcntl(b, F_GETFD) >= 0);
+    assert_int_equal(fcntl(c, F_GETFD), -1);
+    close(b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_uint_accepts_digits_and_rejects_junk),
+        cmocka_unit_test(test_parse_seconds_takes_fractions),
+        cmocka_unit_test(test_parse_seconds_rejects_bad_values),
+        cmocka_unit_test(test_parse_bool_words),
+        cmocka_unit_test(test_deadline_timeout),
+        cmocka_unit_test(test_log_format_shape_and_truncation),
+        cmocka_unit_test(test_log_parse_level),
+        cmocka_unit_test(test_root_path_joins_without_double_slash),
+        cmocka_unit_test(test_write_file_atomic_replaces_and_sets_mode),
+        cmocka_unit_test(test_close_fds_from_keeps_listed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
