@@ -1,0 +1,16 @@
+# src/sshd: airlock-sshd (libssh + libsodium). `make SSH=no` leaves it out.
+ifneq ($(SSH),no)
+SSH_PKGS   := libssh libsodium
+SSH_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(SSH_PKGS) 2>/dev/null)
+SSH_LIBS    = $(shell $(PKG_CONFIG) --libs $(SSH_PKGS) 2>/dev/null || echo -lssh -lsodium)
+DEB_PKGS   += libssh-dev libsodium-dev openssh-client openssh-sftp-server ssh-audit
+
+$(eval $(call static_lib,sshd,$(filter-out src/sshd/main.c,$(wildcard src/sshd/*.c))))
+OBJS += $(B)/src/sshd/main.o
+
+$(B)/src/sshd/%.o: CFLAGS += $(SSH_CFLAGS)
+
+BINS += $(B)/airlock-sshd
+$(B)/airlock-sshd: $(B)/src/sshd/main.o $(B)/libsshd.a $(B)/libkeys.a $(B)/libprivdrop.a $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(SSH_LIBS)
+endif
