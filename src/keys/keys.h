@@ -1,0 +1,236 @@
+/* SSH key provisioning: authorized_keys parsing and options, the sources
+ * (environment, _FILE, a per-user directory), the root-owned store the SSH
+ * server reads, fingerprints, and a watcher that rebuilds the store when a
+ * source changes.
+ *
+ * Parsers never log: they return a static reason string. The sync layer
+ * (keys_sync, the watcher) and the CLI log. The SSH server only reads the
+ * store (keys_store_load), never the sources. */
+#ifndef AIRLOCK_KEYS_KEYS_H
+#define AIRLOCK_KEYS_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Limits, each with its own rejection message. */
+#define KEYS_MAX_LINE       8192      /* bytes in one line, without EOL */
+#define KEYS_MAX_FILE       (1 << 20) /* bytes in one source */
+#define KEYS_MAX_PER_SOURCE 1024      /* keys accepted from one source */
+#define KEYS_MAX_PERMITOPEN 64        /* permitopen= options on one line */
+#define KEYS_MAX_ENV        64        /* environment= options on one line */
+#define KEYS_USER_MAX       64        /* user name length, with the NUL */
+#define KEYS_FP_MAX         64        /* "SHA256:" + 43 chars + NUL fits */
+#define KEYS_TYPE_MAX       48
+
+/* Where the store lives, under AIRLOCK_ROOT. */
+#define KEYS_STORE_DIR   "/run/airlock/authorized_keys"
+#define KEYS_DEFAULT_DIR "/etc/airlock/authorized_keys.d/"
+#define KEYS_ENV_SOURCE  "AIRLOCK_AUTHORIZED_KEYS"
+
+/* The options of one authorized_keys line, modelled on OpenSSH's struct
+ * sshauthopt. The no_* flags are the EFFECTIVE result: `restrict` has
+ * already been folded in (restrict sets them all, a later `pty`,
+ * `port-forwarding`, ... clears one again), so the server checks only
+ * the no_* flags; `restricted` is kept for display and re-serialising. */
+struct keys_options {
+    bool restricted;
+    bool no_pty;
+    bool no_port_forwarding;
+    bool no_agent_forwarding;
+    bool no_x11_forwarding;
+    bool no_user_rc;
+    char *force_command; /* command="...", unescaped; NULL if none */
+    char *from;          /* from="..." pattern-list as written; NULL = any */
+    char **permitopen;   /* "host:port" strings (port may be "*") */
+    size_t npermitopen;
+    time_t valid_before; /* expiry-time=, UTC; 0 = no expiry */
+    char **environment;  /* "NAME=value" strings (only if permitted) */
+    size_t nenvironment;
+};
+
+/* One accepted key. All strings are NUL-terminated and owned by the entry.
+ * comment is printable: control characters were replaced by '?' at parse
+ * time, so it can go into a log line as is. */
+struct keys_entry {
+    char type[KEYS_TYPE_MAX]; /* as in the line: "ssh-ed25519", ... */
+    unsigned char *blob;      /* decoded key blob */
+    size_t blob_len;
+    char fingerprint[KEYS_FP_MAX]; /* "SHA256:..." as ssh-keygen -l */
+    unsigned bits;                 /* 256, 384, 521, RSA modulus bits */
+    char *comment;                 /* "" when none */
+    char user[KEYS_USER_MAX];      /* the user it logs in as */
+    char *source;                  /* "AIRLOCK_AUTHORIZED_KEYS", a path */
+    unsigned line;                 /* 1-based line in source */
+    struct keys_options opts;
+};
+
+struct keys_set {
+    struct keys_entry *entries;
+    size_t count;
+    size_t cap;
+};
+
+/* ---- Parsing -------------------------------------------------------- */
+
+/* Flags for keys_parse_line. */
+#define KEYS_PARSE_PERMIT_ENV 0x1u /* accept environment= */
+
+/* Parses one authorized_keys line (len bytes, no NUL needed; a trailing
+ * "\r" or "\n" is ignored). Returns 1 and fills *ret (user, source and
+ * line left empty for the caller) for a key, 0 for a blank or comment line, or
+ * -EINVAL with *errstr set to a static reason. *ret is only written on 1;
+ * free it with keys_entry_free. */
+int keys_parse_line(const char *line,
+                    size_t len,
+                    unsigned flags,
+                    struct keys_entry *ret,
+                    const char **errstr);
+
+/* Parses an options string (what precedes the key type) into *ret;
+ * 0 or -EINVAL with *errstr. Exposed for tests and the fuzzer. */
+int keys_parse_options(const char *s,
+                       size_t len,
+                       unsigned flags,
+                       struct keys_options *ret,
+                       const char **errstr);
+
+/* Canonical options text ("restrict,command=\"...\",from=\"...\"", "" for
+ * none) into a malloc'ed string; NULL on ENOMEM. Parsing it gives back the
+ * same options. */
+char *keys_options_format(const struct keys_options *o);
+
+void keys_options_free(struct keys_options *o);
+void keys_entry_free(struct keys_entry *e);
+
+/* The OpenSSH "SHA256:<unpadded base64>" fingerprint of a blob into buf
+ * (at least KEYS_FP_MAX bytes); 0 or -ENOBUFS. */
+int
+keys_fingerprint(const unsigned char *blob, size_t len, char *buf, size_t size);
+
+/* ---- Sets ----------------------------------------------------------- */
+
+/* Appends a copy of *e (deep); 0 or -ENOMEM. */
+int keys_set_add(struct keys_set *set, const struct keys_entry *e);
+void keys_set_free(struct keys_set *set);
+
+/* The first entry whose type and blob equal (type, blob, len). Blobs are
+ * compared in constant time (sodium_memcmp) for every candidate of the
+ * same length. NULL if none. */
+const struct keys_entry *keys_set_find(const struct keys_set *set,
+                                       const char *type,
+                                       const unsigned char *blob,
+                                       size_t len);
+
+/* ---- Option checks for the server ------------------------------------ */
+
+/* from= check with OpenSSH semantics (match_hostname/addr_match_list):
+ * the peer address (IPv4 or IPv6 text, no port) is checked against each
+ * comma-separated pattern: an address, a CIDR "10.0.0.0/8", "fe80::/10",
+ * or a wildcard with '*' and '?'; a pattern prefixed with '!' that
+ * matches denies at once; otherwise at least one positive pattern must
+ * match. from == NULL allows everything; a malformed CIDR never matches a
+ * positive and always denies as a negative (fail closed). */
+bool keys_from_allows(const struct keys_options *o, const char *peer_addr);
+
+/* true when the key has an expiry-time and now is at or after it. */
+bool keys_expired(const struct keys_options *o, time_t now);
+
+/* ---- Store ---------------------------------------------------------- */
+
+/* Store file format (KEYS_STORE_DIR/USER, 0600, root-owned):
+ *   # airlock key store for 'USER' ...           (header, ignored)
+ *   # source=SOURCE line=N fingerprint=SHA256:...
+ *   OPTIONS TYPE BASE64 COMMENT                  (canonical options)
+ * The "# source=" line gives the next key its original source and line so
+ * the server can audit-log them. */
+
+/* Loads the store file of user into *ret. Opens with O_NOFOLLOW, requires
+ * a regular file owned by root (or the effective uid) and not accessible
+ * by group/others; environment= options are kept (they were allowed at
+ * sync time). 0, -ENOENT when the user has no keys, -EPERM on bad
+ * ownership or mode, -EINVAL for a corrupt store, other -errno. */
+int keys_store_load(const char *user, struct keys_set *ret);
+
+/* Names of the users that have a store file, sorted, at most max; 0 (with
+ * *ret_n = 0 when the store does not exist) or -errno. */
+int keys_store_users(char (*names)[KEYS_USER_MAX], size_t max, size_t *ret_n);
+
+/* Path of the store file of user into buf; 0 or -ENAMETOOLONG/-EINVAL
+ * (user not a valid name). */
+int keys_store_path(const char *user, char *buf, size_t size);
+
+/* true for a name usable as a user and a file name:
+ * [A-Za-z0-9_][A-Za-z0-9_.-]*, shorter than KEYS_USER_MAX, not starting with
+ * '.' or '-'. */
+bool keys_valid_user(const char *name);
+
+/* ---- Sources and configuration --------------------------------------- */
+
+struct keys_config {
+    char user[KEYS_USER_MAX]; /* AIRLOCK_SSH_USER, default "root" */
+    char *env_keys;           /* copy of AIRLOCK_AUTHORIZED_KEYS or NULL */
+    char *file;               /* AIRLOCK_AUTHORIZED_KEYS_FILE or NULL */
+    char *dir;                /* AIRLOCK_AUTHORIZED_KEYS_DIR or default */
+    bool dir_is_default;      /* AIRLOCK_AUTHORIZED_KEYS_DIR was unset */
+    bool permit_user_env;     /* AIRLOCK_SSH_PERMIT_USER_ENV=yes */
+};
+
+/* Fills *cfg from the environment. Paths are as seen inside the container
+ * (AIRLOCK_ROOT is prefixed when opening). The key text is copied, so the
+ * caller may unsetenv() it afterwards. 0 or -EINVAL with *errstr (bad
+ * user name, relative path, bad boolean) or -ENOMEM. Free with
+ * keys_config_free. */
+int keys_config_from_env(struct keys_config *cfg, const char **errstr);
+void keys_config_free(struct keys_config *cfg);
+
+/* Is at least one source configured? True when AIRLOCK_AUTHORIZED_KEYS has
+ * a non-blank value, when AIRLOCK_AUTHORIZED_KEYS_FILE is set (even if the
+ * file is missing: the user asked for SSH), or when the key directory
+ * exists; an explicitly set AIRLOCK_AUTHORIZED_KEYS_DIR counts even when
+ * missing, the DEFAULT directory only when it exists. The init applies the
+ * same rule without linking this module. */
+bool keys_config_any_source(const struct keys_config *cfg);
+
+/* Builds the store once from the sources: reads and validates each,
+ * keeps the last good keys (from the current store) of a source that
+ * exists but cannot be read, folds duplicates, writes one store file per
+ * user with keys, removes the others. Logs accepted/removed keys and
+ * every rejected line ("SOURCE:LINE: rejected: REASON"). Returns the
+ * number of keys in the store (>= 0) or -errno when the store cannot be
+ * written. */
+int keys_sync(const struct keys_config *cfg);
+
+/* Reads every source into *ret: the effective set of all users (entry
+ * ->user), sorted by user, duplicates folded, as keys_sync would store
+ * it; rejected lines are logged as by keys_sync. For `keys list`.
+ * 0 or -errno. */
+int keys_collect(const struct keys_config *cfg, struct keys_set *ret);
+
+/* ---- Watcher (embeddable in a poll loop) ----------------------------- */
+
+struct keys_watch;
+
+/* Syncs once, then sets up inotify watches on the sources. NULL with
+ * errno on failure (inotify unavailable, ENOMEM). */
+struct keys_watch *keys_watch_new(const struct keys_config *cfg);
+
+/* The inotify fd to poll for POLLIN (non-blocking, close-on-exec). */
+int keys_watch_fd(const struct keys_watch *w);
+
+/* poll() timeout in ms until keys_watch_handle must run even without
+ * input (settling after a burst of events, retrying unreadable or missing
+ * sources); -1 when nothing is pending. */
+int keys_watch_timeout(const struct keys_watch *w);
+
+/* Drains the inotify fd and, when due, re-syncs the store (within one
+ * second of a change). Call when the fd is readable or the timeout
+ * expired. Returns 1 when the store was rebuilt, 0 when not, -errno on a
+ * failure (logged; the watcher keeps going). */
+int keys_watch_handle(struct keys_watch *w);
+
+/* Frees w and closes its fd; NULL is fine. Returns NULL. */
+struct keys_watch *keys_watch_free(struct keys_watch *w);
+
+#endif
