@@ -51,10 +51,13 @@ int privdrop_resolve(const char *spec,
  *   3. (target not root) drop the capability bounding set and clear the
  *      ambient set while CAP_SETPCAP is still held; PR_SET_KEEPCAPS off
  *   4. setresuid(uid x3)
- *   5. verify: real/effective/saved uid and gid all equal the target, groups
- *      exact, and (target not root) setuid(0)/setgid(0) fail
- *   6. (target not root) PR_SET_NO_NEW_PRIVS, then capset() effective,
- *      permitted and inheritable to empty, and verify all five sets empty.
+ *   5. (target not root) PR_SET_NO_NEW_PRIVS, then capset() effective,
+ *      permitted and inheritable to empty
+ *   6. verify: real/effective/saved uid and gid all equal the target, groups
+ *      exact, and (target not root) setuid(0)/setgid(0) fail, all five
+ *      capability sets are empty and no_new_privs reads back 1.
+ * A root target keeps its capabilities and gets no no_new_privs: "drop to
+ * root" only sets groups and gid.
  * When the caller is not root and already runs as t->uid/t->gid, steps 1, 2
  * and 4 are skipped (it cannot change groups and does not need to). When the
  * caller lacks CAP_SETPCAP (e.g. a pod with capabilities dropped), the

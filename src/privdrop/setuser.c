@@ -1,0 +1,170 @@
+/* setuser [--clean-env] [--login] USER[:GROUP] CMD [ARGS...]
+ *
+ * Resolves USER, drops to it through privdrop, and execs CMD in its place,
+ * so no parent is left behind: signals, the TTY and the exit status belong
+ * to CMD. Exit statuses of its own: 2 usage, lookup or permission error,
+ * 1 the drop itself failed, 126 CMD not executable, 127 CMD not found. */
+#include "privdrop/setuser.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "privdrop/privdrop.h"
+
+#define SETUSER_EXIT_DROP  1
+#define SETUSER_EXIT_USAGE 2
+
+static void
+usage(FILE *f)
+{
+    (void)fputs(
+        "usage: setuser [--clean-env] [--login] USER[:GROUP] CMD [ARGS...]\n"
+        "Runs CMD as USER (name or uid; GROUP name or gid), in place of\n"
+        "this process, with no_new_privs set and all capabilities dropped.\n"
+        "  --clean-env  keep only PATH, TERM, LANG and LC_* from the\n"
+        "               environment (HOME, USER, LOGNAME, SHELL are set)\n"
+        "  --login      change to the user's home directory first\n",
+        f);
+}
+
+/* The caller may switch only when it is root or already is the target. */
+static bool
+may_switch(const struct privdrop_target *t)
+{
+    return geteuid() == 0 || (getuid() == t->uid && geteuid() == t->uid &&
+                              getgid() == t->gid && getegid() == t->gid);
+}
+
+/* Whether execvp(cmd) failed on a file that exists, for the exit status
+ * (126 vs 127). execvp reports EACCES when any PATH directory is unsearchable
+ * (root's PATH often holds /root/... dirs), even if cmd is in none of them;
+ * a shell calls that "not found", and so do we. */
+static bool
+cmd_exists(const char *cmd, int err)
+{
+    const char *path, *p;
+    char buf[PATH_MAX];
+    struct stat st;
+
+    if (strchr(cmd, '/') != NULL) {
+        return err != ENOENT && err != ENOTDIR;
+    }
+    path = getenv("PATH");
+    /* glibc's execvp default when PATH is unset. */
+    p = path != NULL ? path : "/bin:/usr/bin";
+    for (;;) {
+        size_t len = strcspn(p, ":");
+        int n = snprintf(buf,
+                         sizeof(buf),
+                         "%.*s%s%s",
+                         (int)len,
+                         p,
+                         len > 0 ? "/" : "",
+                         cmd);
+        if (n > 0 && (size_t)n < sizeof(buf) && stat(buf, &st) == 0 &&
+            S_ISREG(st.st_mode)) {
+            return true;
+        }
+        if (p[len] == '\0') {
+            return false;
+        }
+        p += len + 1;
+    }
+}
+
+int
+setuser_main(int argc, char **argv)
+{
+    struct privdrop_target t;
+    bool clean_env = false, login = false;
+    const char *errstr = NULL;
+    int i, r;
+
+    log_setup("setuser", STDERR_FILENO);
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        /* Options only before USER: everything after it belongs to CMD. */
+        if (a[0] != '-' || a[1] == '\0') {
+            break;
+        }
+        if (strcmp(a, "--clean-env") == 0) {
+            clean_env = true;
+        } else if (strcmp(a, "--login") == 0 || strcmp(a, "-l") == 0) {
+            login = true;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            log_error("unknown option '%s' (see --help)", a);
+            return SETUSER_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        log_error("missing USER[:GROUP] and CMD (see --help)");
+        return SETUSER_EXIT_USAGE;
+    }
+    if (i + 1 >= argc) {
+        log_error("missing CMD to run as '%s' (see --help)", argv[i]);
+        return SETUSER_EXIT_USAGE;
+    }
+
+    r = privdrop_resolve(argv[i], &t, &errstr);
+    if (r < 0) {
+        log_error("'%s': %s", argv[i], errstr);
+        return SETUSER_EXIT_USAGE;
+    }
+    if (!may_switch(&t)) {
+        log_error("must run as root to become '%s' (uid %u)",
+                  t.name,
+                  (unsigned)t.uid);
+        return SETUSER_EXIT_USAGE;
+    }
+    if (clean_env) {
+        r = privdrop_env_clean();
+    }
+    if (r >= 0) {
+        r = privdrop_env_set(&t);
+    }
+    if (r < 0) {
+        log_error("cannot set the environment: %s", strerror(-r));
+        return SETUSER_EXIT_DROP;
+    }
+    r = privdrop_apply(&t, &errstr);
+    if (r < 0) {
+        log_error("cannot drop to '%s': %s: %s", t.name, errstr, strerror(-r));
+        return SETUSER_EXIT_DROP;
+    }
+    /* After the drop, so the directory is entered with the user's rights.
+     * A missing home is not fatal, as with login(1). */
+    if (login && chdir(t.home) < 0) {
+        log_warn("cannot enter home '%s': %s, using '/'",
+                 t.home,
+                 strerror(errno));
+        if (chdir("/") < 0) {
+            log_error("cannot enter '/': %s", strerror(errno));
+            return SETUSER_EXIT_DROP;
+        }
+    }
+    (void)fflush(stdout);
+    execvp(argv[i + 1], argv + i + 1);
+    r = errno;
+    /* As a shell reports it: 127 not found, 126 found but not runnable. */
+    if (!cmd_exists(argv[i + 1], r)) {
+        log_error("cannot run '%s': command not found", argv[i + 1]);
+        return 127;
+    }
+    log_error("cannot run '%s': %s", argv[i + 1], strerror(r));
+    return 126;
+}
