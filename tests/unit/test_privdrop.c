@@ -638,13 +638,14 @@ child_drop_to_user(void *arg)
 static void
 test_apply_drops_ids_groups_caps_and_sets_nnp(void **state)
 {
-    struct privdrop_target *t = numeric_target(12345, 54321);
+    struct privdrop_target *t = NULL;
 
     (void)state;
     if (geteuid() != 0) {
-        free(t);
         skip();
+        return;
     }
+    t = numeric_target(12345, 54321);
     assert_int_equal(in_child(child_drop_to_user, t), 0);
     free(t);
 }
@@ -676,13 +677,14 @@ child_drop_to_root_keeps_caps(void *arg)
 static void
 test_apply_to_root_sets_groups_but_keeps_capabilities(void **state)
 {
-    struct privdrop_target *t = numeric_target(0, 0);
+    struct privdrop_target *t = NULL;
 
     (void)state;
     if (geteuid() != 0) {
-        free(t);
         skip();
+        return;
     }
+    t = numeric_target(0, 0);
     assert_int_equal(in_child(child_drop_to_root_keeps_caps, t), 0);
     free(t);
 }
@@ -710,13 +712,14 @@ child_unprivileged_cannot_switch(void *arg)
 static void
 test_apply_as_non_root_to_another_user_fails(void **state)
 {
-    struct privdrop_target *t = numeric_target(12345, 54321);
+    struct privdrop_target *t = NULL;
 
     (void)state;
     if (geteuid() != 0) {
-        free(t);
         skip();
+        return;
     }
+    t = numeric_target(12345, 54321);
     assert_int_equal(in_child(child_unprivileged_cannot_switch, t), 0);
     free(t);
 }
