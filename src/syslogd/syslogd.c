@@ -1,0 +1,530 @@
+/* `airlock syslogd`: receives datagrams on ROOT/dev/log and writes one
+ * line per message to stdout and, optionally, to a rotated file.
+ *
+ * It runs in its own process, supervised by PID 1, because it parses
+ * input from any local user: a bug here costs a restart, not the
+ * container. Throughput comes from receiving in batches (recvmmsg) and
+ * buffering output; latency stays low because both buffers are written out
+ * as soon as the socket has nothing more queued. */
+#include "syslogd/syslogd.h"
+
+#include "common/log.h"
+#include "common/path.h"
+#include "common/safeio.h"
+#include "syslogd/config.h"
+#include "syslogd/logfile.h"
+#include "syslogd/message.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A datagram larger than this is cut (MSG_TRUNC tells its real size). */
+#define RECV_BUF_SIZE (64 * 1024)
+/* Datagrams taken per recvmmsg call: the kernel queues only a few unix
+ * datagrams per socket (net.unix.max_dgram_qlen, 10 by default) before
+ * senders block, so a larger batch would only cost memory. */
+#define RECV_BATCH 16
+/* Messages handled before looking at signals again under a steady flood. */
+#define DRAIN_MAX 4096
+/* Receive buffer asked for; the kernel caps it (rmem_max) unless root. */
+#define SOCKET_RCVBUF   (8 * 1024 * 1024)
+#define STDOUT_BUF_SIZE (128 * 1024)
+#define STDOUT_PREFIX   "syslog: "
+/* "2026-11-28T00:52:04.123Z " */
+#define FILE_STAMP_LEN 25
+/* Retry opening a failed log file at most this often. */
+#define FILE_RETRY_MS 1000
+
+struct outbuf {
+    int fd;
+    size_t len;
+    bool failing; /* an error was logged; quiet until a write works */
+    char buf[STDOUT_BUF_SIZE];
+};
+
+struct collector {
+    struct syslogd_config cfg;
+    int sock;
+    int sigfd;
+    ino_t sock_ino;
+    struct outbuf out;
+    bool have_file;
+    bool file_failing;
+    time_t stamp_sec; /* second cached in stamp */
+    char stamp[FILE_STAMP_LEN + 1];
+    struct logfile file;
+};
+
+/* Large buffers live in static storage: they are bounded, allocated once
+ * and never on the stack. */
+static struct collector collector;
+static char recv_bufs[RECV_BATCH][RECV_BUF_SIZE];
+static char file_line[FILE_STAMP_LEN + SYSLOG_LINE_MAX];
+
+static void
+out_flush(struct outbuf *o)
+{
+    size_t off = 0;
+
+    while (off < o->len) {
+        ssize_t n = write(o->fd, o->buf + off, o->len - off);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            /* A non-blocking stdout (inherited from a terminal or pipe):
+             * wait for room, as a blocking write would. */
+            struct pollfd p = {.fd = o->fd, .events = POLLOUT};
+            (void)poll(&p, 1, 1000);
+            continue;
+        }
+        if (!o->failing) {
+            log_errno(LOG_LEVEL_ERROR,
+                      n < 0 ? -errno : -EIO,
+                      "writing to stdout, dropping lines until it works");
+            o->failing = true;
+        }
+        o->len = 0;
+        return;
+    }
+    if (o->failing && o->len > 0) {
+        log_info("writing to stdout works again");
+        o->failing = false;
+    }
+    o->len = 0;
+}
+
+static void
+file_result(struct collector *c, int r, const char *what)
+{
+    if (r < 0 && !c->file_failing) {
+        log_errno(LOG_LEVEL_ERROR,
+                  r,
+                  "%s '%s', dropping file lines until it works",
+                  what,
+                  c->cfg.file);
+        c->file_failing = true;
+    } else if (r == 0 && c->file_failing && c->file.fd >= 0) {
+        log_info("writing '%s' works again", c->cfg.file);
+        c->file_failing = false;
+    }
+}
+
+static void
+flush_all(struct collector *c)
+{
+    out_flush(&c->out);
+    if (c->have_file) {
+        file_result(c, logfile_flush(&c->file), "writing");
+    }
+}
+
+static void
+update_stamp(struct collector *c)
+{
+    struct timespec ts;
+    struct tm tm;
+
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != c->stamp_sec || c->stamp[0] == '\0') {
+        gmtime_r(&ts.tv_sec, &tm);
+        (void)strftime(c->stamp,
+                       sizeof(c->stamp),
+                       "%Y-%m-%dT%H:%M:%S.000Z ",
+                       &tm);
+        c->stamp_sec = ts.tv_sec;
+    }
+    /* Only the milliseconds change within a second. */
+    long ms = ts.tv_nsec / 1000000;
+    c->stamp[20] = (char)('0' + ms / 100);
+    c->stamp[21] = (char)('0' + ms / 10 % 10);
+    c->stamp[22] = (char)('0' + ms % 10);
+}
+
+static void
+handle_datagram(struct collector *c,
+                const char *buf,
+                size_t got,
+                size_t real_len)
+{
+    static uint64_t last_retry_ms;
+    struct syslog_msg m;
+    const char *note = NULL;
+    char *line;
+    size_t n;
+
+    if (syslog_parse(buf, got, &m, &note) < 0) {
+        return;
+    }
+    if (note != NULL) {
+        log_debug("datagram of %zu bytes: %s", real_len, note);
+    }
+    if (sizeof(c->out.buf) - c->out.len <
+        sizeof(STDOUT_PREFIX) - 1 + SYSLOG_LINE_MAX) {
+        out_flush(&c->out);
+    }
+    line = c->out.buf + c->out.len;
+    memcpy(line, STDOUT_PREFIX, sizeof(STDOUT_PREFIX) - 1);
+    n = syslog_format(line + sizeof(STDOUT_PREFIX) - 1,
+                      SYSLOG_LINE_MAX,
+                      &m,
+                      got,
+                      real_len);
+    c->out.len += sizeof(STDOUT_PREFIX) - 1 + n;
+
+    if (c->have_file) {
+        int r;
+        if (c->file.fd < 0) {
+            /* Closed after an error: retry now and then, not per line. */
+            struct timespec ts;
+            uint64_t now;
+            (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+            now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+            if (now - last_retry_ms < FILE_RETRY_MS && last_retry_ms != 0) {
+                return;
+            }
+            last_retry_ms = now;
+        }
+        update_stamp(c);
+        memcpy(file_line, c->stamp, FILE_STAMP_LEN);
+        memcpy(file_line + FILE_STAMP_LEN, line + sizeof(STDOUT_PREFIX) - 1, n);
+        r = logfile_write(&c->file, file_line, FILE_STAMP_LEN + n);
+        file_result(c, r, "writing");
+    }
+}
+
+/* Receives until the socket is empty (or DRAIN_MAX messages, so signals
+ * are seen under a flood), then writes out what was buffered. */
+static void
+drain_socket(struct collector *c)
+{
+    struct mmsghdr msgs[RECV_BATCH];
+    struct iovec iov[RECV_BATCH];
+    unsigned handled = 0;
+
+    while (handled < DRAIN_MAX) {
+        int n;
+
+        memset(msgs, 0, sizeof(msgs));
+        for (int i = 0; i < RECV_BATCH; i++) {
+            iov[i].iov_base = recv_bufs[i];
+            iov[i].iov_len = RECV_BUF_SIZE;
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        /* MSG_TRUNC makes msg_len the datagram's real size (Linux >= 3.4
+         * for unix sockets), so the line can say how much was cut. */
+        n = recvmmsg(c->sock, msgs, RECV_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                log_errno(LOG_LEVEL_WARN, -errno, "receiving, continuing");
+            }
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            size_t real = msgs[i].msg_len;
+            size_t got = real < RECV_BUF_SIZE ? real : RECV_BUF_SIZE;
+            handle_datagram(c, recv_bufs[i], got, real);
+        }
+        handled += (unsigned)n;
+        if (n < RECV_BATCH) {
+            /* Likely empty now; the next call would say EAGAIN, but a
+             * flush first keeps latency low for a sender that is waiting. */
+            flush_all(c);
+        }
+    }
+    flush_all(c);
+}
+
+/* Removes a stale socket at path; refuses when another daemon still
+ * listens there or when something that is not a socket is in the way. */
+static int
+clear_socket_path(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct stat st;
+    int fd, r;
+
+    if (lstat(path, &st) < 0) {
+        return errno == ENOENT ? 0 : -errno;
+    }
+    if (S_ISSOCK(st.st_mode)) {
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            return -errno;
+        }
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+        (void)close(fd);
+        if (r == 0) {
+            return -EADDRINUSE;
+        }
+    } else if (!S_ISLNK(st.st_mode)) {
+        /* A host-style /dev/log symlink is replaced; anything else is
+         * somebody's file. */
+        return -EEXIST;
+    }
+    return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static int
+open_socket(struct collector *c)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    const char *path = c->cfg.socket_path;
+    char dir[sizeof(c->cfg.socket_path)];
+    int size = SOCKET_RCVBUF;
+    struct stat st;
+    char *slash;
+    int fd, r;
+
+    memcpy(dir, path, sizeof(dir));
+    slash = strrchr(dir, '/');
+    if (slash != NULL && slash != dir) {
+        *slash = '\0';
+        r = mkdir_parents(dir, 0755);
+        if (r < 0) {
+            return log_errno(LOG_LEVEL_ERROR, r, "creating '%s'", dir);
+        }
+    }
+    r = clear_socket_path(path);
+    if (r == -EADDRINUSE) {
+        log_error("another syslog daemon listens on '%s'", path);
+        return r;
+    }
+    if (r < 0) {
+        return log_errno(LOG_LEVEL_ERROR, r, "replacing '%s'", path);
+    }
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        return log_errno(LOG_LEVEL_ERROR, -errno, "socket");
+    }
+    /* Bursts wait in the kernel while we write; as root the cap of
+     * net.core.rmem_max does not apply (SO_RCVBUFFORCE). */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0) {
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        r = log_errno(LOG_LEVEL_ERROR, -errno, "bind '%s'", path);
+        (void)close(fd);
+        return r;
+    }
+    /* Every user may log, as with any syslog daemon. */
+    if (chmod(path, 0666) < 0 || stat(path, &st) < 0) {
+        r = log_errno(LOG_LEVEL_ERROR, -errno, "chmod '%s'", path);
+        (void)close(fd);
+        (void)unlink(path);
+        return r;
+    }
+    c->sock = fd;
+    c->sock_ino = st.st_ino;
+    return 0;
+}
+
+static int
+setup_signals(struct collector *c)
+{
+    sigset_t mask;
+
+    /* A closed stdout must give EPIPE, not kill the collector. */
+    (void)signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+        return log_errno(LOG_LEVEL_ERROR, -errno, "sigprocmask");
+    }
+    c->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (c->sigfd < 0) {
+        return log_errno(LOG_LEVEL_ERROR, -errno, "signalfd");
+    }
+    return 0;
+}
+
+/* Returns true when the collector should stop. */
+static bool
+handle_signals(struct collector *c)
+{
+    struct signalfd_siginfo si;
+    bool stop = false;
+
+    for (;;) {
+        ssize_t n = read(c->sigfd, &si, sizeof(si));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n != (ssize_t)sizeof(si)) {
+            break;
+        }
+        if (si.ssi_signo == SIGHUP) {
+            if (c->have_file) {
+                int r = logfile_reopen(&c->file);
+                file_result(c, r, "reopening");
+                if (r == 0) {
+                    log_info("reopened '%s'", c->cfg.file);
+                }
+            }
+        } else {
+            stop = true;
+        }
+    }
+    return stop;
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: airlock syslogd\n"
+        "Collects syslog datagrams on $AIRLOCK_ROOT/dev/log and prints one\n"
+        "line per message to stdout:\n"
+        "  syslog: FACILITY.SEVERITY TAG[PID]: MESSAGE\n"
+        "Environment: AIRLOCK_SYSLOG=on|off, AIRLOCK_SYSLOG_FILE=PATH,\n"
+        "AIRLOCK_SYSLOG_ROTATE_SIZE=BYTES[k|M|G] (default 10M),\n"
+        "AIRLOCK_SYSLOG_ROTATE_KEEP=N (default 5), AIRLOCK_LOG_LEVEL.\n");
+}
+
+static int
+load_config(struct collector *c)
+{
+    const char *var = NULL, *reason = NULL, *lvl;
+    enum log_level level;
+    int r;
+
+    lvl = getenv("AIRLOCK_LOG_LEVEL");
+    if (lvl != NULL && *lvl != '\0') {
+        if (log_parse_level(lvl, &level) < 0) {
+            log_error("bad AIRLOCK_LOG_LEVEL='%s': expected error, warn, "
+                      "info or debug",
+                      lvl);
+            return -EINVAL;
+        }
+        log_set_level(level);
+    }
+    r = syslogd_config_parse(&c->cfg,
+                             root_dir(),
+                             getenv("AIRLOCK_SYSLOG"),
+                             getenv("AIRLOCK_SYSLOG_FILE"),
+                             getenv("AIRLOCK_SYSLOG_ROTATE_SIZE"),
+                             getenv("AIRLOCK_SYSLOG_ROTATE_KEEP"),
+                             &var,
+                             &reason);
+    if (r < 0) {
+        const char *val = getenv(var);
+        log_error("bad %s='%s': %s", var, val != NULL ? val : "", reason);
+    }
+    return r;
+}
+
+int
+syslogd_main(int argc, char **argv)
+{
+    struct collector *c = &collector;
+    struct stat st;
+    int r;
+
+    log_setup("syslogd", STDERR_FILENO);
+    if (argc > 1) {
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        log_error("unknown argument '%s'", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    c->sock = c->sigfd = -1;
+    c->out.fd = STDOUT_FILENO;
+    if (load_config(c) < 0) {
+        return 2;
+    }
+    if (!c->cfg.enabled) {
+        /* PID 1 does not start us then; run by hand it is a no-op. */
+        log_info("disabled by AIRLOCK_SYSLOG, exiting");
+        return 0;
+    }
+
+    /* Setup phase: failures exit 1 and the supervisor retries. */
+    if (setup_signals(c) < 0) {
+        return 1;
+    }
+    if (c->cfg.file[0] != '\0') {
+        (void)logfile_init(&c->file,
+                           c->cfg.file,
+                           c->cfg.rotate_size,
+                           c->cfg.rotate_keep);
+        r = logfile_open(&c->file);
+        if (r < 0) {
+            log_errno(LOG_LEVEL_ERROR, r, "opening '%s'", c->cfg.file);
+            return 1;
+        }
+        c->have_file = true;
+    }
+    if (open_socket(c) < 0) {
+        return 1;
+    }
+    if (c->have_file) {
+        log_info("listening on '%s', writing to '%s'",
+                 c->cfg.socket_path,
+                 c->cfg.file);
+    } else {
+        log_info("listening on '%s'", c->cfg.socket_path);
+    }
+
+    /* Run phase: errors are logged and the loop goes on; only SIGTERM or
+     * SIGINT end it. */
+    for (;;) {
+        struct pollfd pfd[2] = {
+            {.fd = c->sock, .events = POLLIN},
+            {.fd = c->sigfd, .events = POLLIN},
+        };
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno != EINTR) {
+                log_errno(LOG_LEVEL_WARN, -errno, "poll, retrying");
+            }
+            continue;
+        }
+        if (pfd[0].revents != 0) {
+            drain_socket(c);
+        }
+        if (pfd[1].revents != 0 && handle_signals(c)) {
+            break;
+        }
+    }
+
+    /* What is already queued was accepted from senders: write it. */
+    drain_socket(c);
+    flush_all(c);
+    if (c->have_file) {
+        logfile_close(&c->file);
+    }
+    /* Remove our socket, but not one a newer collector put in its place. */
+    if (stat(c->cfg.socket_path, &st) == 0 && st.st_ino == c->sock_ino) {
+        (void)unlink(c->cfg.socket_path);
+    }
+    (void)close(c->sock);
+    (void)close(c->sigfd);
+    return 0;
+}
