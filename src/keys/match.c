@@ -1,0 +1,200 @@
+/* from= pattern matching (OpenSSH's addr_match_list/match_pattern
+ * semantics, without DNS: only the peer's address is matched) and the
+ * expiry-time check. */
+#include "keys/keys.h"
+#include "keys/internal.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+bool
+keys_cidr_parse(const char *s,
+                unsigned char addr[16],
+                int *family,
+                unsigned *prefix)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    const char *slash = strchr(s, '/');
+    size_t alen;
+    unsigned long n = 0;
+    unsigned max;
+
+    if (slash == NULL) {
+        return false;
+    }
+    alen = (size_t)(slash - s);
+    if (alen == 0 || alen >= sizeof(buf) || slash[1] == '\0' ||
+        strlen(slash + 1) > 3 ||
+        strspn(slash + 1, "0123456789") != strlen(slash + 1)) {
+        return false;
+    }
+    memcpy(buf, s, alen);
+    buf[alen] = '\0';
+    memset(addr, 0, 16);
+    if (inet_pton(AF_INET, buf, addr) == 1) {
+        *family = AF_INET;
+        max = 32;
+    } else if (inet_pton(AF_INET6, buf, addr) == 1) {
+        *family = AF_INET6;
+        max = 128;
+    } else {
+        return false;
+    }
+    for (const char *d = slash + 1; *d; d++) {
+        n = n * 10 + (unsigned long)(*d - '0');
+    }
+    if (n > max) {
+        return false;
+    }
+    /* Host bits must be zero, as OpenSSH's addr_pton_cidr requires:
+     * "10.1.2.3/8" is more likely a typo than a wish. */
+    for (unsigned bit = (unsigned)n; bit < max; bit++) {
+        if (addr[bit / 8] & (0x80 >> (bit % 8))) {
+            return false;
+        }
+    }
+    *prefix = (unsigned)n;
+    return true;
+}
+
+bool
+keys_wildcard_match(const char *s, const char *p)
+{
+    const char *star = NULL, *resume = NULL;
+
+    /* Iterative matching with one backtrack point: linear memory, and
+     * O(len(s) * len(p)) time at worst. */
+    while (*s) {
+        if (*p == '*') {
+            star = p++;
+            resume = s;
+        } else if (*p == '?' || (*p && tolower((unsigned char)*p) ==
+                                           tolower((unsigned char)*s))) {
+            p++;
+            s++;
+        } else if (star != NULL) {
+            p = star + 1;
+            s = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*p == '*') {
+        p++;
+    }
+    return *p == '\0';
+}
+
+/* The peer in canonical text and binary form; an IPv4-mapped IPv6
+ * address is treated as the IPv4 address it carries. */
+static bool
+parse_peer(const char *peer,
+           char *text,
+           size_t size,
+           unsigned char a[16],
+           int *family)
+{
+    memset(a, 0, 16);
+    if (inet_pton(AF_INET, peer, a) == 1) {
+        *family = AF_INET;
+    } else if (inet_pton(AF_INET6, peer, a) == 1) {
+        static const unsigned char mapped[12] =
+            {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a, mapped, 12) == 0) {
+            memmove(a, a + 12, 4);
+            memset(a + 4, 0, 12);
+            *family = AF_INET;
+        } else {
+            *family = AF_INET6;
+        }
+    } else {
+        return false;
+    }
+    return inet_ntop(*family, a, text, (socklen_t)size) != NULL;
+}
+
+static bool
+cidr_contains(const unsigned char net[16],
+              unsigned prefix,
+              const unsigned char a[16])
+{
+    unsigned full = prefix / 8, rest = prefix % 8;
+
+    if (memcmp(net, a, full) != 0) {
+        return false;
+    }
+    if (rest == 0) {
+        return true;
+    }
+    unsigned char mask = (unsigned char)(0xff << (8 - rest));
+    return (net[full] & mask) == (a[full] & mask);
+}
+
+bool
+keys_from_allows(const struct keys_options *o, const char *peer_addr)
+{
+    char text[INET6_ADDRSTRLEN];
+    unsigned char a[16];
+    int family;
+    bool found = false;
+    const char *p;
+
+    if (o == NULL || o->from == NULL) {
+        return true;
+    }
+    if (peer_addr == NULL ||
+        !parse_peer(peer_addr, text, sizeof(text), a, &family)) {
+        return false;
+    }
+    p = o->from;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char pat[256];
+        bool negate = false, match = false;
+
+        if (len > 0 && *p == '!') {
+            negate = true;
+            p++;
+            len--;
+        }
+        if (len > 0 && len < sizeof(pat)) {
+            memcpy(pat, p, len);
+            pat[len] = '\0';
+            if (strchr(pat, '/') != NULL) {
+                unsigned char net[16];
+                int nfam;
+                unsigned prefix;
+                if (!keys_cidr_parse(pat, net, &nfam, &prefix)) {
+                    /* Fail closed: a broken negation must not let in. */
+                    if (negate) {
+                        return false;
+                    }
+                } else {
+                    match = nfam == family && cidr_contains(net, prefix, a);
+                }
+            } else {
+                match = keys_wildcard_match(text, pat);
+            }
+        } else if (negate) {
+            return false;
+        }
+        if (match && negate) {
+            return false;
+        }
+        found = found || match;
+        if (end == NULL) {
+            break;
+        }
+        p = end + 1;
+    }
+    return found;
+}
+
+bool
+keys_expired(const struct keys_options *o, time_t now)
+{
+    return o != NULL && o->valid_before != 0 && now >= o->valid_before;
+}

@@ -1,0 +1,44 @@
+# src/keys: authorized_keys parsing, options, sources, store, fingerprints,
+# the watcher and the `airlock-sshd keys` front end (libsodium only).
+KEYS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsodium 2>/dev/null)
+KEYS_LIBS   = $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium)
+DEB_PKGS   += libsodium-dev openssh-client
+
+$(eval $(call static_lib,keys,$(wildcard src/keys/*.c)))
+
+$(B)/src/keys/%.o: CFLAGS += $(KEYS_CFLAGS)
+
+# Unit tests: each tests/unit/test_keys*.c is its own binary.
+KEYS_UNIT := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_keys*.c))
+UNIT_TESTS += $(KEYS_UNIT)
+$(foreach t,$(KEYS_UNIT),$(eval test_$(t)_DEPS := $$(B)/libkeys.a $$(B)/libcommon.a))
+$(foreach t,$(KEYS_UNIT),$(eval test_$(t)_LDLIBS := $$(KEYS_LIBS)))
+
+# A test-only front end (not installed, not in BINS): runs keys_cli_main
+# without the SSH server, for the integration test when airlock-sshd is
+# not built (make SSH=no).
+OBJS += $(B)/tests/unit/keys_cli_driver.o
+$(B)/tests/keys-cli: $(B)/tests/unit/keys_cli_driver.o $(B)/libkeys.a $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(KEYS_LIBS)
+
+# libFuzzer targets for the line parser and the options parser; a bounded
+# run each. `make fuzz` depends on fuzz-keys (top-level Makefile).
+FUZZ_B        ?= build-fuzz
+FUZZ_TIME     ?= 30
+FUZZ_CC       ?= clang
+FUZZ_FLAGS     = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                 -D_GNU_SOURCE -Isrc $(KEYS_CFLAGS)
+KEYS_FUZZ_SRC  = $(filter-out src/keys/keys_cli.c src/keys/watch.c,$(wildcard src/keys/*.c)) \
+                 src/common/log.c src/common/path.c src/common/safeio.c \
+                 src/common/strutil.c
+.PHONY: fuzz-keys
+fuzz-keys:
+	@sh tests/install-deps.sh clang
+	@mkdir -p $(FUZZ_B)/fuzz $(FUZZ_B)/fuzz/corpus-line $(FUZZ_B)/fuzz/corpus-options
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_line tests/fuzz/fuzz_keys_line.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_options tests/fuzz/fuzz_keys_options.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_B)/fuzz/fuzz_keys_line -max_total_time=$(FUZZ_TIME) -max_len=9000 \
+	    $(FUZZ_B)/fuzz/corpus-line tests/fuzz/corpus/keys_line
+	$(FUZZ_B)/fuzz/fuzz_keys_options -max_total_time=$(FUZZ_TIME) -max_len=2048 \
+	    $(FUZZ_B)/fuzz/corpus-options tests/fuzz/corpus/keys_options

@@ -1,0 +1,199 @@
+/* The key watcher: inotify on the key directory and on the directory of
+ * the _FILE, a short settle delay so a Kubernetes secret update (several
+ * renames) causes one rebuild, and a periodic retry while a source is
+ * unreadable or missing. Meant to be embedded in a poll loop. */
+#include "keys/keys.h"
+#include "keys/internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/path.h"
+#include "common/timeutil.h"
+
+/* Kubelet's update is a handful of syscalls within a few ms; 100 ms of
+ * settling keeps the rebuild well inside the one second we promise. */
+#define SETTLE_MS 100
+#define RETRY_MS  5000
+
+#define WATCH_MASK                                                          \
+    (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
+     IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+struct keys_watch {
+    struct keys_config cfg; /* our own copy */
+    struct keys_sync_memo *memo;
+    int fd;
+    uint64_t due;      /* a change was seen: sync at this time */
+    uint64_t retry_at; /* a source needs another try at this time */
+};
+
+static int
+copy_config(struct keys_config *dst, const struct keys_config *src)
+{
+    *dst = *src;
+    dst->env_keys = src->env_keys ? strdup(src->env_keys) : NULL;
+    dst->file = src->file ? strdup(src->file) : NULL;
+    dst->dir = src->dir ? strdup(src->dir) : NULL;
+    if ((src->env_keys && !dst->env_keys) || (src->file && !dst->file) ||
+        (src->dir && !dst->dir)) {
+        keys_config_free(dst);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Adds a watch on path (a directory under AIRLOCK_ROOT, followed if a
+ * symlink). Watching an inode already watched is harmless: the kernel
+ * returns the same descriptor. Returns false when it could not. */
+static bool
+watch_dir(struct keys_watch *w, const char *rooted)
+{
+    return inotify_add_watch(w->fd, rooted, WATCH_MASK) >= 0;
+}
+
+/* (Re-)arms the watches after each sync: a directory that was deleted
+ * and recreated, or that appeared, is a new inode. */
+static bool
+arm(struct keys_watch *w)
+{
+    char path[PATH_MAX], resolved[PATH_MAX];
+    bool all = true;
+
+    if (w->cfg.dir != NULL && root_path(path, sizeof(path), w->cfg.dir) == 0) {
+        all = watch_dir(w, path) && all;
+    }
+    if (w->cfg.file != NULL &&
+        root_path(path, sizeof(path), w->cfg.file) == 0) {
+        /* The file's own directory sees rename-over, delete and create;
+         * if it is a symlink, the target's directory sees a ..data swap. */
+        if (realpath(path, resolved) != NULL) {
+            char *slash = strrchr(resolved, '/');
+            if (slash != NULL && slash != resolved) {
+                *slash = '\0';
+                all = watch_dir(w, resolved) && all;
+            }
+        }
+        char *slash = strrchr(path, '/');
+        if (slash != NULL && slash != path) {
+            *slash = '\0';
+            all = watch_dir(w, path) && all;
+        }
+    }
+    return all;
+}
+
+static int
+sync_now(struct keys_watch *w)
+{
+    bool retry = false;
+    int r = keys_sync_with(&w->cfg, w->memo, &retry);
+
+    if (!arm(w) || r < 0) {
+        retry = true;
+    }
+    w->due = DEADLINE_NONE;
+    w->retry_at = retry ? now_ms() + RETRY_MS : DEADLINE_NONE;
+    return r < 0 ? r : 1;
+}
+
+struct keys_watch *
+keys_watch_new(const struct keys_config *cfg)
+{
+    struct keys_watch *w = calloc(1, sizeof(*w));
+    int saved;
+
+    if (w == NULL) {
+        return NULL;
+    }
+    w->fd = -1;
+    if (copy_config(&w->cfg, cfg) < 0) {
+        free(w);
+        errno = ENOMEM;
+        return NULL;
+    }
+    w->memo = keys_sync_memo_new();
+    if (w->memo == NULL) {
+        errno = ENOMEM;
+        goto fail;
+    }
+    w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (w->fd < 0) {
+        goto fail;
+    }
+    (void)sync_now(w);
+    return w;
+fail:
+    saved = errno;
+    (void)keys_watch_free(w);
+    errno = saved;
+    return NULL;
+}
+
+int
+keys_watch_fd(const struct keys_watch *w)
+{
+    return w->fd;
+}
+
+int
+keys_watch_timeout(const struct keys_watch *w)
+{
+    return deadline_timeout(now_ms(), deadline_min(w->due, w->retry_at));
+}
+
+int
+keys_watch_handle(struct keys_watch *w)
+{
+    /* Aligned for struct inotify_event, as inotify(7) shows. */
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool seen = false;
+    uint64_t now;
+
+    for (;;) {
+        ssize_t n = read(w->fd, buf, sizeof(buf));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                return log_errno(LOG_LEVEL_ERROR, -errno, "inotify read");
+            }
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        /* Any event in a watched directory may change the set, and the
+         * sync is cheap: no need to look at names. IN_Q_OVERFLOW too. */
+        seen = true;
+    }
+    now = now_ms();
+    if (seen && w->due == DEADLINE_NONE) {
+        w->due = now + SETTLE_MS;
+    }
+    if (now >= w->due || now >= w->retry_at) {
+        return sync_now(w);
+    }
+    return 0;
+}
+
+struct keys_watch *
+keys_watch_free(struct keys_watch *w)
+{
+    if (w == NULL) {
+        return NULL;
+    }
+    if (w->fd >= 0) {
+        (void)close(w->fd);
+    }
+    keys_sync_memo_free(w->memo);
+    keys_config_free(&w->cfg);
+    free(w);
+    return NULL;
+}
