@@ -1,0 +1,436 @@
+#include "init/startup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/path.h"
+#include "common/safeio.h"
+#include "common/strutil.h"
+#include "init/environ.h"
+
+extern char **environ;
+
+/* Inserts name into the sorted names[0..*n) of capacity max. When full,
+ * the entry that sorts last is dropped (name itself, or the one it pushes
+ * off the end). Returns false when something was dropped. */
+static bool
+insert_sorted(char (*names)[NAME_MAX + 1],
+              size_t max,
+              size_t *n,
+              const char *name)
+{
+    size_t lo = 0, hi = *n, keep;
+
+    if (max == 0 || (*n == max && strcmp(name, names[max - 1]) >= 0)) {
+        return false;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(names[mid], name) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    keep = *n == max ? max - 1 : *n;
+    memmove(names[lo + 1], names[lo], (keep - lo) * sizeof(names[0]));
+    /* d_name holds at most NAME_MAX bytes: it always fits. */
+    (void)copy_string(names[lo], sizeof(names[lo]), name);
+    if (*n < max) {
+        (*n)++;
+        return true;
+    }
+    return false;
+}
+
+int
+startup_list(const char *dir,
+             char (*names)[NAME_MAX + 1],
+             size_t max,
+             size_t *ret_n)
+{
+    DIR *d;
+    struct dirent *de;
+    size_t n = 0, dropped = 0;
+
+    d = opendir(dir);
+    if (d == NULL) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            *ret_n = 0;
+            return 0;
+        }
+        return -errno;
+    }
+    for (;;) {
+        errno = 0;
+        de = readdir(d);
+        if (de == NULL) {
+            break;
+        }
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+        if (!insert_sorted(names, max, &n, de->d_name)) {
+            dropped++;
+        }
+    }
+    if (errno != 0) {
+        int r = -errno;
+        (void)closedir(d);
+        return r;
+    }
+    (void)closedir(d);
+    if (dropped > 0) {
+        log_warn("startup: more than %zu entries in '%s', ignoring the last "
+                 "%zu in order",
+                 max,
+                 dir,
+                 dropped);
+    }
+    *ret_n = n;
+    return 0;
+}
+
+int
+startup_check(const char *path, const char **ret_reason)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        *ret_reason = "cannot stat";
+        return -errno;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *ret_reason = "not a regular file";
+        return -EINVAL;
+    }
+    /* access() also says no on a noexec mount, and for a non-root airlock
+     * it checks the bits that apply to us; root passes it with any x bit,
+     * hence the explicit mode test. */
+    if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0 ||
+        access(path, X_OK) < 0) {
+        *ret_reason = "not executable";
+        return -EACCES;
+    }
+    return 0;
+}
+
+/* The child half of startup_spawn: only async-signal-safe calls; never
+ * returns. */
+static void
+child_exec(const char *path,
+           const sigset_t *child_mask,
+           char *const envp[],
+           int errpipe)
+{
+    char *argv[] = {(char *)path, NULL};
+    char *sh_argv[] = {"/bin/sh", (char *)path, NULL};
+    struct sigaction dfl;
+    int err;
+
+    /* PID 1 may ignore signals (SIGTTOU, SIGPIPE, ...); an ignored signal
+     * survives exec, so scripts get the defaults back. Still blocked here,
+     * so nothing is delivered in between. */
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            (void)sigaction(sig, &dfl, NULL);
+        }
+    }
+    close_fds_from(STDERR_FILENO + 1, &errpipe, 1);
+    (void)sigprocmask(SIG_SETMASK, child_mask, NULL);
+    execve(path, argv, envp);
+    if (errno == ENOEXEC) {
+        /* No #! line: a shell script, as execvp and the shells treat it. */
+        execve(sh_argv[0], sh_argv, envp);
+    }
+    err = errno;
+    (void)write_all(errpipe, &err, sizeof(err));
+    _exit(err == ENOENT ? 127 : 126);
+}
+
+pid_t
+startup_spawn(const char *path, const sigset_t *child_mask, char *const envp[])
+{
+    int pipefd[2], child_errno = 0;
+    size_t got = 0;
+    pid_t pid;
+
+    if (envp == NULL) {
+        envp = environ;
+    }
+    /* A CLOEXEC pipe closes empty on a successful exec, or carries exec's
+     * errno, so a bad #! interpreter gets a clear log line. */
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        return -errno;
+    }
+    pid = fork();
+    if (pid < 0) {
+        int r = -errno;
+        (void)close(pipefd[0]);
+        (void)close(pipefd[1]);
+        return r;
+    }
+    if (pid == 0) {
+        (void)close(pipefd[0]);
+        child_exec(path, child_mask, envp, pipefd[1]);
+    }
+    (void)close(pipefd[1]);
+    (void)read_all(pipefd[0], &child_errno, sizeof(child_errno), &got);
+    (void)close(pipefd[0]);
+    if (got == sizeof(child_errno)) {
+        int st;
+        /* That pid only: the caller's other children stay unreaped. */
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
+        return child_errno > 0 ? -child_errno : -EIO;
+    }
+    return pid;
+}
+
+int
+startup_wait(pid_t pid, int *ret_status)
+{
+    int st;
+
+    for (;;) {
+        pid_t r = waitpid(pid, &st, 0);
+        if (r == pid) {
+            break;
+        }
+        if (r < 0 && errno != EINTR) {
+            return -errno;
+        }
+    }
+    if (WIFEXITED(st)) {
+        *ret_status = WEXITSTATUS(st);
+    } else if (WIFSIGNALED(st)) {
+        *ret_status = 128 + WTERMSIG(st);
+    } else {
+        *ret_status = 255;
+    }
+    return 0;
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+/* What the startup phase carries from one script to the next. */
+struct run_ctx {
+    const char *root;       /* NULL: environment not reloaded */
+    const sigset_t *mask;   /* restored in each script */
+    char *const *orig_envp; /* what environ_write got */
+    char **loaded;          /* environ_load's latest result, owned */
+};
+
+static char *const *
+ctx_envp(const struct run_ctx *ctx)
+{
+    return ctx->loaded != NULL ? ctx->loaded : ctx->orig_envp;
+}
+
+/* Re-reads /etc/container_environment after a script, so the next one
+ * sees its changes. Without a directory (environ_write failed, e.g. a
+ * read-only /etc) the environment simply stays as it was. */
+static void
+ctx_reload(struct run_ctx *ctx)
+{
+    char **envp = NULL;
+    int r;
+
+    if (ctx->root == NULL) {
+        return;
+    }
+    r = environ_load_in(ctx->root, ctx->orig_envp, &envp);
+    if (r < 0) {
+        log_debug("startup: environment not reloaded: %s", strerror(-r));
+        return;
+    }
+    (void)environ_free(ctx->loaded);
+    ctx->loaded = envp;
+}
+
+/* Runs one script to completion; 0 with *ret_status, or -errno when fork
+ * keeps failing. */
+static int
+run_one(const char *path, struct run_ctx *ctx, int *ret_status)
+{
+    unsigned delay = STARTUP_FORK_DELAY_MS;
+    pid_t pid = -EAGAIN;
+    int status = 0, r;
+
+    log_info("startup: running '%s'", path);
+    for (int i = 0; i < STARTUP_FORK_TRIES; i++) {
+        pid = startup_spawn(path, ctx->mask, ctx_envp(ctx));
+        if (pid != -EAGAIN) {
+            break;
+        }
+        /* Before the main loop nothing else needs us: a short wait lets
+         * a pids limit drain instead of failing the container start. */
+        if (i + 1 < STARTUP_FORK_TRIES) {
+            log_warn("startup: fork for '%s': %s, retrying in %u ms",
+                     path,
+                     strerror(EAGAIN),
+                     delay);
+            sleep_ms(delay);
+            delay *= 2;
+        }
+    }
+    if (pid == -EAGAIN || pid == -ENOMEM) {
+        return log_errno(LOG_LEVEL_ERROR,
+                         (int)pid,
+                         "startup: fork for '%s'",
+                         path);
+    }
+    if (pid < 0) {
+        status = pid == -ENOENT ? 127 : 126;
+        log_error("startup: cannot execute '%s': %s (status %d)",
+                  path,
+                  strerror((int)-pid),
+                  status);
+        *ret_status = status;
+        return 0;
+    }
+    r = startup_wait(pid, &status);
+    if (r < 0) {
+        return log_errno(LOG_LEVEL_ERROR, r, "startup: waiting for '%s'", path);
+    }
+    if (status > 128 && status < 128 + NSIG) {
+        log_error("startup: '%s' was killed by signal %d (%s), status %d",
+                  path,
+                  status - 128,
+                  strsignal(status - 128),
+                  status);
+    } else if (status != 0) {
+        log_error("startup: '%s' failed with exit status %d", path, status);
+    }
+    *ret_status = status;
+    return 0;
+}
+
+/* Runs path when it is runnable, logs why not otherwise; a skipped entry
+ * is not a failure. */
+static int
+run_if_runnable(const char *path, struct run_ctx *ctx, int *ret_status)
+{
+    const char *reason = NULL;
+    int r = startup_check(path, &reason);
+
+    *ret_status = 0;
+    if (r < 0) {
+        if (r == -EINVAL || r == -EACCES) {
+            log_warn("startup: skipping '%s': %s", path, reason);
+        } else {
+            log_warn("startup: skipping '%s': %s: %s",
+                     path,
+                     reason,
+                     strerror(-r));
+        }
+        return 0;
+    }
+    r = run_one(path, ctx, ret_status);
+    if (r == 0 && *ret_status == 0) {
+        ctx_reload(ctx);
+    }
+    return r;
+}
+
+static int
+run_dir(const char *dir, struct run_ctx *ctx, int *ret_status)
+{
+    char(*names)[NAME_MAX + 1] = NULL;
+    size_t n = 0;
+    int r;
+
+    *ret_status = 0;
+    names = malloc(STARTUP_MAX_ENTRIES * sizeof(*names));
+    if (names == NULL) {
+        return -ENOMEM;
+    }
+    r = startup_list(dir, names, STARTUP_MAX_ENTRIES, &n);
+    if (r < 0) {
+        log_errno(LOG_LEVEL_ERROR, r, "startup: cannot list '%s'", dir);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        int len = snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        if (len < 0 || (size_t)len >= sizeof(path)) {
+            log_warn("startup: skipping '%s/%s': path too long", dir, names[i]);
+            continue;
+        }
+        r = run_if_runnable(path, ctx, ret_status);
+        if (r < 0 || *ret_status != 0) {
+            break;
+        }
+    }
+out:
+    free(names);
+    return r;
+}
+
+int
+startup_run_dir(const char *dir,
+                const sigset_t *child_mask,
+                char *const envp[],
+                int *ret_status)
+{
+    struct run_ctx ctx = {NULL, child_mask, envp, NULL};
+
+    return run_dir(dir, &ctx, ret_status);
+}
+
+int
+startup_run_in(const char *root,
+               const sigset_t *child_mask,
+               char *const envp[],
+               int *ret_status)
+{
+    static const char *const dirs[] = {"/etc/airlock/init.d", "/etc/my_init.d"};
+    struct run_ctx ctx = {root, child_mask, envp, NULL};
+    char path[PATH_MAX];
+    struct stat st;
+    int r = 0;
+
+    *ret_status = 0;
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        r = root_path_in(path, sizeof(path), root, dirs[i]);
+        if (r == 0) {
+            r = run_dir(path, &ctx, ret_status);
+        }
+        if (r < 0 || *ret_status != 0) {
+            goto out;
+        }
+    }
+    r = root_path_in(path, sizeof(path), root, "/etc/rc.local");
+    /* rc.local is optional: only an existing one is checked and run. */
+    if (r == 0 && lstat(path, &st) == 0) {
+        r = run_if_runnable(path, &ctx, ret_status);
+    }
+out:
+    (void)environ_free(ctx.loaded);
+    return r;
+}
+
+int
+startup_run(const sigset_t *child_mask, char *const envp[], int *ret_status)
+{
+    return startup_run_in(root_dir(), child_mask, envp, ret_status);
+}
