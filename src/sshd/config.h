@@ -1,0 +1,48 @@
+/* airlock-sshd settings, read once from AIRLOCK_SSH_* at start. */
+#ifndef AIRLOCK_SSHD_CONFIG_H
+#define AIRLOCK_SSHD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SSHD_MAX_LISTEN 8
+#define SSHD_ADDR_MAX   64
+
+/* Fixed limits (not configurable: the defaults OpenSSH and the issue use). */
+#define SSHD_PER_SOURCE_MAX   3  /* unauthenticated connections per source */
+#define SSHD_AUTHED_MAX       16 /* authenticated connections at once */
+#define SSHD_MAX_CHANNELS     4  /* session channels per connection */
+#define SSHD_MAX_AUTH_REQUEST 32 /* every auth request, probes included */
+
+struct sshd_config {
+    char listen[SSHD_MAX_LISTEN][SSHD_ADDR_MAX]; /* numeric addresses */
+    unsigned nlisten;
+    unsigned port;
+    unsigned max_startups;
+    unsigned login_grace_s;
+    unsigned max_auth_tries;
+    char user[256];        /* login user for keys from the environment */
+    bool permit_root;      /* root logins allowed */
+    bool revoke_sessions;  /* close open sessions of a revoked key */
+    bool tcp_forwarding;   /* ssh -L, off by default */
+    char host_key_file[PATH_MAX]; /* "" = generate under /etc/airlock */
+    char sftp_server[PATH_MAX];
+};
+
+/* Fills *cfg from the environment (getenv). Returns 0, or -EINVAL with
+ * *ret_var naming the variable and *ret_reason (static) saying why, for
+ * the caller's one-line error. */
+int sshd_config_from_env(struct sshd_config *cfg,
+                         const char **ret_var,
+                         const char **ret_reason);
+
+/* As sshd_config_from_env, with a lookup function instead of getenv (for
+ * tests). */
+int sshd_config_load(struct sshd_config *cfg,
+                     const char *(*get)(const char *name, void *ud),
+                     void *ud,
+                     const char **ret_var,
+                     const char **ret_reason);
+
+#endif

@@ -1,0 +1,921 @@
+/* Session channels: pty/env/shell/exec/subsystem requests, the child
+ * process of each channel, and the data pump between the child and the
+ * channel. The pump never blocks on the child and never writes more than
+ * the peer's window (ssh_channel_write would otherwise wait inside libssh,
+ * re-entering callbacks); ssh_connector is not used because it stalls
+ * after a few MB on libssh 0.10.6 (libssh-notes.md section 6). */
+#include "sshd/conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/path.h"
+#include "common/safeio.h"
+#include "common/timeutil.h"
+#include "sshd/audit.h"
+#include "sshd/env.h"
+#include "sshd/session.h"
+
+#define PUMP_CHUNK   65536
+#define HUP_GRACE_MS 2000
+
+enum chan_kind { KIND_NONE, KIND_SHELL, KIND_EXEC, KIND_SFTP };
+
+struct chan {
+    struct conn *c;
+    ssh_channel ch;
+    struct ssh_channel_callbacks_struct cb;
+    unsigned id;
+    enum chan_kind kind;
+
+    bool pty;
+    int pty_slave;
+    struct winsize ws;
+    char term[64];
+    char *cenv[ENV_CLIENT_MAX];
+    unsigned ncenv;
+
+    bool started;
+    pid_t pid;
+    bool reaped;
+    int wstatus;
+    int in_fd, out_fd, err_fd;
+    bool out_eof, err_eof;
+
+    unsigned char inbuf[PUMP_CHUNK];
+    size_t in_len;
+    bool in_pending; /* libssh holds client data we have not taken */
+    bool in_eof;     /* the client sent EOF */
+
+    bool client_closed;
+    bool finished; /* exit status, EOF and close sent */
+    bool hup_sent;
+    uint64_t hup_ms;
+    uint64_t start_ms;
+    uint64_t bytes_in, bytes_out;
+    char desc[SANITIZE_MAX + 16];
+};
+
+static struct envv base_env;
+static bool base_env_loaded;
+static unsigned next_chan_id;
+
+int
+session_load_base_env(void)
+{
+    char dir[PATH_MAX];
+    int r;
+
+    envv_init(&base_env);
+    r = root_path(dir, sizeof(dir), CONTAINER_ENV_DIR);
+    if (r == 0) {
+        r = env_load_container(&base_env, dir);
+    }
+    base_env_loaded = r == 0;
+    return r;
+}
+
+static void
+set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    if (fl >= 0) {
+        (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    }
+}
+
+static void
+close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        (void)close(*fd);
+        *fd = -1;
+    }
+}
+
+static const struct keys_options *
+key_opts(const struct chan *k)
+{
+    return &k->c->matched.entries[0].opts;
+}
+
+/* ---- signals -------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    int sig;
+} sig_names[] = {
+    {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"FPE", SIGFPE},   {"HUP", SIGHUP},
+    {"ILL", SIGILL},   {"INT", SIGINT},   {"KILL", SIGKILL}, {"PIPE", SIGPIPE},
+    {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"TERM", SIGTERM}, {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2},
+};
+
+const char *
+session_signal_name(int sig)
+{
+    for (size_t i = 0; i < sizeof(sig_names) / sizeof(sig_names[0]); i++) {
+        if (sig_names[i].sig == sig) {
+            return sig_names[i].name;
+        }
+    }
+    return NULL;
+}
+
+int
+session_signal_number(const char *name)
+{
+    if (name == NULL) {
+        return -1;
+    }
+    if (strncmp(name, "SIG", 3) == 0) {
+        name += 3;
+    }
+    for (size_t i = 0; i < sizeof(sig_names) / sizeof(sig_names[0]); i++) {
+        if (strcmp(sig_names[i].name, name) == 0) {
+            return sig_names[i].sig;
+        }
+    }
+    return -1;
+}
+
+bool
+session_term_valid(const char *term)
+{
+    size_t n = strlen(term);
+
+    if (n == 0 || n >= 64) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = term[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+              ch == '+' || ch == '-')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+const char *
+session_pick_shell(const char *shell)
+{
+    const char *base;
+
+    if (shell == NULL || shell[0] != '/') {
+        return "/bin/sh";
+    }
+    base = strrchr(shell, '/') + 1;
+    if (strcmp(base, "nologin") == 0 || strcmp(base, "false") == 0 ||
+        access(shell, X_OK) < 0) {
+        return "/bin/sh";
+    }
+    return shell;
+}
+
+/* ---- the child ------------------------------------------------------ */
+
+/* Builds the session's environment from scratch: the container's, then
+ * the login variables (which win), then what the client may set, then
+ * the key's environment= options (stored only when permitted). */
+static int
+build_env(struct chan *k, struct envv *e, const char *shell,
+          const char *orig_cmd, const char *tty)
+{
+    const struct privdrop_target *t = k->c->target;
+    const struct conn_params *p = k->c->p;
+    const struct keys_options *o = key_opts(k);
+    char buf[256];
+    int r = 0;
+
+    envv_init(e);
+    if (base_env_loaded) {
+        for (size_t i = 0; i < base_env.n && r == 0; i++) {
+            r = envv_put(e, base_env.v[i]);
+        }
+    }
+    if (r == 0 && envv_get(e, "PATH") == NULL) {
+        r = envv_set(e, "PATH", ENV_DEFAULT_PATH);
+    }
+    r = r ? r : envv_set(e, "HOME", t->home);
+    r = r ? r : envv_set(e, "USER", t->name);
+    r = r ? r : envv_set(e, "LOGNAME", t->name);
+    r = r ? r : envv_set(e, "SHELL", shell);
+    snprintf(buf, sizeof(buf), "%s %u %s %u", p->peer, p->peer_port, p->local,
+             p->local_port);
+    r = r ? r : envv_set(e, "SSH_CONNECTION", buf);
+    snprintf(buf, sizeof(buf), "%s %u %u", p->peer, p->peer_port,
+             p->local_port);
+    r = r ? r : envv_set(e, "SSH_CLIENT", buf);
+    for (unsigned i = 0; i < k->ncenv && r == 0; i++) {
+        r = envv_put(e, k->cenv[i]);
+    }
+    if (r == 0 && k->pty) {
+        r = envv_set(e, "TERM", k->term);
+    }
+    if (r == 0 && tty != NULL) {
+        r = envv_set(e, "SSH_TTY", tty);
+    }
+    if (r == 0 && orig_cmd != NULL) {
+        r = envv_set(e, "SSH_ORIGINAL_COMMAND", orig_cmd);
+    }
+    for (size_t i = 0; i < o->nenvironment && r == 0; i++) {
+        r = envv_put(e, o->environment[i]);
+    }
+    return r;
+}
+
+/* Between fork and exec: only system calls. Dispositions and the blocked
+ * mask go back to defaults (the connection process blocks SIGCHLD and
+ * friends for its signalfd, and a mask survives exec), a new session with
+ * the pty as controlling terminal, fds 0-2 only, cwd at HOME. */
+static void __attribute__((noreturn))
+child_exec(const struct chan *k, int in_r, int out_w, int err_w,
+           const char *path, char *const argv[], char *const envp[])
+{
+    sigset_t none;
+
+    sigemptyset(&none);
+    for (int s = 1; s < NSIG; s++) {
+        if (s != SIGKILL && s != SIGSTOP) {
+            (void)signal(s, SIG_DFL);
+        }
+    }
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+    if (setsid() < 0) {
+        _exit(126);
+    }
+    if (k->pty) {
+        if (ioctl(k->pty_slave, TIOCSCTTY, 0) < 0) {
+            _exit(126);
+        }
+        in_r = out_w = err_w = k->pty_slave;
+    }
+    if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0) {
+        _exit(126);
+    }
+    close_fds_from(3, NULL, 0);
+    if (chdir(k->c->target->home) < 0 && chdir("/") < 0) {
+        _exit(126);
+    }
+    execve(path, argv, envp);
+    _exit(errno == ENOENT ? 127 : 126);
+}
+
+static int
+chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
+{
+    struct conn *c = k->c;
+    const char *force = key_opts(k)->force_command;
+    const char *shell = session_pick_shell(c->target->shell);
+    const char *run = force != NULL ? force : cmd;
+    const char *path = shell;
+    char argv0[PATH_MAX + 2];
+    char *argv[4] = {NULL};
+    char tty[128];
+    struct envv env;
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    pid_t pid;
+
+    if (k->started || !c->dropped || c->target == NULL) {
+        return -1;
+    }
+    if (shell != c->target->shell && strcmp(shell, c->target->shell) != 0) {
+        log_info("user '%s' has shell '%s', using /bin/sh", c->target->name,
+                 san(c->target->shell));
+    }
+    if (kind == KIND_SFTP && force == NULL) {
+        if (access(c->cfg->sftp_server, X_OK) < 0) {
+            static const char msg[] = "airlock: SFTP is not available "
+                                      "(no sftp-server installed)\r\n";
+            audit("sftp refused for '%s': '%s' not found", san(c->user),
+                  c->cfg->sftp_server);
+            (void)ssh_channel_write_stderr(k->ch, msg, sizeof(msg) - 1);
+            return -1;
+        }
+        path = c->cfg->sftp_server;
+        argv[0] = (char *)"sftp-server";
+    } else if (run != NULL) {
+        argv[0] = (char *)shell;
+        argv[1] = (char *)"-c";
+        argv[2] = (char *)run;
+    } else {
+        /* A login shell: argv[0] is "-sh". */
+        const char *base = strrchr(shell, '/') + 1;
+        snprintf(argv0, sizeof(argv0), "-%s", base);
+        argv[0] = argv0;
+    }
+    tty[0] = '\0';
+    if (k->pty && ttyname_r(k->pty_slave, tty, sizeof(tty)) != 0) {
+        tty[0] = '\0';
+    }
+    if (build_env(k, &env, shell, force != NULL ? cmd : NULL,
+                  tty[0] ? tty : NULL) < 0) {
+        envv_free(&env);
+        return -1;
+    }
+    if (!k->pty) {
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+            pipe2(err, O_CLOEXEC) < 0) {
+            goto fail;
+        }
+    }
+    pid = fork();
+    if (pid < 0) {
+        goto fail;
+    }
+    if (pid == 0) {
+        child_exec(k, in[0], out[1], err[1], path, argv, env.v);
+    }
+    envv_free(&env);
+    k->pid = pid;
+    k->started = true;
+    k->kind = kind;
+    k->start_ms = now_ms();
+    if (k->pty) {
+        close_fd(&k->pty_slave);
+        k->in_fd = dup(k->out_fd);
+        k->err_eof = true;
+        if (k->in_fd < 0) {
+            k->in_eof = true;
+        } else {
+            (void)fd_set_cloexec(k->in_fd);
+        }
+    } else {
+        (void)close(in[0]);
+        (void)close(out[1]);
+        (void)close(err[1]);
+        k->in_fd = in[1];
+        k->out_fd = out[0];
+        k->err_fd = err[0];
+        set_nonblock(k->in_fd);
+        set_nonblock(k->out_fd);
+        set_nonblock(k->err_fd);
+    }
+    snprintf(k->desc, sizeof(k->desc), "%s",
+             kind == KIND_SFTP ? "subsystem sftp"
+             : run != NULL    ? san(run)
+                              : "login shell");
+    audit("session %u start for '%s' from %s port %u: %s%s%s, %s", k->id,
+          san(c->user), c->p->peer, c->p->peer_port,
+          kind == KIND_SHELL  ? "shell"
+          : kind == KIND_EXEC ? "exec"
+                              : "subsystem",
+          force != NULL ? " (forced command)" : "", k->pty ? " with pty" : "",
+          k->desc);
+    return 0;
+fail:
+    log_errno(LOG_LEVEL_ERROR, -errno, "starting a session for '%s'",
+              c->target->name);
+    envv_free(&env);
+    for (int i = 0; i < 2; i++) {
+        close_fd(&in[i]);
+        close_fd(&out[i]);
+        close_fd(&err[i]);
+    }
+    return -1;
+}
+
+/* ---- channel callbacks ---------------------------------------------- */
+
+static int
+cb_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr,
+        void *ud)
+{
+    struct chan *k = ud;
+    size_t used = 0, take;
+
+    (void)s;
+    (void)ch;
+    if (is_stderr || k->client_closed) {
+        return (int)len;
+    }
+    if (k->started && k->in_fd < 0) {
+        return (int)len; /* the child closed its stdin: drop */
+    }
+    if (k->in_fd >= 0 && k->in_len == 0) {
+        ssize_t w = write(k->in_fd, data, len);
+        if (w > 0) {
+            used = (size_t)w;
+        } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            close_fd(&k->in_fd);
+            return (int)len;
+        }
+    }
+    take = len - used;
+    if (take > sizeof(k->inbuf) - k->in_len) {
+        take = sizeof(k->inbuf) - k->in_len;
+    }
+    memcpy(k->inbuf + k->in_len, (unsigned char *)data + used, take);
+    k->in_len += take;
+    used += take;
+    k->bytes_in += used;
+    if (used < len) {
+        k->in_pending = true;
+    }
+    return (int)used;
+}
+
+static void
+cb_eof(ssh_session s, ssh_channel ch, void *ud)
+{
+    struct chan *k = ud;
+
+    (void)s;
+    (void)ch;
+    k->in_eof = true;
+}
+
+static void
+cb_close(ssh_session s, ssh_channel ch, void *ud)
+{
+    struct chan *k = ud;
+
+    (void)s;
+    (void)ch;
+    k->client_closed = true;
+}
+
+static void
+cb_signal(ssh_session s, ssh_channel ch, const char *signal, void *ud)
+{
+    struct chan *k = ud;
+    int sig = session_signal_number(signal);
+
+    (void)s;
+    (void)ch;
+    if (sig > 0 && k->started && !k->reaped) {
+        (void)kill(-k->pid, sig);
+    }
+}
+
+static int
+cb_pty(ssh_session s, ssh_channel ch, const char *term, int width, int height,
+       int pxwidth, int pxheight, void *ud)
+{
+    struct chan *k = ud;
+    int master = -1, slave = -1;
+
+    (void)s;
+    (void)ch;
+    if (k->started || k->pty) {
+        return -1;
+    }
+    if (key_opts(k)->no_pty) {
+        audit("pty refused for '%s': key has no-pty", san(k->c->user));
+        return -1;
+    }
+    if (!session_term_valid(term)) {
+        return -1;
+    }
+    k->ws.ws_col = (unsigned short)(width > 0 && width < 10000 ? width : 80);
+    k->ws.ws_row = (unsigned short)(height > 0 && height < 10000 ? height : 24);
+    k->ws.ws_xpixel = (unsigned short)(pxwidth > 0 && pxwidth < 65536 ? pxwidth : 0);
+    k->ws.ws_ypixel = (unsigned short)(pxheight > 0 && pxheight < 65536 ? pxheight : 0);
+    if (openpty(&master, &slave, NULL, NULL, &k->ws) < 0) {
+        log_errno(LOG_LEVEL_WARN, -errno, "openpty");
+        return -1;
+    }
+    (void)fd_set_cloexec(master);
+    (void)fd_set_cloexec(slave);
+    set_nonblock(master);
+    strcpy(k->term, term);
+    k->out_fd = master;
+    k->pty_slave = slave;
+    k->pty = true;
+    return 0;
+}
+
+static int
+cb_window_change(ssh_session s, ssh_channel ch, int width, int height,
+                 int pxwidth, int pxheight, void *ud)
+{
+    struct chan *k = ud;
+    struct winsize ws = {
+        .ws_col = (unsigned short)(width > 0 && width < 10000 ? width : 80),
+        .ws_row = (unsigned short)(height > 0 && height < 10000 ? height : 24),
+        .ws_xpixel = (unsigned short)(pxwidth > 0 && pxwidth < 65536 ? pxwidth : 0),
+        .ws_ypixel = (unsigned short)(pxheight > 0 && pxheight < 65536 ? pxheight : 0),
+    };
+
+    (void)s;
+    (void)ch;
+    if (!k->pty || k->out_fd < 0) {
+        return -1;
+    }
+    return ioctl(k->out_fd, TIOCSWINSZ, &ws) < 0 ? -1 : 0;
+}
+
+static int
+cb_env(ssh_session s, ssh_channel ch, const char *name, const char *value,
+       void *ud)
+{
+    struct chan *k = ud;
+    char *a;
+
+    (void)s;
+    (void)ch;
+    if (k->started || k->ncenv >= ENV_CLIENT_MAX ||
+        !env_client_allowed(name, value)) {
+        return -1;
+    }
+    if (asprintf(&a, "%s=%s", name, value) < 0) {
+        return -1;
+    }
+    k->cenv[k->ncenv++] = a;
+    return 0;
+}
+
+static int
+cb_shell(ssh_session s, ssh_channel ch, void *ud)
+{
+    (void)s;
+    (void)ch;
+    return chan_start(ud, KIND_SHELL, NULL) == 0 ? 0 : -1;
+}
+
+static int
+cb_exec(ssh_session s, ssh_channel ch, const char *command, void *ud)
+{
+    (void)s;
+    (void)ch;
+    return chan_start(ud, KIND_EXEC, command) == 0 ? 0 : -1;
+}
+
+static int
+cb_subsystem(ssh_session s, ssh_channel ch, const char *name, void *ud)
+{
+    struct chan *k = ud;
+
+    (void)s;
+    (void)ch;
+    if (strcmp(name, "sftp") != 0) {
+        audit("subsystem '%s' refused for '%s'", san(name), san(k->c->user));
+        return -1;
+    }
+    return chan_start(k, KIND_SFTP, NULL) == 0 ? 0 : -1;
+}
+
+ssh_channel
+session_open(ssh_session session, void *userdata)
+{
+    struct conn *c = userdata;
+    struct chan *k;
+    unsigned slot;
+
+    if (!c->authenticated || !c->dropped) {
+        return NULL;
+    }
+    for (slot = 0; slot < SSHD_MAX_CHANNELS; slot++) {
+        if (c->chans[slot] == NULL) {
+            break;
+        }
+    }
+    if (slot == SSHD_MAX_CHANNELS) {
+        audit("session channel refused for '%s': already %u open",
+              san(c->user), SSHD_MAX_CHANNELS);
+        return NULL;
+    }
+    k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        return NULL;
+    }
+    k->ch = ssh_channel_new(session);
+    if (k->ch == NULL) {
+        free(k);
+        return NULL;
+    }
+    k->c = c;
+    k->id = next_chan_id++;
+    k->pty_slave = k->in_fd = k->out_fd = k->err_fd = -1;
+    k->cb.userdata = k;
+    k->cb.channel_data_function = cb_data;
+    k->cb.channel_eof_function = cb_eof;
+    k->cb.channel_close_function = cb_close;
+    k->cb.channel_signal_function = cb_signal;
+    k->cb.channel_pty_request_function = cb_pty;
+    k->cb.channel_shell_request_function = cb_shell;
+    k->cb.channel_pty_window_change_function = cb_window_change;
+    k->cb.channel_exec_request_function = cb_exec;
+    k->cb.channel_env_request_function = cb_env;
+    k->cb.channel_subsystem_request_function = cb_subsystem;
+    ssh_callbacks_init(&k->cb);
+    if (ssh_set_channel_callbacks(k->ch, &k->cb) != SSH_OK) {
+        ssh_channel_free(k->ch);
+        free(k);
+        return NULL;
+    }
+    c->chans[slot] = k;
+    c->nchans++;
+    return k->ch;
+}
+
+/* ---- the pump ------------------------------------------------------- */
+
+/* Which fd of which channel each pollfd entry stands for. */
+static struct {
+    struct chan *k;
+    int which; /* 0 stdin (POLLOUT), 1 stdout, 2 stderr */
+} poll_map[3 * SSHD_MAX_CHANNELS];
+
+unsigned
+session_pollfds(struct conn *c, struct pollfd *pfd, unsigned max)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < SSHD_MAX_CHANNELS; i++) {
+        struct chan *k = c->chans[i];
+        uint32_t win;
+
+        if (k == NULL || !k->started || k->finished || k->client_closed) {
+            continue;
+        }
+        win = ssh_channel_window_size(k->ch);
+        if (k->in_fd >= 0 && k->in_len > 0 && n < max) {
+            poll_map[n].k = k;
+            poll_map[n].which = 0;
+            pfd[n].fd = k->in_fd;
+            pfd[n++].events = POLLOUT;
+        }
+        /* A closed window means no reading: the child blocks on its full
+         * pipe, which is the back-pressure we want. The window adjust
+         * wakes the poll on the SSH socket. */
+        if (win > 0 && k->out_fd >= 0 && !k->out_eof && n < max) {
+            poll_map[n].k = k;
+            poll_map[n].which = 1;
+            pfd[n].fd = k->out_fd;
+            pfd[n++].events = POLLIN;
+        }
+        if (win > 0 && k->err_fd >= 0 && !k->err_eof && n < max) {
+            poll_map[n].k = k;
+            poll_map[n].which = 2;
+            pfd[n].fd = k->err_fd;
+            pfd[n++].events = POLLIN;
+        }
+    }
+    return n;
+}
+
+static void
+flush_stdin(struct chan *k)
+{
+    ssize_t w;
+
+    if (k->in_fd < 0 || k->in_len == 0) {
+        return;
+    }
+    w = write(k->in_fd, k->inbuf, k->in_len);
+    if (w > 0) {
+        memmove(k->inbuf, k->inbuf + w, k->in_len - (size_t)w);
+        k->in_len -= (size_t)w;
+    } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+        close_fd(&k->in_fd);
+        k->in_len = 0;
+    }
+}
+
+/* Moves at most one window's worth from a child fd to the channel.
+ * Returns false at EOF. */
+static bool
+pump_out(struct chan *k, int which)
+{
+    static unsigned char buf[PUMP_CHUNK];
+    int fd = which == 1 ? k->out_fd : k->err_fd;
+    uint32_t win = ssh_channel_window_size(k->ch);
+    size_t want = win < sizeof(buf) ? win : sizeof(buf);
+    ssize_t r;
+
+    if (want == 0 || fd < 0) {
+        return true;
+    }
+    r = read(fd, buf, want);
+    if (r > 0) {
+        int w = which == 1 ? ssh_channel_write(k->ch, buf, (uint32_t)r)
+                           : ssh_channel_write_stderr(k->ch, buf, (uint32_t)r);
+        if (w < 0) {
+            k->client_closed = true;
+        } else {
+            k->bytes_out += (uint64_t)r;
+        }
+        return true;
+    }
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return true;
+    }
+    /* 0 is EOF on a pipe; a pty master reports EIO once the slave side is
+     * closed by every process. */
+    return false;
+}
+
+void
+session_handle(struct conn *c, struct pollfd *pfd, unsigned n)
+{
+    (void)c;
+    for (unsigned i = 0; i < n; i++) {
+        struct chan *k = poll_map[i].k;
+
+        if (pfd[i].revents == 0 || k->finished || k->client_closed) {
+            continue;
+        }
+        if (poll_map[i].which == 0) {
+            flush_stdin(k);
+        } else if (!pump_out(k, poll_map[i].which)) {
+            if (poll_map[i].which == 1) {
+                k->out_eof = true;
+                if (k->pty) {
+                    close_fd(&k->in_fd);
+                }
+                close_fd(&k->out_fd);
+            } else {
+                k->err_eof = true;
+                close_fd(&k->err_fd);
+            }
+        }
+    }
+}
+
+void
+session_pull(struct conn *c)
+{
+    for (unsigned i = 0; i < SSHD_MAX_CHANNELS; i++) {
+        struct chan *k = c->chans[i];
+        int r;
+
+        if (k == NULL || !k->in_pending || k->client_closed) {
+            continue;
+        }
+        if (k->started && k->in_fd < 0) {
+            k->in_pending = false;
+            continue;
+        }
+        flush_stdin(k);
+        if (k->in_len > 0) {
+            continue;
+        }
+        k->in_pending = false;
+        /* The callback may run inside this read; it appends to inbuf,
+         * which is empty here, so the byte order is kept. */
+        r = ssh_channel_read_nonblocking(k->ch, k->inbuf + k->in_len,
+                                         (uint32_t)(sizeof(k->inbuf) - k->in_len),
+                                         0);
+        if (r > 0) {
+            k->in_len += (size_t)r;
+            k->bytes_in += (uint64_t)r;
+            k->in_pending = true; /* maybe more */
+            flush_stdin(k);
+        }
+    }
+}
+
+void
+session_reap(struct conn *c)
+{
+    int st;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        for (unsigned i = 0; i < SSHD_MAX_CHANNELS; i++) {
+            struct chan *k = c->chans[i];
+            if (k != NULL && k->started && !k->reaped && k->pid == pid) {
+                k->reaped = true;
+                k->wstatus = st;
+            }
+        }
+    }
+}
+
+static void
+chan_send_exit(struct chan *k)
+{
+    int st = k->wstatus;
+    char result[64];
+
+    if (WIFSIGNALED(st)) {
+        const char *name = session_signal_name(WTERMSIG(st));
+        if (name != NULL) {
+            (void)ssh_channel_request_send_exit_signal(
+                k->ch, name, WCOREDUMP(st) ? 1 : 0, "", "");
+        } else {
+            (void)ssh_channel_request_send_exit_status(k->ch,
+                                                       128 + WTERMSIG(st));
+        }
+        snprintf(result, sizeof(result), "signal %d", WTERMSIG(st));
+    } else {
+        (void)ssh_channel_request_send_exit_status(k->ch, WEXITSTATUS(st));
+        snprintf(result, sizeof(result), "exit status %d", WEXITSTATUS(st));
+    }
+    (void)ssh_channel_send_eof(k->ch);
+    (void)ssh_channel_close(k->ch);
+    audit("session %u end for '%s' from %s port %u: %s, %llu ms, %llu bytes "
+          "in, %llu bytes out",
+          k->id, san(k->c->user), k->c->p->peer, k->c->p->peer_port, result,
+          (unsigned long long)(now_ms() - k->start_ms),
+          (unsigned long long)k->bytes_in, (unsigned long long)k->bytes_out);
+}
+
+static void
+chan_free(struct conn *c, unsigned slot)
+{
+    struct chan *k = c->chans[slot];
+
+    /* Callbacks first: libssh must never call into freed userdata. */
+    ssh_remove_channel_callbacks(k->ch, &k->cb);
+    if (!k->finished && ssh_channel_is_open(k->ch)) {
+        (void)ssh_channel_close(k->ch);
+    }
+    ssh_channel_free(k->ch);
+    close_fd(&k->in_fd);
+    close_fd(&k->out_fd);
+    close_fd(&k->err_fd);
+    close_fd(&k->pty_slave);
+    for (unsigned i = 0; i < k->ncenv; i++) {
+        free(k->cenv[i]);
+    }
+    free(k);
+    c->chans[slot] = NULL;
+    c->nchans--;
+}
+
+void
+session_progress(struct conn *c)
+{
+    uint64_t now = now_ms();
+
+    for (unsigned i = 0; i < SSHD_MAX_CHANNELS; i++) {
+        struct chan *k = c->chans[i];
+
+        if (k == NULL) {
+            continue;
+        }
+        /* Client EOF reaches the child once what we hold is written; a
+         * pty cannot be half-closed, so there EOF is left to the shell. */
+        if (k->in_eof && !k->pty && k->in_len == 0 && !k->in_pending &&
+            k->in_fd >= 0) {
+            close_fd(&k->in_fd);
+        }
+        /* With a pty the shell's exit does not always close the slave
+         * (background jobs may hold it): drain what is there, then stop. */
+        if (k->pty && k->reaped && !k->out_eof && !k->client_closed &&
+            ssh_channel_window_size(k->ch) > 0) {
+            int guard = 64;
+            while (guard-- > 0 && k->out_fd >= 0) {
+                struct pollfd q = {k->out_fd, POLLIN, 0};
+                if (poll(&q, 1, 0) <= 0 || !(q.revents & POLLIN) ||
+                    !pump_out(k, 1)) {
+                    break;
+                }
+            }
+            k->out_eof = true;
+            close_fd(&k->in_fd);
+            close_fd(&k->out_fd);
+        }
+        if (k->started && k->reaped && k->out_eof && k->err_eof &&
+            !k->finished && !k->client_closed) {
+            chan_send_exit(k);
+            k->finished = true;
+        }
+        if (k->client_closed && k->started && !k->reaped) {
+            if (!k->hup_sent) {
+                (void)kill(-k->pid, SIGHUP);
+                k->hup_sent = true;
+                k->hup_ms = now;
+            } else if (now - k->hup_ms > HUP_GRACE_MS) {
+                (void)kill(-k->pid, SIGKILL);
+            }
+        }
+        if ((k->finished || k->client_closed) && (!k->started || k->reaped)) {
+            if (!k->finished && k->started) {
+                audit("session %u of '%s' closed by the client after %llu ms",
+                      k->id, san(c->user),
+                      (unsigned long long)(now - k->start_ms));
+            }
+            chan_free(c, i);
+        }
+    }
+}
+
+void
+session_hangup_all(struct conn *c, const char *why)
+{
+    for (unsigned i = 0; i < SSHD_MAX_CHANNELS; i++) {
+        struct chan *k = c->chans[i];
+
+        if (k != NULL && k->started && !k->reaped) {
+            (void)kill(-k->pid, SIGHUP);
+            audit("session %u of '%s' hung up: %s", k->id, san(c->user), why);
+        }
+    }
+}
