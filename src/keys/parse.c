@@ -418,8 +418,8 @@ keys_parse_options(const char *s,
         if (p < end) {
             if (*p != ',' || p + 1 == end) {
                 free(value);
-                *errstr = p + 1 == end ? "trailing comma in options"
-                                       : "garbage after option value";
+                *errstr = *p == ',' ? "trailing comma in options"
+                                    : "garbage after option value";
                 goto fail;
             }
             p++;
