@@ -42,3 +42,6 @@ fuzz-keys:
 	    $(FUZZ_B)/fuzz/corpus-line tests/fuzz/corpus/keys_line
 	$(FUZZ_B)/fuzz/fuzz_keys_options -max_total_time=$(FUZZ_TIME) -max_len=2048 \
 	    $(FUZZ_B)/fuzz/corpus-options tests/fuzz/corpus/keys_options
+
+# test_keys_store injects EIO/EACCES into reads of chosen sources.
+test_keys_store_LDFLAGS := -Wl,--wrap=read_all

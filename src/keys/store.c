@@ -334,7 +334,12 @@ keys_store_users(char (*names)[KEYS_USER_MAX], size_t max, size_t *ret_n)
 /* Source names are paths chosen by the operator; keep the store one line
  * per record whatever they contain. */
 static void
-append_sanitised(char **buf, size_t *len, size_t *cap, const char *s, bool *oom)
+append_raw(char **buf,
+           size_t *len,
+           size_t *cap,
+           const char *s,
+           bool *oom,
+           bool sanitise)
 {
     size_t n = strlen(s);
 
@@ -353,9 +358,22 @@ append_sanitised(char **buf, size_t *len, size_t *cap, const char *s, bool *oom)
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        (*buf)[(*len)++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        (*buf)[(*len)++] =
+            (sanitise && (c < 0x20 || c == 0x7f)) ? '?' : (char)c;
     }
     (*buf)[*len] = '\0';
+}
+
+static void
+append_sanitised(char **buf, size_t *len, size_t *cap, const char *s, bool *oom)
+{
+    append_raw(buf, len, cap, s, oom, true);
+}
+
+static void
+append_newline(char **buf, size_t *len, size_t *cap, bool *oom)
+{
+    append_raw(buf, len, cap, "\n", oom, false);
 }
 
 int
@@ -381,8 +399,9 @@ keys_store_write(const char *user,
     append_sanitised(&buf,
                      &len,
                      &cap,
-                     "', written by 'airlock-sshd keys sync'; do not edit\n",
+                     "', written by 'airlock-sshd keys sync'; do not edit",
                      &oom);
+    append_newline(&buf, &len, &cap, &oom);
     for (size_t i = from; i < to && !oom; i++) {
         const struct keys_entry *e = &set->entries[i];
         char num[32];
@@ -397,9 +416,9 @@ keys_store_write(const char *user,
         append_sanitised(&buf, &len, &cap, num, &oom);
         append_sanitised(&buf, &len, &cap, " fingerprint=", &oom);
         append_sanitised(&buf, &len, &cap, e->fingerprint, &oom);
-        append_sanitised(&buf, &len, &cap, "\n", &oom);
+        append_newline(&buf, &len, &cap, &oom);
         append_sanitised(&buf, &len, &cap, line, &oom);
-        append_sanitised(&buf, &len, &cap, "\n", &oom);
+        append_newline(&buf, &len, &cap, &oom);
         free(line);
     }
     if (oom) {
