@@ -276,6 +276,13 @@ auth_lookup(struct conn *c, const char *user, ssh_key key,
         goto out;
     }
     e = keys_set_find(set, type, blob, len);
+    if (log_get_level() >= LOG_LEVEL_DEBUG) {
+        char fp[KEYS_FP_MAX];
+        if (keys_fingerprint(blob, len, fp, sizeof(fp)) == 0) {
+            log_debug("offered %s %s; %zu key(s) for '%s'", type, fp,
+                      set->count, san(user));
+        }
+    }
     if (e == NULL) {
         *why = "key not authorized";
     } else if (t == SSH_KEYTYPE_RSA && e->bits < 2048) {

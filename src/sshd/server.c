@@ -172,7 +172,8 @@ sshd_server_main(int argc, char **argv)
     if (ssh_init() < 0 || setup_bind(&cfg, hostkey, &bind) < 0) {
         return SSHD_EXIT_SETUP;
     }
-    ssh_key_free(hostkey);
+    /* IMPORT_KEY took ownership of hostkey: the bind frees it. */
+    hostkey = NULL;
     if (log_get_level() >= LOG_LEVEL_DEBUG) {
         (void)ssh_set_log_level(SSH_LOG_PROTOCOL);
     }
