@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -41,7 +42,11 @@
 /* Receive buffer asked for; the kernel caps it (rmem_max) unless root. */
 #define SOCKET_RCVBUF   (8 * 1024 * 1024)
 #define STDOUT_BUF_SIZE (128 * 1024)
-#define STDOUT_PREFIX   "syslog: "
+/* --prefix TEXT: at most this long; "syslog" unless given. The prefix
+ * tells syslog lines from the app's own output on the container's stdout;
+ * a supervisor that adds its own can turn it off with --prefix=. */
+#define PREFIX_MAX     64
+#define PREFIX_DEFAULT "syslog: "
 /* "2026-11-28T00:52:04.123Z " */
 #define FILE_STAMP_LEN 25
 /* Retry opening a failed log file at most this often. */
@@ -56,6 +61,8 @@ struct outbuf {
 
 struct collector {
     struct syslogd_config cfg;
+    char prefix[PREFIX_MAX + 3]; /* "TEXT: " or "" */
+    size_t prefix_len;
     int sock;
     int sigfd;
     ino_t sock_ino;
@@ -73,13 +80,29 @@ static struct collector collector;
 static char recv_bufs[RECV_BATCH][RECV_BUF_SIZE];
 static char file_line[FILE_STAMP_LEN + SYSLOG_LINE_MAX];
 
+/* Writes whole lines, at most PIPE_BUF bytes per write when they fit: if
+ * stdout is a pipe shared with other writers (the container's stdout),
+ * such writes are atomic and our lines never mix with theirs. */
 static void
 out_flush(struct outbuf *o)
 {
     size_t off = 0;
 
     while (off < o->len) {
-        ssize_t n = write(o->fd, o->buf + off, o->len - off);
+        size_t chunk = o->len - off;
+        ssize_t n;
+
+        if (chunk > PIPE_BUF) {
+            const char *nl = memrchr(o->buf + off, '\n', PIPE_BUF);
+            if (nl != NULL) {
+                chunk = (size_t)(nl - (o->buf + off)) + 1;
+            } else {
+                /* One line longer than PIPE_BUF: cannot be atomic. */
+                nl = memchr(o->buf + off, '\n', chunk);
+                chunk = nl != NULL ? (size_t)(nl - (o->buf + off)) + 1 : chunk;
+            }
+        }
+        n = write(o->fd, o->buf + off, chunk);
         if (n > 0) {
             off += (size_t)n;
             continue;
@@ -175,18 +198,13 @@ handle_datagram(struct collector *c,
     if (note != NULL) {
         log_debug("datagram of %zu bytes: %s", real_len, note);
     }
-    if (sizeof(c->out.buf) - c->out.len <
-        sizeof(STDOUT_PREFIX) - 1 + SYSLOG_LINE_MAX) {
+    if (sizeof(c->out.buf) - c->out.len < c->prefix_len + SYSLOG_LINE_MAX) {
         out_flush(&c->out);
     }
-    line = c->out.buf + c->out.len;
-    memcpy(line, STDOUT_PREFIX, sizeof(STDOUT_PREFIX) - 1);
-    n = syslog_format(line + sizeof(STDOUT_PREFIX) - 1,
-                      SYSLOG_LINE_MAX,
-                      &m,
-                      got,
-                      real_len);
-    c->out.len += sizeof(STDOUT_PREFIX) - 1 + n;
+    memcpy(c->out.buf + c->out.len, c->prefix, c->prefix_len);
+    line = c->out.buf + c->out.len + c->prefix_len;
+    n = syslog_format(line, SYSLOG_LINE_MAX, &m, got, real_len);
+    c->out.len += c->prefix_len + n;
 
     if (c->have_file) {
         int r;
@@ -203,7 +221,7 @@ handle_datagram(struct collector *c,
         }
         update_stamp(c);
         memcpy(file_line, c->stamp, FILE_STAMP_LEN);
-        memcpy(file_line + FILE_STAMP_LEN, line + sizeof(STDOUT_PREFIX) - 1, n);
+        memcpy(file_line + FILE_STAMP_LEN, line, n);
         r = logfile_write(&c->file, file_line, FILE_STAMP_LEN + n);
         file_result(c, r, "writing");
     }
@@ -397,10 +415,11 @@ usage(FILE *f)
 {
     fprintf(
         f,
-        "usage: airlock syslogd\n"
+        "usage: airlock syslogd [--prefix TEXT]\n"
         "Collects syslog datagrams on $AIRLOCK_ROOT/dev/log and prints one\n"
         "line per message to stdout:\n"
-        "  syslog: FACILITY.SEVERITY TAG[PID]: MESSAGE\n"
+        "  TEXT: FACILITY.SEVERITY TAG[PID]: MESSAGE\n"
+        "TEXT is 'syslog' by default; --prefix= leaves it out.\n"
         "Environment: AIRLOCK_SYSLOG=on|off, AIRLOCK_SYSLOG_FILE=PATH,\n"
         "AIRLOCK_SYSLOG_ROTATE_SIZE=BYTES[k|M|G] (default 10M),\n"
         "AIRLOCK_SYSLOG_ROTATE_KEEP=N (default 5), AIRLOCK_LOG_LEVEL.\n");
@@ -438,6 +457,48 @@ load_config(struct collector *c)
     return r;
 }
 
+/* 1: run; 0: exit 0 (help shown); -2: usage error (exit 2). */
+static int
+parse_args(struct collector *c, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *text = NULL;
+
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strncmp(a, "--prefix=", 9) == 0) {
+            text = a + 9;
+        } else if (strcmp(a, "--prefix") == 0 && i + 1 < argc) {
+            text = argv[++i];
+        } else {
+            log_error("unknown argument '%s'", a);
+            usage(stderr);
+            return -2;
+        }
+        size_t len = strlen(text);
+        bool printable = true;
+        for (size_t k = 0; k < len; k++) {
+            printable = printable && text[k] > 0x20 && text[k] < 0x7f;
+        }
+        if (len > PREFIX_MAX || !printable) {
+            log_error("bad --prefix '%s': expected at most %d printable "
+                      "characters without spaces",
+                      text,
+                      PREFIX_MAX);
+            return -2;
+        }
+        c->prefix_len = 0;
+        if (len > 0) {
+            memcpy(c->prefix, text, len);
+            memcpy(c->prefix + len, ": ", 2);
+            c->prefix_len = len + 2;
+        }
+    }
+    return 1;
+}
+
 int
 syslogd_main(int argc, char **argv)
 {
@@ -445,15 +506,12 @@ syslogd_main(int argc, char **argv)
     struct stat st;
     int r;
 
-    log_setup("syslogd", STDERR_FILENO);
-    if (argc > 1) {
-        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        log_error("unknown argument '%s'", argv[1]);
-        usage(stderr);
-        return 2;
+    log_setup("airlock-syslogd", STDERR_FILENO);
+    memcpy(c->prefix, PREFIX_DEFAULT, sizeof(PREFIX_DEFAULT) - 1);
+    c->prefix_len = sizeof(PREFIX_DEFAULT) - 1;
+    r = parse_args(c, argc, argv);
+    if (r <= 0) {
+        return -r;
     }
     c->sock = c->sigfd = -1;
     c->out.fd = STDOUT_FILENO;

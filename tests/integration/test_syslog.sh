@@ -16,13 +16,16 @@ fi
 echo "# collector: ${SYSLOGD[*]}"
 
 PID=
-# start ROOT [VAR=VALUE...]: runs a collector for ROOT in the background,
-# stdout in ROOT.out, stderr in ROOT.err; waits for its socket.
+ARGS=()
+# start ROOT [VAR=VALUE...]: runs a collector for ROOT (with the arguments
+# in ARGS) in the background, stdout in ROOT.out, stderr in ROOT.err; waits
+# until it listens.
 start() {
     local root=$1
     shift
     mkdir -p "$root"
-    env AIRLOCK_ROOT="$root" "$@" "${SYSLOGD[@]}" >"$root.out" 2>"$root.err" &
+    env AIRLOCK_ROOT="$root" "$@" "${SYSLOGD[@]}" "${ARGS[@]}" \
+        >"$root.out" 2>"$root.err" &
     PID=$!
     CLEANUP_PIDS+=("$PID")
     # Not the socket's existence: a stale one may be there already.
@@ -163,9 +166,13 @@ start "$T/stale"
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null
 check "killed collector leaves its socket" test -S "$T/stale/dev/log"
+ARGS=(--prefix=)
 check "new collector replaces a stale socket" start "$T/stale"
+ARGS=()
 logger --socket "$T/stale/dev/log" -t demo "after stale"
 check "replaced socket works" wait_until 5 has "demo: after stale" "$T/stale.out"
+check "with --prefix= a line starts with facility.severity" \
+    grep -qx "user.notice demo: after stale" "$T/stale.out"
 kill -TERM "$PID"
 wait "$PID"
 
@@ -231,5 +238,7 @@ expect_eq "AIRLOCK_SYSLOG=off exits 0" 0 "$?"
 check "AIRLOCK_SYSLOG=off creates no socket" test ! -e "$T/off/dev/log"
 "${SYSLOGD[@]}" --bogus >/dev/null 2>&1
 expect_eq "unknown argument exits 2" 2 "$?"
+"${SYSLOGD[@]}" --prefix "two words" >/dev/null 2>&1
+expect_eq "bad --prefix exits 2" 2 "$?"
 
 finish
