@@ -64,6 +64,12 @@ $(B)/tests/unit/test_%: $(B)/tests/unit/test_%.o $$(test_$$*_DEPS)
 	$(CC) $(LDFLAGS) $(test_$*_LDFLAGS) -o $@ $< $(test_$*_DEPS) $(CMOCKA_LIBS) $(test_$*_LDLIBS)
 
 UNIT_BINS := $(patsubst %,$(B)/tests/unit/test_%,$(UNIT_TESTS))
+
+# Small programs the integration tests run inside the namespaces.
+TEST_HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+$(B)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 OBJS += $(patsubst %,$(B)/tests/unit/test_%.o,$(UNIT_TESTS))
 
 .PHONY: all deps test unit integration asan lint format demo bench clean \
@@ -76,16 +82,18 @@ deps:
 	@sh tests/install-deps.sh $(DEB_PKGS)
 
 test: deps
-	$(MAKE) all unit-bins
+	$(MAKE) all unit-bins test-helpers
 	$(MAKE) check-deps
 	@sh tests/run-all.sh $(B)
 
 unit-bins: $(UNIT_BINS)
 
+test-helpers: $(TEST_HELPERS)
+
 unit: $(UNIT_BINS)
 	@sh tests/unit/run.sh $(B)
 
-integration: all
+integration: all test-helpers
 	@sh tests/integration/run.sh $(B)
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in their own

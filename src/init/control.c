@@ -1,0 +1,157 @@
+#include "init/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/path.h"
+#include "common/safeio.h"
+#include "common/strutil.h"
+
+static int
+control_address(struct sockaddr_un *sa)
+{
+    char path[PATH_MAX];
+    int r = root_path(path, sizeof(path), CONTROL_SOCKET);
+
+    if (r < 0) {
+        return r;
+    }
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    if (copy_string(sa->sun_path, sizeof(sa->sun_path), path) < 0) {
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
+int
+control_listen(void)
+{
+    struct sockaddr_un sa;
+    char dir[PATH_MAX];
+    mode_t old_umask;
+    int fd, r;
+
+    r = control_address(&sa);
+    if (r < 0) {
+        return r;
+    }
+    r = root_path(dir, sizeof(dir), "/run/airlock");
+    if (r < 0 || (r = mkdir_parents(dir, 0755)) < 0) {
+        return r;
+    }
+    /* Only root may ask PID 1 to restart things. */
+    if (chmod(dir, 0700) < 0) {
+        return -errno;
+    }
+    (void)unlink(sa.sun_path);
+    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    old_umask = umask(0177);
+    r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old_umask);
+    if (r < 0 || listen(fd, 8) < 0) {
+        r = -errno;
+        (void)close(fd);
+        return r;
+    }
+    return fd;
+}
+
+int
+control_accept(int listen_fd, char *req, size_t size)
+{
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    ssize_t n;
+    int fd;
+
+    fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    /* PID 1 must not hang on a silent client: bound both directions. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+        cred.uid != 0) {
+        (void)close(fd);
+        return -EPERM;
+    }
+    do {
+        n = recv(fd, req, size - 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        (void)close(fd);
+        return n < 0 ? -errno : -EPROTO;
+    }
+    req[n] = '\0';
+    return fd;
+}
+
+void
+control_reply(int client_fd, const char *reply, size_t len)
+{
+    (void)send(client_fd, reply, len, MSG_NOSIGNAL);
+    (void)close(client_fd);
+}
+
+int
+control_client_main(int argc, char **argv)
+{
+    char req[256], reply[CONTROL_REPLY_MAX + 1];
+    struct sockaddr_un sa;
+    ssize_t n;
+    int fd, r;
+
+    if (argc == 1 && strcmp(argv[0], "status") == 0) {
+        snprintf(req, sizeof(req), "status");
+    } else if (argc == 2 && strcmp(argv[0], "restart") == 0 &&
+               strlen(argv[1]) < 128) {
+        snprintf(req, sizeof(req), "restart %s", argv[1]);
+    } else {
+        fprintf(stderr, "usage: airlock status | airlock restart NAME\n");
+        return 2;
+    }
+    r = control_address(&sa);
+    if (r < 0) {
+        fprintf(stderr, "airlock: control socket path: %s\n", strerror(-r));
+        return 3;
+    }
+    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        fprintf(stderr,
+                "airlock: cannot reach PID 1 at '%s': %s\n",
+                sa.sun_path,
+                strerror(errno));
+        return 3;
+    }
+    if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+        fprintf(stderr, "airlock: send: %s\n", strerror(errno));
+        return 3;
+    }
+    n = recv(fd, reply, CONTROL_REPLY_MAX, 0);
+    (void)close(fd);
+    if (n <= 0) {
+        fprintf(stderr, "airlock: no answer from PID 1\n");
+        return 3;
+    }
+    reply[n] = '\0';
+    /* PID 1 prefixes failures with "error: ". */
+    if (strncmp(reply, "error: ", 7) == 0) {
+        fprintf(stderr, "airlock: %s", reply + 7);
+        return 1;
+    }
+    fputs(reply, stdout);
+    return 0;
+}

@@ -1,0 +1,97 @@
+#include "init/killall.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/safeio.h"
+#include "common/strutil.h"
+
+#define ANCESTRY_MAX_DEPTH 256
+
+int
+killall_read_ppid(const char *proc_root, pid_t pid, pid_t *ret_ppid)
+{
+    char path[64], buf[512];
+    const char *p;
+    size_t len = 0;
+    long ppid;
+    int fd, r;
+
+    snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    r = read_all(fd, buf, sizeof(buf) - 1, &len);
+    (void)close(fd);
+    if (r < 0 && r != -EFBIG) {
+        return r;
+    }
+    if (r == -EFBIG) {
+        len = sizeof(buf) - 1;
+    }
+    buf[len] = '\0';
+    /* "pid (comm) state ppid ...": comm may hold spaces and parentheses,
+     * so parse from the last ')'. */
+    p = strrchr(buf, ')');
+    if (p == NULL || sscanf(p + 1, " %*c %ld", &ppid) != 1) {
+        return -EINVAL;
+    }
+    *ret_ppid = (pid_t)ppid;
+    return 0;
+}
+
+bool
+killall_descends_from(const char *proc_root, pid_t pid, pid_t ancestor)
+{
+    for (int depth = 0; depth < ANCESTRY_MAX_DEPTH; depth++) {
+        pid_t ppid;
+        if (killall_read_ppid(proc_root, pid, &ppid) < 0 || ppid <= 0) {
+            return false;
+        }
+        if (ppid == ancestor) {
+            return true;
+        }
+        pid = ppid;
+    }
+    return false;
+}
+
+int
+killall_signal(int sig, bool is_pid1)
+{
+    pid_t self = getpid();
+    struct dirent *de;
+    DIR *d;
+    int n = 0;
+
+    if (is_pid1) {
+        /* ESRCH only means nothing is left. */
+        if (kill(-1, sig) < 0 && errno != ESRCH) {
+            return -errno;
+        }
+        return 0;
+    }
+    d = opendir("/proc");
+    if (d == NULL) {
+        return -errno;
+    }
+    while ((de = readdir(d)) != NULL) {
+        uint64_t v;
+        if (parse_uint(de->d_name, INT32_MAX, &v) < 0 || (pid_t)v == self) {
+            continue;
+        }
+        if (killall_descends_from("/proc", (pid_t)v, self) &&
+            kill((pid_t)v, sig) == 0) {
+            n++;
+        }
+    }
+    (void)closedir(d);
+    return n;
+}

@@ -1,0 +1,21 @@
+/* Signalling every process left in the container at stop. */
+#ifndef AIRLOCK_INIT_KILLALL_H
+#define AIRLOCK_INIT_KILLALL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Sends sig to every process in the container but ourselves: as PID 1 with
+ * kill(-1); otherwise (a subreaper) to each descendant found in /proc.
+ * Returns how many were signalled as a subreaper, or 0 as PID 1 (the
+ * kernel does not say), or -errno. */
+int killall_signal(int sig, bool is_pid1);
+
+/* True when pid descends from ancestor, following PPid in proc_root (a
+ * /proc-like directory, for tests) at most 256 levels up. */
+bool killall_descends_from(const char *proc_root, pid_t pid, pid_t ancestor);
+
+/* Reads the parent pid of pid from proc_root/PID/stat; -errno on failure. */
+int killall_read_ppid(const char *proc_root, pid_t pid, pid_t *ret_ppid);
+
+#endif

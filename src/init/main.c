@@ -1,0 +1,150 @@
+/* airlock: the container init. This file only wires modules together.
+ *
+ * Two phases (style.md 3.2): before supervisor_run() a bad flag exits 2
+ * and a failed setup exits 1; once the loop runs, nothing exits until the
+ * stop sequence is complete. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/path.h"
+#include "common/safeio.h"
+#include "common/strutil.h"
+#include "init/config.h"
+#include "init/control.h"
+#include "init/sshd_finder.h"
+#include "init/supervisor.h"
+#include "privdrop/setuser.h"
+#include "syslogd/syslogd.h"
+
+static const char *
+getenv_const(const char *name)
+{
+    return getenv(name);
+}
+
+/* `airlock status`, `airlock syslogd`, ...: argv[1] names a tool. */
+static int
+dispatch_tool(int argc, char **argv, int *ret_status)
+{
+    if (argc < 2) {
+        return 0;
+    }
+    if (strcmp(argv[1], "syslogd") == 0) {
+        log_setup("airlock-syslogd", STDERR_FILENO);
+        *ret_status = syslogd_main(argc - 1, argv + 1);
+        return 1;
+    }
+    if (strcmp(argv[1], "setuser") == 0) {
+        *ret_status = setuser_main(argc - 1, argv + 1);
+        return 1;
+    }
+    if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "restart") == 0) {
+        *ret_status = control_client_main(argc - 1, argv + 1);
+        return 1;
+    }
+    return 0;
+}
+
+static void
+add_builtin_services(struct supervisor *sup, const struct config *cfg)
+{
+    char exe[PATH_MAX], sshd[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+    if (n <= 0) {
+        log_warn("cannot find my own executable: %s; no built-in services",
+                 strerror(errno));
+        return;
+    }
+    exe[n] = '\0';
+    if (cfg->syslog_disabled) {
+        log_info("syslog collector disabled (AIRLOCK_SYSLOG=off)");
+    } else {
+        (void)services_add_builtin(&sup->services, "syslogd", exe, "syslogd");
+    }
+    if (sshd_wanted(cfg->ssh_disabled) &&
+        sshd_find(exe, sshd, sizeof(sshd)) == 0) {
+        (void)services_add_builtin(&sup->services, "sshd", sshd, "");
+    }
+}
+
+static void
+scan_services(struct supervisor *sup)
+{
+    char dir[PATH_MAX];
+    int r = root_path(dir, sizeof(dir), "/etc/service");
+
+    if (r == 0) {
+        r = services_scan(&sup->services, dir);
+    }
+    if (r < 0) {
+        log_errno(LOG_LEVEL_ERROR, r, "cannot read '%s', no services", dir);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    static struct supervisor sup;
+    char err[CONFIG_ERR_MAX];
+    struct config cfg;
+    int status, r;
+
+    if (dispatch_tool(argc, argv, &status)) {
+        return status;
+    }
+    log_setup("airlock", STDERR_FILENO);
+    switch (config_parse(argc, argv, getenv_const, &cfg, err, sizeof(err))) {
+    case CONFIG_HELP:
+        config_usage(STDOUT_FILENO);
+        return 0;
+    case CONFIG_VERSION:
+        printf("airlock %s\n", AIRLOCK_VERSION);
+        return 0;
+    case CONFIG_USAGE_ERROR:
+        log_error("%s", err);
+        return 2;
+    case CONFIG_RUN:
+        break;
+    }
+    log_set_level(cfg.log_level);
+
+    /* Block signals before anything is forked: what arrives from now on
+     * is queued for the loop, never lost. */
+    sup.cfg = &cfg;
+    sup.control_fd = -1;
+    r = supervisor_block_signals(&sup);
+    if (r < 0) {
+        log_errno(LOG_LEVEL_ERROR, r, "cannot set up signal handling");
+        return 1;
+    }
+    sup.is_pid1 = getpid() == 1;
+    if (!sup.is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+        log_errno(LOG_LEVEL_WARN,
+                  -errno,
+                  "cannot become a child subreaper; orphans go elsewhere");
+    }
+    children_init(&sup.children);
+    sup.envp = environ;
+
+    if (!cfg.skip_services) {
+        add_builtin_services(&sup, &cfg);
+        scan_services(&sup);
+    } else {
+        log_info("services skipped (--skip-services)");
+    }
+    sup.control_fd = control_listen();
+    if (sup.control_fd < 0) {
+        log_errno(LOG_LEVEL_WARN,
+                  sup.control_fd,
+                  "control socket unavailable; 'airlock status' will not work");
+    }
+    return supervisor_run(&sup);
+}

@@ -1,0 +1,132 @@
+/* Supervised services: /etc/service/NAME/run (runit layout) and the
+ * built-in ones (syslog collector, SSH server). Started before the app,
+ * restarted with exponential backoff, stopped in reverse order. */
+#ifndef AIRLOCK_INIT_SERVICE_H
+#define AIRLOCK_INIT_SERVICE_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "init/children.h"
+
+#define SERVICES_MAX         64
+#define SERVICE_NAME_MAX     64
+#define SERVICE_LINE_MAX     4096
+#define SERVICE_BACKOFF_MIN  100
+#define SERVICE_BACKOFF_MAX  30000
+#define SERVICE_STABLE_MS    10000
+#define SERVICE_KILL_REAP_MS 2000
+/* A built-in exits with this status when it must not be restarted (e.g.
+ * the SSH server found no valid key). */
+#define SERVICE_EXIT_DONT_RESTART 3
+
+enum service_state {
+    SVC_DOWN = 0, /* not started (down file, or stopped at shutdown) */
+    SVC_UP,
+    SVC_FINISHING, /* the finish script runs */
+    SVC_BACKOFF,   /* waiting to restart */
+    SVC_STOPPING,  /* signalled at shutdown or for a restart */
+    SVC_FAILED,    /* will not be restarted */
+};
+
+struct service {
+    char name[SERVICE_NAME_MAX];
+    char dir[PATH_MAX]; /* service directory; "" for a built-in */
+    char exe[PATH_MAX]; /* built-in: program; directory: "./run" */
+    char arg[32];       /* built-in: first argument, or "" */
+    bool builtin;
+    bool restart_now; /* restart without backoff once it is down */
+    bool killed;      /* SIGKILL sent at stop */
+    enum service_state state;
+    pid_t pid;
+    pid_t finish_pid;
+    int down_signal;
+    int out_fd; /* read end of the service's stdout+stderr, or -1 */
+    int out_wfd;
+    uint64_t started_at, restart_at, stop_deadline, backoff_ms;
+    unsigned restarts;
+    int last_code;
+    char line[SERVICE_LINE_MAX];
+    size_t line_len;
+};
+
+struct services {
+    struct service svc[SERVICES_MAX];
+    size_t count;
+};
+
+/* What starting a process needs from PID 1. */
+struct service_ctx {
+    const sigset_t *child_mask;
+    char *const *envp;
+    struct children *children;
+    int out_fd; /* where prefixed lines go (airlock's stdout) */
+};
+
+/* The delay before the next restart: 100 ms after a run of at least 10 s,
+ * else double the last one, at most 30 s. */
+uint64_t service_next_backoff(uint64_t last_ms, uint64_t uptime_ms);
+
+/* "TERM", "SIGTERM", "15" (and the other common names) to a number; -1
+ * when unknown. */
+int service_parse_signal(const char *s);
+
+/* Adds every /etc/service/NAME with an executable run file and no down
+ * file, in name order; logs each skipped entry with the reason. Returns
+ * the number added or -errno when the directory cannot be read (a missing
+ * directory is 0). */
+int services_scan(struct services *s, const char *service_dir);
+
+/* Adds a built-in service running `exe arg` with airlock's stdio. */
+int services_add_builtin(struct services *s,
+                         const char *name,
+                         const char *exe,
+                         const char *arg);
+
+/* Starts every service; failures are logged and retried with backoff. */
+void services_start_all(struct services *s,
+                        const struct service_ctx *ctx,
+                        uint64_t now);
+
+/* A service (kind CHILD_SERVICE) or finish script (CHILD_FINISH) exited. */
+void services_child_exited(struct services *s,
+                           const struct service_ctx *ctx,
+                           const struct child *c,
+                           int wstatus,
+                           uint64_t now,
+                           bool stopping);
+
+/* Restarts due services and escalates overdue stops; returns the next
+ * deadline (DEADLINE_NONE when there is none). */
+uint64_t services_tick(struct services *s,
+                       const struct service_ctx *ctx,
+                       uint64_t now,
+                       bool stopping);
+
+/* Shutdown: signals the last running service not yet signalled (reverse
+ * start order) with its down signal; returns true when all are down. */
+bool services_stop_step(struct services *s, uint64_t now, uint64_t grace_ms);
+
+/* Reads and forwards whatever the service printed, line by line. */
+void services_drain_output(struct services *s,
+                           size_t index,
+                           const struct service_ctx *ctx,
+                           bool flush_partial);
+
+/* `airlock restart NAME`: -ENOENT for an unknown name. */
+int
+services_request_restart(struct services *s, const char *name, uint64_t now);
+
+/* Formats the `airlock status` table into buf; returns its length. */
+size_t services_format_status(const struct services *s,
+                              uint64_t now,
+                              char *buf,
+                              size_t size);
+
+const char *service_state_name(enum service_state st);
+
+#endif

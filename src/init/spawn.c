@@ -1,0 +1,101 @@
+#include "init/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/safeio.h"
+
+int
+exit_code_from_status(int wstatus)
+{
+    if (WIFEXITED(wstatus)) {
+        return WEXITSTATUS(wstatus);
+    }
+    if (WIFSIGNALED(wstatus)) {
+        return 128 + WTERMSIG(wstatus);
+    }
+    return 255;
+}
+
+/* The child half. Only async-signal-safe calls until exec; never returns. */
+static void
+child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
+{
+    int err;
+
+    if (o->group == SPAWN_NEW_SESSION) {
+        (void)setsid();
+    } else if (o->group == SPAWN_NEW_GROUP) {
+        (void)setpgid(0, 0);
+        /* While signals are still blocked: tcsetpgrp from a background
+         * group would otherwise stop us with SIGTTOU. */
+        if (o->take_tty && isatty(STDIN_FILENO)) {
+            (void)tcsetpgrp(STDIN_FILENO, getpid());
+        }
+    }
+    if (o->stdout_fd >= 0 && dup2(o->stdout_fd, STDOUT_FILENO) < 0) {
+        goto fail;
+    }
+    if (o->stderr_fd >= 0 && dup2(o->stderr_fd, STDERR_FILENO) < 0) {
+        goto fail;
+    }
+    if (o->cwd != NULL && chdir(o->cwd) < 0) {
+        goto fail;
+    }
+    (void)sigprocmask(SIG_SETMASK, o->child_mask, NULL);
+    if (o->envp != NULL) {
+        execvpe(argv[0], argv, o->envp);
+    } else {
+        execvp(argv[0], argv);
+    }
+fail:
+    err = errno;
+    (void)write_all(errpipe, &err, sizeof(err));
+    _exit(err == ENOENT ? 127 : 126);
+}
+
+int
+spawn_process(char *const argv[],
+              const struct spawn_opts *opts,
+              pid_t *ret_pid,
+              int *ret_exec_errno)
+{
+    int pipefd[2];
+    int child_errno = 0;
+    size_t got = 0;
+    pid_t pid;
+
+    *ret_exec_errno = 0;
+    /* CLOEXEC pipe: it closes empty on a successful exec, or carries
+     * exec's errno, so the caller learns "not found" with a clear line. */
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        return -errno;
+    }
+    pid = fork();
+    if (pid < 0) {
+        int r = -errno;
+        (void)close(pipefd[0]);
+        (void)close(pipefd[1]);
+        return r;
+    }
+    if (pid == 0) {
+        (void)close(pipefd[0]);
+        child_exec(argv, opts, pipefd[1]);
+    }
+    (void)close(pipefd[1]);
+    (void)read_all(pipefd[0], &child_errno, sizeof(child_errno), &got);
+    (void)close(pipefd[0]);
+    if (got == sizeof(child_errno)) {
+        /* Exec failed: the child exits at once; collect it here so the
+         * caller never sees a pid for a process that never ran. */
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        *ret_exec_errno = child_errno;
+        return -child_errno;
+    }
+    *ret_pid = pid;
+    return 0;
+}

@@ -1,0 +1,514 @@
+#include "init/supervisor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "init/control.h"
+#include "init/killall.h"
+#include "init/spawn.h"
+
+/* After SIGKILL to everything, how long to wait for the kernel to finish
+ * them (a process in uninterruptible sleep may never go). */
+#define KILL_REAP_MS       2000
+#define APP_RETRY_MIN_MS   100
+#define APP_RETRY_MAX_MS   2000
+#define APP_SPAWN_ATTEMPTS 10
+
+static const int fault_signals[] = {
+    SIGSEGV,
+    SIGBUS,
+    SIGILL,
+    SIGFPE,
+    SIGABRT,
+    SIGTRAP,
+    SIGSYS,
+};
+
+int
+supervisor_block_signals(struct supervisor *sup)
+{
+    sigset_t all;
+
+    sigfillset(&all);
+    for (size_t i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]);
+         i++) {
+        sigdelset(&all, fault_signals[i]);
+    }
+    if (sigprocmask(SIG_SETMASK, &all, &sup->child_mask) < 0) {
+        return -errno;
+    }
+    sup->sfd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sup->sfd < 0) {
+        return -errno;
+    }
+    return 0;
+}
+
+enum stop_stage
+supervisor_next_stage(enum stop_stage stage, bool kill_all)
+{
+    switch (stage) {
+    case STAGE_RUN:
+        return STAGE_STOP_APP;
+    case STAGE_STOP_APP:
+        return STAGE_HOOKS;
+    case STAGE_HOOKS:
+        return STAGE_STOP_SERVICES;
+    case STAGE_STOP_SERVICES:
+        return kill_all ? STAGE_TERM_ALL : STAGE_DONE;
+    case STAGE_TERM_ALL:
+        return STAGE_KILL_ALL;
+    case STAGE_KILL_ALL:
+    case STAGE_DONE:
+        break;
+    }
+    return STAGE_DONE;
+}
+
+static struct service_ctx
+service_ctx_of(struct supervisor *sup)
+{
+    struct service_ctx ctx = {
+        .child_mask = &sup->child_mask,
+        .envp = sup->envp,
+        .children = &sup->children,
+        .out_fd = STDOUT_FILENO,
+    };
+    return ctx;
+}
+
+static void
+signal_app(struct supervisor *sup, int sig)
+{
+    pid_t target;
+
+    if (sup->app_pid <= 0) {
+        log_debug("signal %d: no app running, not forwarded", sig);
+        return;
+    }
+    target = sup->cfg->signal_group ? -sup->app_pid : sup->app_pid;
+    if (kill(target, sig) < 0) {
+        log_debug("forwarding signal %d to %d: %s",
+                  sig,
+                  (int)target,
+                  strerror(errno));
+    }
+}
+
+static void
+enter_stage(struct supervisor *sup, enum stop_stage stage, uint64_t now)
+{
+    sup->stage = stage;
+    sup->stage_deadline = DEADLINE_NONE;
+    switch (stage) {
+    case STAGE_STOP_APP:
+        if (sup->app_pid > 0) {
+            sup->stage_deadline = now + sup->cfg->grace_ms;
+        }
+        break;
+    case STAGE_HOOKS:
+        sup->stage_deadline = now + sup->cfg->grace_ms;
+        break;
+    case STAGE_TERM_ALL:
+        log_debug("sending SIGTERM to every remaining process");
+        (void)killall_signal(SIGTERM, sup->is_pid1);
+        (void)killall_signal(SIGCONT, sup->is_pid1);
+        sup->no_children = false;
+        sup->stage_deadline = now + sup->cfg->grace_ms;
+        break;
+    case STAGE_KILL_ALL:
+        log_warn("processes still running after the grace period, "
+                 "sending SIGKILL");
+        (void)killall_signal(SIGKILL, sup->is_pid1);
+        sup->no_children = false;
+        sup->stage_deadline = now + KILL_REAP_MS;
+        break;
+    case STAGE_RUN:
+    case STAGE_STOP_SERVICES:
+    case STAGE_DONE:
+        break;
+    }
+}
+
+/* Starts the next shutdown hook, if any; false when all have run. */
+static bool
+start_next_hook(struct supervisor *sup)
+{
+    while (sup->next_hook < sup->nhooks) {
+        char *argv[] = {sup->hooks[sup->next_hook++], NULL};
+        struct spawn_opts o = {
+            .child_mask = &sup->child_mask,
+            .group = SPAWN_NEW_SESSION,
+            .stdout_fd = -1,
+            .stderr_fd = -1,
+            .envp = sup->envp,
+        };
+        int exec_errno, r;
+        pid_t pid;
+
+        r = spawn_process(argv, &o, &pid, &exec_errno);
+        if (r < 0) {
+            log_errno(LOG_LEVEL_WARN, r, "shutdown hook '%s'", argv[0]);
+            continue;
+        }
+        if (children_add(&sup->children, pid, CHILD_HOOK, 0) < 0) {
+            (void)kill(pid, SIGKILL);
+            continue;
+        }
+        log_info("shutdown hook '%s' started", argv[0]);
+        sup->hook_pid = pid;
+        return true;
+    }
+    return false;
+}
+
+static void reap_all(struct supervisor *sup, uint64_t now);
+
+/* Moves through the stop stages as far as their conditions allow. */
+static void
+advance_stop(struct supervisor *sup, uint64_t now)
+{
+    for (;;) {
+        enum stop_stage before = sup->stage;
+        bool overdue = sup->stage_deadline <= now;
+
+        switch (sup->stage) {
+        case STAGE_RUN:
+        case STAGE_DONE:
+            return;
+        case STAGE_STOP_APP:
+            if (sup->app_pid > 0 && overdue && !sup->app_killed) {
+                log_warn("app (pid %d) still running after %llu ms, "
+                         "sending SIGKILL",
+                         (int)sup->app_pid,
+                         (unsigned long long)sup->cfg->grace_ms);
+                (void)kill(-sup->app_pid, SIGKILL);
+                (void)kill(sup->app_pid, SIGKILL);
+                sup->app_killed = true;
+                sup->stage_deadline = now + KILL_REAP_MS;
+                overdue = false;
+            }
+            /* An app that survives SIGKILL (uninterruptible sleep) must
+             * not hold the container forever. */
+            if (sup->app_pid <= 0 || (sup->app_killed && overdue)) {
+                enter_stage(sup, STAGE_HOOKS, now);
+                if (!start_next_hook(sup)) {
+                    enter_stage(sup, STAGE_STOP_SERVICES, now);
+                }
+            }
+            break;
+        case STAGE_HOOKS:
+            if (sup->hook_pid > 0 && overdue) {
+                log_warn("shutdown hooks still running after the grace "
+                         "period, sending SIGKILL");
+                (void)kill(-sup->hook_pid, SIGKILL);
+                sup->next_hook = sup->nhooks;
+            }
+            if (sup->hook_pid <= 0 && (overdue || !start_next_hook(sup))) {
+                enter_stage(sup, STAGE_STOP_SERVICES, now);
+            }
+            break;
+        case STAGE_STOP_SERVICES:
+            if (services_stop_step(&sup->services, now, sup->cfg->grace_ms)) {
+                enter_stage(sup,
+                            supervisor_next_stage(STAGE_STOP_SERVICES,
+                                                  sup->cfg->kill_all_on_exit),
+                            now);
+            }
+            break;
+        case STAGE_TERM_ALL:
+            reap_all(sup, now);
+            if (sup->no_children) {
+                enter_stage(sup, STAGE_DONE, now);
+            } else if (overdue) {
+                enter_stage(sup, STAGE_KILL_ALL, now);
+            }
+            break;
+        case STAGE_KILL_ALL:
+            reap_all(sup, now);
+            if (sup->no_children || overdue) {
+                enter_stage(sup, STAGE_DONE, now);
+            }
+            break;
+        }
+        if (sup->stage == before) {
+            return;
+        }
+    }
+}
+
+static void
+begin_stop(struct supervisor *sup, uint64_t now)
+{
+    if (sup->stage == STAGE_RUN) {
+        enter_stage(sup, STAGE_STOP_APP, now);
+    }
+}
+
+static void
+start_app(struct supervisor *sup, uint64_t now)
+{
+    struct spawn_opts o = {
+        .child_mask = &sup->child_mask,
+        .group = SPAWN_NEW_GROUP,
+        .take_tty = true,
+        .stdout_fd = -1,
+        .stderr_fd = -1,
+        .envp = sup->envp,
+    };
+    int exec_errno, r;
+    pid_t pid;
+
+    sup->app_retry_at = DEADLINE_NONE;
+    sup->app_attempts++;
+    r = spawn_process(sup->cfg->cmd, &o, &pid, &exec_errno);
+    if (r == 0) {
+        sup->app_pid = pid;
+        sup->app_started = true;
+        sup->no_children = false;
+        if (children_add(&sup->children, pid, CHILD_APP, 0) < 0) {
+            log_error("child table full while starting the app");
+        }
+        log_debug("app '%s' started, pid %d", sup->cfg->cmd[0], (int)pid);
+        return;
+    }
+    if (exec_errno != 0) {
+        log_errno(LOG_LEVEL_ERROR, r, "cannot run '%s'", sup->cfg->cmd[0]);
+        sup->exit_code = exec_errno == ENOENT ? 127 : 126;
+        begin_stop(sup, now);
+        return;
+    }
+    if ((r == -EAGAIN || r == -ENOMEM) &&
+        sup->app_attempts < APP_SPAWN_ATTEMPTS) {
+        uint64_t delay = APP_RETRY_MIN_MS << (sup->app_attempts - 1);
+        if (delay > APP_RETRY_MAX_MS) {
+            delay = APP_RETRY_MAX_MS;
+        }
+        log_errno(LOG_LEVEL_WARN,
+                  r,
+                  "fork for the app, retrying in %llu ms",
+                  (unsigned long long)delay);
+        sup->app_retry_at = now + delay;
+        return;
+    }
+    log_errno(LOG_LEVEL_ERROR, r, "cannot start the app");
+    sup->exit_code = 1;
+    begin_stop(sup, now);
+}
+
+static void
+child_exited(struct supervisor *sup, pid_t pid, int wstatus, uint64_t now)
+{
+    struct service_ctx ctx = service_ctx_of(sup);
+    struct child c;
+
+    if (!children_take(&sup->children, pid, &c)) {
+        log_debug("reaped orphan %d (status %d)",
+                  (int)pid,
+                  exit_code_from_status(wstatus));
+        return;
+    }
+    switch (c.kind) {
+    case CHILD_APP:
+        sup->app_pid = 0;
+        sup->exit_code = exit_code_from_status(wstatus);
+        log_info("app exited with status %d", sup->exit_code);
+        begin_stop(sup, now);
+        break;
+    case CHILD_SERVICE:
+    case CHILD_FINISH:
+        services_child_exited(&sup->services,
+                              &ctx,
+                              &c,
+                              wstatus,
+                              now,
+                              sup->stage != STAGE_RUN);
+        break;
+    case CHILD_HOOK:
+        sup->hook_pid = 0;
+        if (exit_code_from_status(wstatus) != 0) {
+            log_warn("shutdown hook exited with status %d",
+                     exit_code_from_status(wstatus));
+        }
+        break;
+    }
+}
+
+/* waitpid(-1, WNOHANG) until nothing is left to collect: one SIGCHLD may
+ * stand for many exits. */
+static void
+reap_all(struct supervisor *sup, uint64_t now)
+{
+    for (;;) {
+        int wstatus;
+        pid_t pid = waitpid(-1, &wstatus, WNOHANG);
+
+        if (pid > 0) {
+            child_exited(sup, pid, wstatus, now);
+            continue;
+        }
+        if (pid < 0 && errno == EINTR) {
+            continue;
+        }
+        if (pid < 0 && errno == ECHILD) {
+            sup->no_children = true;
+        }
+        return;
+    }
+}
+
+static void
+handle_signals(struct supervisor *sup, uint64_t now)
+{
+    struct signalfd_siginfo si;
+
+    for (;;) {
+        ssize_t n = read(sup->sfd, &si, sizeof(si));
+        int sig;
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n != (ssize_t)sizeof(si)) {
+            return; /* EAGAIN: drained */
+        }
+        sig = (int)si.ssi_signo;
+        switch (sig) {
+        case SIGCHLD:
+            break; /* reaped after the signals are drained */
+        case SIGTERM:
+        case SIGINT:
+            log_info("received signal %d, stopping", sig);
+            signal_app(sup, sig);
+            begin_stop(sup, now);
+            break;
+        case SIGHUP:
+        case SIGQUIT:
+        case SIGUSR1:
+        case SIGUSR2:
+        case SIGWINCH:
+        case SIGCONT:
+            signal_app(sup, sig);
+            break;
+        default:
+            /* TSTP/TTIN/TTOU and the rest: PID 1 is never stopped. */
+            log_debug("signal %d ignored", sig);
+            break;
+        }
+    }
+}
+
+static void
+handle_control(struct supervisor *sup, uint64_t now)
+{
+    char req[256], reply[CONTROL_REPLY_MAX];
+    size_t len;
+    int fd;
+
+    /* A few per wakeup, so clients cannot keep PID 1 busy. */
+    for (int i = 0; i < 4; i++) {
+        fd = control_accept(sup->control_fd, req, sizeof(req));
+        if (fd < 0) {
+            return;
+        }
+        if (strcmp(req, "status") == 0) {
+            len = services_format_status(&sup->services,
+                                         now,
+                                         reply,
+                                         sizeof(reply));
+        } else if (strncmp(req, "restart ", 8) == 0) {
+            if (services_request_restart(&sup->services, req + 8, now) < 0) {
+                len = (size_t)snprintf(reply,
+                                       sizeof(reply),
+                                       "error: no service named '%.64s'\n",
+                                       req + 8);
+            } else {
+                len = (size_t)snprintf(reply,
+                                       sizeof(reply),
+                                       "restarting '%.64s'\n",
+                                       req + 8);
+            }
+        } else {
+            len = (size_t)snprintf(reply,
+                                   sizeof(reply),
+                                   "error: unknown request\n");
+        }
+        control_reply(fd, reply, len);
+    }
+}
+
+int
+supervisor_run(struct supervisor *sup)
+{
+    struct pollfd pfd[2 + SERVICES_MAX];
+    size_t svc_of[2 + SERVICES_MAX];
+    uint64_t now = now_ms();
+
+    /* Run phase: from here on nothing may exit, abort or block without a
+     * bound; every failure is logged and the loop goes on. */
+    struct service_ctx ctx = service_ctx_of(sup);
+    services_start_all(&sup->services, &ctx, now);
+    sup->app_retry_at = DEADLINE_NONE;
+    sup->stage = STAGE_RUN;
+    sup->stage_deadline = DEADLINE_NONE;
+    if (sup->cfg->cmd != NULL) {
+        start_app(sup, now);
+    }
+
+    while (sup->stage != STAGE_DONE) {
+        uint64_t deadline;
+        nfds_t n = 0;
+        int r;
+
+        now = now_ms();
+        ctx = service_ctx_of(sup);
+        deadline =
+            services_tick(&sup->services, &ctx, now, sup->stage != STAGE_RUN);
+        deadline = deadline_min(deadline, sup->stage_deadline);
+        deadline = deadline_min(deadline, sup->app_retry_at);
+
+        pfd[n].fd = sup->sfd;
+        pfd[n++].events = POLLIN;
+        if (sup->control_fd >= 0) {
+            pfd[n].fd = sup->control_fd;
+            pfd[n++].events = POLLIN;
+        }
+        for (size_t i = 0; i < sup->services.count; i++) {
+            if (sup->services.svc[i].out_fd >= 0) {
+                svc_of[n] = i;
+                pfd[n].fd = sup->services.svc[i].out_fd;
+                pfd[n++].events = POLLIN;
+            }
+        }
+        r = poll(pfd, n, deadline_timeout(now, deadline));
+        if (r < 0 && errno != EINTR) {
+            log_errno(LOG_LEVEL_WARN, -errno, "poll, retrying");
+        }
+        now = now_ms();
+        for (nfds_t i = 0; r > 0 && i < n; i++) {
+            if (pfd[i].revents == 0) {
+                continue;
+            }
+            if (pfd[i].fd == sup->sfd) {
+                handle_signals(sup, now);
+            } else if (pfd[i].fd == sup->control_fd) {
+                handle_control(sup, now);
+            } else {
+                services_drain_output(&sup->services, svc_of[i], &ctx, false);
+            }
+        }
+        reap_all(sup, now);
+        if (sup->stage == STAGE_RUN && sup->app_retry_at <= now) {
+            start_app(sup, now);
+        }
+        advance_stop(sup, now);
+    }
+    return sup->exit_code;
+}

@@ -1,0 +1,65 @@
+/* PID 1's event loop: one signalfd, children reaped and attributed, the
+ * app's exit or SIGTERM turned into the staged stop sequence. */
+#ifndef AIRLOCK_INIT_SUPERVISOR_H
+#define AIRLOCK_INIT_SUPERVISOR_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "init/children.h"
+#include "init/config.h"
+#include "init/service.h"
+
+enum stop_stage {
+    STAGE_RUN = 0,
+    STAGE_STOP_APP,      /* the app was signalled; wait for it */
+    STAGE_HOOKS,         /* the shutdown.d hooks, one by one */
+    STAGE_STOP_SERVICES, /* services in reverse start order */
+    STAGE_TERM_ALL,      /* SIGTERM to everything left; wait */
+    STAGE_KILL_ALL,      /* SIGKILL to everything left; reap */
+    STAGE_DONE,
+};
+
+struct supervisor {
+    const struct config *cfg;
+    sigset_t child_mask; /* the mask children get back before exec */
+    int sfd;             /* signalfd for every blocked signal */
+    int control_fd;      /* listening control socket, or -1 */
+    bool is_pid1;
+    char **envp; /* environment for the app, services and hooks */
+
+    struct children children;
+    struct services services;
+
+    pid_t app_pid; /* 0 when not running */
+    bool app_started;
+    bool app_killed;
+    int exit_code;
+    int app_attempts;
+    uint64_t app_retry_at;
+
+    enum stop_stage stage;
+    uint64_t stage_deadline;
+    bool no_children; /* waitpid said ECHILD since the last spawn */
+
+    /* Shutdown hooks, run one at a time in STAGE_HOOKS. */
+    char (*hooks)[256];
+    size_t nhooks, next_hook;
+    pid_t hook_pid;
+};
+
+/* Blocks every signal but the synchronous faults and opens the signalfd;
+ * the first thing main does, before anything is forked. */
+int supervisor_block_signals(struct supervisor *sup);
+
+/* Runs the loop until the stop sequence is complete; returns the exit
+ * status airlock should exit with. Never exits or aborts by itself. */
+int supervisor_run(struct supervisor *sup);
+
+/* Pure stage arithmetic, exposed for unit tests: the stage after `stage`
+ * given what the configuration skips. */
+enum stop_stage supervisor_next_stage(enum stop_stage stage, bool kill_all);
+
+#endif

@@ -1,0 +1,436 @@
+/* Unit tests for src/init: flag and environment parsing, exit-status
+ * mapping, the child table, the stop stages, service backoff, signal
+ * names, service scanning, status formatting and /proc ancestry. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/safeio.h"
+#include "init/children.h"
+#include "init/config.h"
+#include "init/killall.h"
+#include "init/service.h"
+#include "init/spawn.h"
+#include "init/supervisor.h"
+
+/* A fake environment for config_parse. */
+static const char *fake_env[16][2];
+
+static const char *
+fake_getenv(const char *name)
+{
+    for (size_t i = 0; i < 16 && fake_env[i][0] != NULL; i++) {
+        if (strcmp(fake_env[i][0], name) == 0) {
+            return fake_env[i][1];
+        }
+    }
+    return NULL;
+}
+
+static int
+reset_env(void **state)
+{
+    (void)state;
+    memset(fake_env, 0, sizeof(fake_env));
+    return 0;
+}
+
+static enum config_result
+parse(struct config *cfg, char *err, int argc, char **argv)
+{
+    return config_parse(argc, argv, fake_getenv, cfg, err, CONFIG_ERR_MAX);
+}
+
+static void
+test_config_defaults_and_command_after_dashdash(void **state)
+{
+    char err[CONFIG_ERR_MAX];
+    char *argv[] = {"airlock", "--", "sh", "-c", "true", NULL};
+    struct config cfg;
+    (void)state;
+
+    assert_int_equal(parse(&cfg, err, 5, argv), CONFIG_RUN);
+    assert_int_equal(cfg.grace_ms, 5000);
+    assert_true(cfg.kill_all_on_exit);
+    assert_false(cfg.signal_group);
+    assert_string_equal(cfg.cmd[0], "sh");
+    assert_string_equal(cfg.cmd[1], "-c");
+}
+
+static void
+test_config_command_without_dashdash_keeps_its_flags(void **state)
+{
+    char err[CONFIG_ERR_MAX];
+    char *argv[] = {"airlock", "-G", "ls", "-l", NULL};
+    struct config cfg;
+    (void)state;
+
+    assert_int_equal(parse(&cfg, err, 4, argv), CONFIG_RUN);
+    assert_true(cfg.signal_group);
+    assert_string_equal(cfg.cmd[0], "ls");
+    assert_string_equal(cfg.cmd[1], "-l");
+}
+
+static void
+test_config_flags_override_environment(void **state)
+{
+    char err[CONFIG_ERR_MAX];
+    char *argv[] = {"airlock", "--grace", "0.5", "--", "x", NULL};
+    struct config cfg;
+    (void)state;
+
+    fake_env[0][0] = "AIRLOCK_GRACE";
+    fake_env[0][1] = "7";
+    fake_env[1][0] = "AIRLOCK_SIGNAL_GROUP";
+    fake_env[1][1] = "1";
+    fake_env[2][0] = "AIRLOCK_SSH";
+    fake_env[2][1] = "off";
+    fake_env[3][0] = "AIRLOCK_LOG_LEVEL";
+    fake_env[3][1] = "debug";
+    assert_int_equal(parse(&cfg, err, 5, argv), CONFIG_RUN);
+    assert_int_equal(cfg.grace_ms, 500);
+    assert_true(cfg.signal_group);
+    assert_true(cfg.ssh_disabled);
+    assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+}
+
+static void
+test_config_env_grace_and_booleans(void **state)
+{
+    char err[CONFIG_ERR_MAX];
+    char *argv[] = {"airlock", "x", NULL};
+    struct config cfg;
+    (void)state;
+
+    fake_env[0][0] = "AIRLOCK_GRACE";
+    fake_env[0][1] = "2.25";
+    fake_env[1][0] = "AIRLOCK_KILL_ALL_ON_EXIT";
+    fake_env[1][1] = "no";
+    fake_env[2][0] = "AIRLOCK_SYSLOG";
+    fake_env[2][1] = "off";
+    assert_int_equal(parse(&cfg, err, 2, argv), CONFIG_RUN);
+    assert_int_equal(cfg.grace_ms, 2250);
+    assert_false(cfg.kill_all_on_exit);
+    assert_true(cfg.syslog_disabled);
+    assert_false(cfg.ssh_disabled);
+}
+
+static void
+test_config_bad_values_name_the_source(void **state)
+{
+    char err[CONFIG_ERR_MAX];
+    char *bad_flag[] = {"airlock", "--frobnicate", "x", NULL};
+    char *bad_grace[] = {"airlock", "--grace", "soon", "x", NULL};
+    char *missing[] = {"airlock", "--grace", NULL};
+    char *eq[] = {"airlock", "--grace=-1", "x", NULL};
+    struct config cfg;
+    (void)state;
+
+    assert_int_equal(parse(&cfg, err, 3, bad_flag), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "--frobnicate"));
+    assert_int_equal(parse(&cfg, err, 4, bad_grace), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "soon"));
+    assert_int_equal(parse(&cfg, err, 2, missing), CONFIG_USAGE_ERROR);
+    assert_int_equal(parse(&cfg, err, 3, eq), CONFIG_USAGE_ERROR);
+
+    fake_env[0][0] = "AIRLOCK_SIGNAL_GROUP";
+    fake_env[0][1] = "perhaps";
+    assert_int_equal(parse(&cfg, err, 3, bad_flag), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "AIRLOCK_SIGNAL_GROUP='perhaps'"));
+    fake_env[0][0] = "AIRLOCK_GRACE";
+    fake_env[0][1] = "9999";
+    assert_int_equal(parse(&cfg, err, 3, bad_flag), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "AIRLOCK_GRACE"));
+}
+
+static void
+test_config_help_version_and_no_command(void **state)
+{
+    char err[CONFIG_ERR_MAX];
+    char *help[] = {"airlock", "-h", NULL};
+    char *version[] = {"airlock", "--version", NULL};
+    char *none[] = {"airlock", "-v", "--", NULL};
+    struct config cfg;
+    (void)state;
+
+    assert_int_equal(parse(&cfg, err, 2, help), CONFIG_HELP);
+    assert_int_equal(parse(&cfg, err, 2, version), CONFIG_VERSION);
+    assert_int_equal(parse(&cfg, err, 3, none), CONFIG_RUN);
+    assert_null(cfg.cmd);
+    assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+}
+
+static void
+test_exit_code_from_status(void **state)
+{
+    (void)state;
+    /* Build real wait statuses from real children. */
+    for (int code = 0; code < 256; code += 51) {
+        int st;
+        pid_t pid = fork();
+        if (pid == 0) {
+            _exit(code);
+        }
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_int_equal(exit_code_from_status(st), code);
+    }
+    {
+        int st;
+        pid_t pid = fork();
+        if (pid == 0) {
+            raise(SIGKILL);
+            _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_int_equal(exit_code_from_status(st), 128 + SIGKILL);
+    }
+}
+
+static void
+test_children_table_add_take_and_capacity(void **state)
+{
+    static struct children c;
+    struct child out;
+    (void)state;
+
+    children_init(&c);
+    assert_int_equal(children_add(&c, 10, CHILD_APP, 0), 0);
+    assert_int_equal(children_add(&c, 11, CHILD_SERVICE, 3), 0);
+    assert_int_equal(children_count_kind(&c, CHILD_SERVICE), 1);
+    assert_false(children_take(&c, 99, &out));
+    assert_true(children_take(&c, 11, &out));
+    assert_int_equal(out.kind, CHILD_SERVICE);
+    assert_int_equal(out.index, 3);
+    assert_false(children_take(&c, 11, &out));
+    for (int i = 1; i < CHILDREN_MAX; i++) {
+        assert_int_equal(children_add(&c, 1000 + i, CHILD_HOOK, 0), 0);
+    }
+    assert_int_equal(children_add(&c, 5, CHILD_HOOK, 0), -ENOSPC);
+    assert_true(children_take(&c, 10, &out));
+    assert_int_equal(out.kind, CHILD_APP);
+}
+
+static void
+test_stop_stages_in_order(void **state)
+{
+    (void)state;
+    assert_int_equal(supervisor_next_stage(STAGE_RUN, true), STAGE_STOP_APP);
+    assert_int_equal(supervisor_next_stage(STAGE_STOP_APP, true), STAGE_HOOKS);
+    assert_int_equal(supervisor_next_stage(STAGE_HOOKS, true),
+                     STAGE_STOP_SERVICES);
+    assert_int_equal(supervisor_next_stage(STAGE_STOP_SERVICES, true),
+                     STAGE_TERM_ALL);
+    assert_int_equal(supervisor_next_stage(STAGE_STOP_SERVICES, false),
+                     STAGE_DONE);
+    assert_int_equal(supervisor_next_stage(STAGE_TERM_ALL, true),
+                     STAGE_KILL_ALL);
+    assert_int_equal(supervisor_next_stage(STAGE_KILL_ALL, true), STAGE_DONE);
+}
+
+static void
+test_backoff_doubles_caps_and_resets(void **state)
+{
+    uint64_t b = 0;
+    uint64_t expect[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800,
+                         25600, 30000, 30000};
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+        b = service_next_backoff(b, 50);
+        assert_int_equal(b, expect[i]);
+    }
+    /* A run of 10 s or more counts as healthy: start over. */
+    assert_int_equal(service_next_backoff(30000, 10000), 100);
+    assert_int_equal(service_next_backoff(30000, 9999), 30000);
+}
+
+static void
+test_service_parse_signal(void **state)
+{
+    (void)state;
+    assert_int_equal(service_parse_signal("TERM"), SIGTERM);
+    assert_int_equal(service_parse_signal("SIGQUIT"), SIGQUIT);
+    assert_int_equal(service_parse_signal("9"), SIGKILL);
+    assert_int_equal(service_parse_signal("HUP"), SIGHUP);
+    assert_int_equal(service_parse_signal("NOPE"), -1);
+    assert_int_equal(service_parse_signal("0"), -1);
+    assert_int_equal(service_parse_signal("65"), -1);
+}
+
+static void
+write_script(const char *path, const char *body, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write_all(fd, body, strlen(body)), 0);
+    close(fd);
+    chmod(path, mode);
+}
+
+static void
+test_services_scan_order_down_and_bad_entries(void **state)
+{
+    static struct services s;
+    char root[] = "/tmp/airlock-svc-XXXXXX";
+    char path[256], cmd[300];
+    (void)state;
+
+    assert_non_null(mkdtemp(root));
+    /* b and a are services; c has a down file; d has no run; e's run is
+     * not executable; f is a plain file; g has a down-signal. */
+    const char *dirs[] = {"b", "a", "c", "d", "e", "g"};
+    for (size_t i = 0; i < 6; i++) {
+        snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+        assert_int_equal(mkdir(path, 0755), 0);
+    }
+    const char *runnable[] = {"a", "b", "c", "g"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s/run", root, runnable[i]);
+        write_script(path, "#!/bin/sh\nexec sleep 1\n", 0755);
+    }
+    snprintf(path, sizeof(path), "%s/c/down", root);
+    write_script(path, "", 0644);
+    snprintf(path, sizeof(path), "%s/e/run", root);
+    write_script(path, "#!/bin/sh\n", 0644);
+    snprintf(path, sizeof(path), "%s/f", root);
+    write_script(path, "", 0644);
+    snprintf(path, sizeof(path), "%s/g/down-signal", root);
+    write_script(path, "QUIT\n", 0644);
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(services_scan(&s, root), 3);
+    assert_string_equal(s.svc[0].name, "a");
+    assert_string_equal(s.svc[1].name, "b");
+    assert_string_equal(s.svc[2].name, "g");
+    assert_int_equal(s.svc[0].down_signal, SIGTERM);
+    assert_int_equal(s.svc[2].down_signal, SIGQUIT);
+    assert_int_equal(s.svc[0].out_fd, -1);
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(services_scan(&s, "/nonexistent/airlock"), 0);
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_services_status_and_restart_by_name(void **state)
+{
+    static struct services s;
+    char buf[1024];
+    size_t len;
+    (void)state;
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(services_add_builtin(&s, "syslogd", "/bin/true", "x"), 0);
+    s.svc[0].state = SVC_UP;
+    s.svc[0].pid = 4242;
+    s.svc[0].started_at = 1000;
+    s.svc[0].restarts = 3;
+    len = services_format_status(&s, 3500, buf, sizeof(buf));
+    assert_int_equal(len, strlen(buf));
+    assert_non_null(strstr(buf, "syslogd"));
+    assert_non_null(strstr(buf, "4242"));
+    assert_non_null(strstr(buf, "2.5s"));
+    assert_int_equal(services_request_restart(&s, "nope", 0), -ENOENT);
+    s.svc[0].pid = 0;
+    s.svc[0].state = SVC_BACKOFF;
+    s.svc[0].restart_at = 99999;
+    assert_int_equal(services_request_restart(&s, "syslogd", 5000), 0);
+    assert_int_equal(s.svc[0].restart_at, 5000);
+}
+
+static void
+test_killall_ancestry_from_fake_proc(void **state)
+{
+    char root[] = "/tmp/airlock-proc-XXXXXX";
+    char path[256], cmd[300];
+    /* 30 -> 20 -> 10 (us); 40 -> 1; comm with spaces and ')' */
+    const struct {
+        int pid;
+        const char *stat;
+    } procs[] = {
+        {10, "10 (airlock) S 1 10 10 0"},
+        {20, "20 (sh) S 10 20 20 0"},
+        {30, "30 (weird ) name) S 20 30 30 0"},
+        {40, "40 (other) S 1 40 40 0"},
+    };
+    pid_t ppid = 0;
+    (void)state;
+
+    assert_non_null(mkdtemp(root));
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%d", root, procs[i].pid);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/%d/stat", root, procs[i].pid);
+        write_script(path, procs[i].stat, 0644);
+    }
+    assert_int_equal(killall_read_ppid(root, 30, &ppid), 0);
+    assert_int_equal(ppid, 20);
+    assert_true(killall_descends_from(root, 30, 10));
+    assert_true(killall_descends_from(root, 20, 10));
+    assert_false(killall_descends_from(root, 40, 10));
+    assert_false(killall_descends_from(root, 10, 10));
+    assert_int_equal(killall_read_ppid(root, 99, &ppid), -ENOENT);
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_spawn_reports_exec_failure(void **state)
+{
+    sigset_t mask;
+    char *argv[] = {"/nonexistent/airlock-no-such-program", NULL};
+    struct spawn_opts o = {.child_mask = &mask, .stdout_fd = -1, .stderr_fd = -1};
+    int exec_errno = 0;
+    pid_t pid = 0;
+    (void)state;
+
+    sigemptyset(&mask);
+    assert_int_equal(spawn_process(argv, &o, &pid, &exec_errno), -ENOENT);
+    assert_int_equal(exec_errno, ENOENT);
+    /* The failed child was collected: nothing left to wait for. */
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_config_defaults_and_command_after_dashdash,
+                               reset_env),
+        cmocka_unit_test_setup(
+            test_config_command_without_dashdash_keeps_its_flags, reset_env),
+        cmocka_unit_test_setup(test_config_flags_override_environment,
+                               reset_env),
+        cmocka_unit_test_setup(test_config_env_grace_and_booleans, reset_env),
+        cmocka_unit_test_setup(test_config_bad_values_name_the_source,
+                               reset_env),
+        cmocka_unit_test_setup(test_config_help_version_and_no_command,
+                               reset_env),
+        cmocka_unit_test(test_exit_code_from_status),
+        cmocka_unit_test(test_children_table_add_take_and_capacity),
+        cmocka_unit_test(test_stop_stages_in_order),
+        cmocka_unit_test(test_backoff_doubles_caps_and_resets),
+        cmocka_unit_test(test_service_parse_signal),
+        cmocka_unit_test(test_services_scan_order_down_and_bad_entries),
+        cmocka_unit_test(test_services_status_and_restart_by_name),
+        cmocka_unit_test(test_killall_ancestry_from_fake_proc),
+        cmocka_unit_test(test_spawn_reports_exec_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
