@@ -11,13 +11,14 @@
 #include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
+#include "common/timeutil.h"
 #include "syslogd/config.h"
 #include "syslogd/logfile.h"
 #include "syslogd/message.h"
+#include "syslogd/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -40,8 +41,7 @@
 /* Messages handled before looking at signals again under a steady flood. */
 #define DRAIN_MAX 4096
 /* Receive buffer asked for; the kernel caps it (rmem_max) unless root. */
-#define SOCKET_RCVBUF   (8 * 1024 * 1024)
-#define STDOUT_BUF_SIZE (128 * 1024)
+#define SOCKET_RCVBUF (8 * 1024 * 1024)
 /* --prefix TEXT: at most this long; "syslog" unless given. The prefix
  * tells syslog lines from the app's own output on the container's stdout;
  * a supervisor that adds its own can turn it off with --prefix=. */
@@ -52,13 +52,6 @@
 /* Retry opening a failed log file at most this often. */
 #define FILE_RETRY_MS 1000
 
-struct outbuf {
-    int fd;
-    size_t len;
-    bool failing; /* an error was logged; quiet until a write works */
-    char buf[STDOUT_BUF_SIZE];
-};
-
 struct collector {
     struct syslogd_config cfg;
     char prefix[PREFIX_MAX + 3]; /* "TEXT: " or "" */
@@ -66,7 +59,8 @@ struct collector {
     int sock;
     int sigfd;
     ino_t sock_ino;
-    struct outbuf out;
+    struct output out;
+    bool out_failing; /* an error was logged; quiet until a write works */
     bool have_file;
     bool file_failing;
     time_t stamp_sec; /* second cached in stamp */
@@ -80,57 +74,21 @@ static struct collector collector;
 static char recv_bufs[RECV_BATCH][RECV_BUF_SIZE];
 static char file_line[FILE_STAMP_LEN + SYSLOG_LINE_MAX];
 
-/* Writes whole lines, at most PIPE_BUF bytes per write when they fit: if
- * stdout is a pipe shared with other writers (the container's stdout),
- * such writes are atomic and our lines never mix with theirs. */
 static void
-out_flush(struct outbuf *o)
+out_flush(struct collector *c)
 {
-    size_t off = 0;
+    bool had = c->out.len > 0;
+    int r = output_flush(&c->out);
 
-    while (off < o->len) {
-        size_t chunk = o->len - off;
-        ssize_t n;
-
-        if (chunk > PIPE_BUF) {
-            const char *nl = memrchr(o->buf + off, '\n', PIPE_BUF);
-            if (nl != NULL) {
-                chunk = (size_t)(nl - (o->buf + off)) + 1;
-            } else {
-                /* One line longer than PIPE_BUF: cannot be atomic. */
-                nl = memchr(o->buf + off, '\n', chunk);
-                chunk = nl != NULL ? (size_t)(nl - (o->buf + off)) + 1 : chunk;
-            }
-        }
-        n = write(o->fd, o->buf + off, chunk);
-        if (n > 0) {
-            off += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && errno == EAGAIN) {
-            /* A non-blocking stdout (inherited from a terminal or pipe):
-             * wait for room, as a blocking write would. */
-            struct pollfd p = {.fd = o->fd, .events = POLLOUT};
-            (void)poll(&p, 1, 1000);
-            continue;
-        }
-        if (!o->failing) {
-            log_errno(LOG_LEVEL_ERROR,
-                      n < 0 ? -errno : -EIO,
-                      "writing to stdout, dropping lines until it works");
-            o->failing = true;
-        }
-        o->len = 0;
-        return;
-    }
-    if (o->failing && o->len > 0) {
+    if (r < 0 && !c->out_failing) {
+        log_errno(LOG_LEVEL_ERROR,
+                  r,
+                  "writing to stdout, dropping lines until it works");
+        c->out_failing = true;
+    } else if (r == 0 && had && c->out_failing) {
         log_info("writing to stdout works again");
-        o->failing = false;
+        c->out_failing = false;
     }
-    o->len = 0;
 }
 
 static void
@@ -152,7 +110,7 @@ file_result(struct collector *c, int r, const char *what)
 static void
 flush_all(struct collector *c)
 {
-    out_flush(&c->out);
+    out_flush(c);
     if (c->have_file) {
         file_result(c, logfile_flush(&c->file), "writing");
     }
@@ -199,7 +157,7 @@ handle_datagram(struct collector *c,
         log_debug("datagram of %zu bytes: %s", real_len, note);
     }
     if (sizeof(c->out.buf) - c->out.len < c->prefix_len + SYSLOG_LINE_MAX) {
-        out_flush(&c->out);
+        out_flush(c);
     }
     memcpy(c->out.buf + c->out.len, c->prefix, c->prefix_len);
     line = c->out.buf + c->out.len + c->prefix_len;
@@ -210,10 +168,7 @@ handle_datagram(struct collector *c,
         int r;
         if (c->file.fd < 0) {
             /* Closed after an error: retry now and then, not per line. */
-            struct timespec ts;
-            uint64_t now;
-            (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-            now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+            uint64_t now = now_ms();
             if (now - last_retry_ms < FILE_RETRY_MS && last_retry_ms != 0) {
                 return;
             }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "syslogd/config.h"
 #include "syslogd/logfile.h"
 #include "syslogd/message.h"
+#include "syslogd/output.h"
 
 static char line[SYSLOG_LINE_MAX];
 
@@ -449,6 +451,92 @@ test_facility_and_severity_names(void **state)
     assert_string_equal(syslog_severity_name(8), "unknown");
 }
 
+/* ---- stdout writer ---- */
+
+static void
+test_output_chunks_are_whole_lines_within_pipe_buf(void **state)
+{
+    static char buf[12300]; /* 3 pipe buffers, in whole 100-byte lines */
+    size_t off = 0, n;
+    (void)state;
+    /* 100-byte lines: a chunk is the largest multiple of 100 <= PIPE_BUF. */
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        buf[i] = (i % 100 == 99) ? '\n' : 'a';
+    }
+    assert_int_equal(output_next_chunk(buf, 150), 150); /* fits: all */
+    while (off < sizeof(buf)) {
+        n = output_next_chunk(buf + off, sizeof(buf) - off);
+        assert_true(n > 0 && n <= PIPE_BUF);
+        assert_int_equal(buf[off + n - 1], '\n');
+        if (sizeof(buf) - off > PIPE_BUF) {
+            assert_int_equal(n, PIPE_BUF / 100 * 100);
+        }
+        off += n;
+    }
+    /* A single line longer than PIPE_BUF goes alone, whole. */
+    memset(buf, 'b', sizeof(buf));
+    buf[PIPE_BUF + 10] = '\n';
+    buf[PIPE_BUF + 20] = '\n';
+    assert_int_equal(output_next_chunk(buf, PIPE_BUF + 21), PIPE_BUF + 11);
+}
+
+static struct output out;
+
+static void
+test_output_flush_writes_everything_in_order(void **state)
+{
+    int p[2];
+    char got[OUTPUT_BUF_SIZE];
+    size_t total = 0;
+    (void)state;
+    assert_int_equal(pipe(p), 0);
+    /* The pipe holds 64 KiB by default; 40000 bytes fit without a reader. */
+    out.fd = p[1];
+    out.len = 0;
+    for (int i = 0; out.len < 40000; i++) {
+        out.len += (size_t)snprintf(out.buf + out.len,
+                                    sizeof(out.buf) - out.len,
+                                    "line %d\n",
+                                    i);
+    }
+    size_t want = out.len;
+    char copy[OUTPUT_BUF_SIZE];
+    memcpy(copy, out.buf, want);
+    assert_int_equal(output_flush(&out), 0);
+    assert_int_equal(out.len, 0);
+    close(p[1]);
+    for (;;) {
+        ssize_t n = read(p[0], got + total, sizeof(got) - total);
+        if (n <= 0) {
+            break;
+        }
+        total += (size_t)n;
+    }
+    close(p[0]);
+    assert_int_equal(total, want);
+    assert_memory_equal(got, copy, want);
+}
+
+static void
+test_output_flush_error_drops_buffer(void **state)
+{
+    int p[2];
+    (void)state;
+    assert_int_equal(pipe(p), 0);
+    close(p[0]);
+    (void)signal(SIGPIPE, SIG_IGN);
+    out.fd = p[1];
+    memcpy(out.buf, "x\n", 2);
+    out.len = 2;
+    assert_int_equal(output_flush(&out), -EPIPE);
+    assert_int_equal(out.len, 0);
+    close(p[1]);
+    assert_int_equal(output_flush(&out), 0); /* nothing buffered */
+    out.len = 2;
+    assert_int_equal(output_flush(&out), -EBADF);
+    assert_int_equal(out.len, 0);
+}
+
 /* ---- rotation ---- */
 
 static char tmpdir[64];
@@ -802,6 +890,9 @@ main(void)
         cmocka_unit_test(test_long_tag_and_pid_are_capped),
         cmocka_unit_test(test_random_datagrams_keep_invariants),
         cmocka_unit_test(test_facility_and_severity_names),
+        cmocka_unit_test(test_output_chunks_are_whole_lines_within_pipe_buf),
+        cmocka_unit_test(test_output_flush_writes_everything_in_order),
+        cmocka_unit_test(test_output_flush_error_drops_buffer),
         cmocka_unit_test(test_rotation_at_size_keeps_n_files),
         cmocka_unit_test(test_rotation_counts_existing_file),
         cmocka_unit_test(test_rotation_keep_zero_and_never),
