@@ -488,12 +488,10 @@ syslogd_main(int argc, char **argv)
                            c->cfg.file,
                            c->cfg.rotate_size,
                            c->cfg.rotate_keep);
-        r = logfile_open(&c->file);
-        if (r < 0) {
-            log_errno(LOG_LEVEL_ERROR, r, "opening '%s'", c->cfg.file);
-            return 1;
-        }
+        /* A file that cannot be opened (a symlink, a read-only /var/log)
+         * must not cost stdout logging: say so once and retry later. */
         c->have_file = true;
+        file_result(c, logfile_open(&c->file), "opening");
     }
     if (open_socket(c) < 0) {
         return 1;

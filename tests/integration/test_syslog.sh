@@ -218,6 +218,22 @@ check "stdout errors: collector keeps running" kill -0 "$PID"
 kill -TERM "$PID"
 wait "$PID"
 
+# A log file that cannot be opened (here a symlink, refused) costs the file
+# only: stdout still works, the error is said once.
+mkdir -p "$T/link/var/log"
+ln -s /etc/passwd "$T/link/var/log/syslog"
+start "$T/link" AIRLOCK_SYSLOG_FILE=/var/log/syslog
+for i in 1 2 3; do
+    logger --socket "$T/link/dev/log" -t link "line $i"
+done
+check "unopenable file: stdout still gets lines" \
+    wait_until 5 has "link: line 3" "$T/link.out"
+expect_eq "unopenable file: error logged once" 1 "$(count "opening" "$T/link.err")"
+check "unopenable file: symlink not followed" \
+    test "$(grep -c 'link: line' /etc/passwd)" -eq 0
+kill -TERM "$PID"
+wait "$PID"
+
 # Bad settings: one clear line, exit 2; AIRLOCK_SYSLOG=off: nothing runs.
 bad() {
     local rc
