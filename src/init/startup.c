@@ -401,10 +401,11 @@ int
 startup_run_in(const char *root,
                const sigset_t *child_mask,
                char *const envp[],
+               bool reload_env,
                int *ret_status)
 {
     static const char *const dirs[] = {"/etc/airlock/init.d", "/etc/my_init.d"};
-    struct run_ctx ctx = {root, child_mask, envp, NULL};
+    struct run_ctx ctx = {reload_env ? root : NULL, child_mask, envp, NULL};
     char path[PATH_MAX];
     struct stat st;
     int r = 0;
@@ -430,7 +431,10 @@ out:
 }
 
 int
-startup_run(const sigset_t *child_mask, char *const envp[], int *ret_status)
+startup_run(const sigset_t *child_mask,
+            char *const envp[],
+            bool reload_env,
+            int *ret_status)
 {
-    return startup_run_in(root_dir(), child_mask, envp, ret_status);
+    return startup_run_in(root_dir(), child_mask, envp, reload_env, ret_status);
 }

@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -60,17 +61,21 @@ int startup_run_dir(const char *dir,
                     int *ret_status);
 
 /* The whole startup phase: init.d, my_init.d, rc.local under AIRLOCK_ROOT.
- * envp must be what environ_write got: the first script runs with it, and
- * after each script the environment is read back from
- * /etc/container_environment/ (environ_load), so a script sees what earlier
- * ones set there (phusion's my_init does the same). Afterwards the caller
- * calls environ_load itself for the services and the app. Returns as
- * startup_run_dir. */
-int
-startup_run(const sigset_t *child_mask, char *const envp[], int *ret_status);
+ * envp is what environ_write got; the first script runs with it. With
+ * reload_env (pass true only when environ_write succeeded, or a stale
+ * directory from the image would be read), the environment is read back
+ * from /etc/container_environment/ after each script (environ_load), so a
+ * script sees what earlier ones set there, as with phusion's my_init.
+ * Afterwards the caller calls environ_load itself for the services and the
+ * app. Returns as startup_run_dir. */
+int startup_run(const sigset_t *child_mask,
+                char *const envp[],
+                bool reload_env,
+                int *ret_status);
 int startup_run_in(const char *root,
                    const sigset_t *child_mask,
                    char *const envp[],
+                   bool reload_env,
                    int *ret_status);
 
 #endif

@@ -207,7 +207,8 @@ test_run_goes_init_d_then_my_init_d_then_rc_local(void **state)
     put_file(f, "/etc/airlock/init.d/15-dir/x", "", 0755);
     put_script(f, "/etc/my_init.d/05-c", "", 0755);
     put_script(f, "/etc/rc.local", "", 0755);
-    assert_int_equal(startup_run_in(f->root, &f->empty, f->envp, &status), 0);
+    assert_int_equal(startup_run_in(f->root, &f->empty, f->envp, true, &status),
+                     0);
     assert_int_equal(status, 0);
     assert_string_equal(read_log(f), "10-a\n20-b\n05-c\nrc.local\n");
 }
@@ -223,7 +224,8 @@ test_run_stops_at_the_first_failure_with_its_status(void **state)
     put_script(f, "/etc/airlock/init.d/30-never", "", 0755);
     put_script(f, "/etc/my_init.d/10-never", "", 0755);
     put_script(f, "/etc/rc.local", "", 0755);
-    assert_int_equal(startup_run_in(f->root, &f->empty, f->envp, &status), 0);
+    assert_int_equal(startup_run_in(f->root, &f->empty, f->envp, true, &status),
+                     0);
     assert_int_equal(status, 3);
     assert_string_equal(read_log(f), "10-ok\n20-fail\n");
 }
@@ -235,7 +237,8 @@ test_run_reports_death_by_signal_as_128_plus_n(void **state)
     int status = -1;
 
     put_script(f, "/etc/rc.local", "kill -TERM $$", 0755);
-    assert_int_equal(startup_run_in(f->root, &f->empty, f->envp, &status), 0);
+    assert_int_equal(startup_run_in(f->root, &f->empty, f->envp, true, &status),
+                     0);
     assert_int_equal(status, 128 + SIGTERM);
 }
 
@@ -314,9 +317,30 @@ test_run_reloads_environment_between_scripts(void **state)
              "/etc/my_init.d/20-see",
              "#!/bin/sh\nprintf '[%s]\\n' \"$NEWVAR\" >> \"$LOG\"\n",
              0755);
-    assert_int_equal(startup_run_in(f->root, &f->empty, f->envp, &status), 0);
+    assert_int_equal(startup_run_in(f->root, &f->empty, f->envp, true, &status),
+                     0);
     assert_int_equal(status, 0);
     assert_string_equal(read_log(f), "[hello world]\n");
+}
+
+static void
+test_run_does_not_reload_unless_asked(void **state)
+{
+    struct fixture *f = *state;
+    int status = -1;
+
+    /* A directory baked into the image, not written by this start. */
+    put_file(f, "/etc/container_environment/STALE", "from-image", 0600);
+    put_file(f, "/etc/airlock/init.d/10-first", "#!/bin/sh\n", 0755);
+    put_file(f,
+             "/etc/airlock/init.d/20-see",
+             "#!/bin/sh\nprintf '[%s]\\n' \"${STALE-unset}\" >> \"$LOG\"\n",
+             0755);
+    assert_int_equal(
+        startup_run_in(f->root, &f->empty, f->envp, false, &status),
+        0);
+    assert_int_equal(status, 0);
+    assert_string_equal(read_log(f), "[unset]\n");
 }
 
 int
@@ -359,6 +383,9 @@ main(void)
             test_run_reloads_environment_between_scripts,
             setup,
             teardown),
+        cmocka_unit_test_setup_teardown(test_run_does_not_reload_unless_asked,
+                                        setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
