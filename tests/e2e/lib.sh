@@ -21,6 +21,9 @@ PORT=2222
 SSHD_PID=
 export AIRLOCK_ROOT=$T/root
 
+# Stop the server politely before lib.sh's cleanup removes $T.
+trap 'stop_sshd; cleanup' EXIT
+
 mount --make-rprivate /
 ip link set lo up
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs a command (normally `ssh -tt ...`) on a pseudo-terminal of a given
-size; when the output shows WINCH-NOW, resizes the terminal (so ssh sends a
+size; types $PTYDRIVE_INPUT (if set) after a second; when the output
+shows WINCH-NOW, resizes the terminal (so ssh sends a
 window-change request) and types a newline. Prints everything read.
 Bounded: gives up after 20 s.
 Usage: ptydrive.py ROWS COLS NEWROWS NEWCOLS CMD [ARGS...]"""
@@ -28,6 +29,8 @@ def main():
         os.execvp(cmd[0], cmd)
     out = b""
     resized = False
+    typed = "PTYDRIVE_INPUT" not in os.environ
+    start = time.monotonic()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         r, _, _ = select.select([fd], [], [], 0.2)
@@ -39,6 +42,9 @@ def main():
             if not data:
                 break
             out += data
+        if not typed and time.monotonic() - start > 1.0:
+            typed = True
+            os.write(fd, os.environ["PTYDRIVE_INPUT"].encode())
         if not resized and b"WINCH-NOW" in out:
             resized = True
             setsize(fd, nrows, ncols)
