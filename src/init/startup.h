@@ -52,6 +52,10 @@ int startup_wait(pid_t pid, int *ret_status);
 /* Runs every runnable entry of dir in order, each to completion, logging
  * the ones skipped and why. Stops at the first that fails (exit code not
  * 0, killed by a signal, cannot be executed), logging its path and status.
+ * While a script runs, a pending SIGTERM, SIGINT, SIGQUIT or SIGHUP that
+ * this process blocks (docker stop, Ctrl-C) is passed on to the script and
+ * stops the start (status: the script's, or 128+N if it exited 0); the
+ * signal stays queued for the main loop.
  * Returns 0 with *ret_status 0 (all ran) or the failed one's status; -errno
  * when listing fails or fork keeps failing. Blocks: for the startup phase
  * only. */

@@ -96,4 +96,36 @@ script status /etc/airlock/init.d/10-a ''
 run_airlock status -- sh -c 'exit 42'
 expect_eq "startup: after scripts, airlock exits with the app's status" 42 "$RC"
 
+# --- docker stop while a startup script runs: the script gets the SIGTERM,
+# the start stops at once (not at Docker's SIGKILL 10 s later)
+script stop /etc/airlock/init.d/10-slow \
+    'trap '"'"'kill $pid; echo got-term >> "$LOG"; exit 0'"'"' TERM
+sleep 30 & pid=$!
+echo started >> "$LOG"
+wait $pid'
+script stop /etc/airlock/init.d/20-never ''
+AIRLOCK_ROOT=$T/stop AIRLOCK_SSH=off AIRLOCK_SYSLOG=off LOG=$T/stop.log \
+    unshare --pid --fork --mount-proc --kill-child \
+    "$AIRLOCK" -- sh -c 'echo app >> "$LOG"' 2>"$T/stop.err" &
+upid=$!
+CLEANUP_PIDS+=("$upid")
+if wait_until 10 grep -qs started "$T/stop.log"; then
+    start=$(date +%s%N)
+    kill -TERM "$(pgrep -P "$upid")"
+    wait_until 10 eval '! kill -0 "$upid" 2>/dev/null'
+    ms=$((($(date +%s%N) - start) / 1000000))
+    RC=0
+    wait "$upid" || RC=$?
+    echo "# startup: airlock exited ${ms} ms after SIGTERM during a startup script"
+    expect_eq "startup: SIGTERM during a script reaches it; nothing more starts" \
+        "$(printf '10-slow\nstarted\ngot-term')" "$(log_of stop)"
+    expect_eq "startup: SIGTERM during a script: exit status 128+15" 143 "$RC"
+    check "startup: SIGTERM during a script: airlock gone within 2 s" \
+        test "$ms" -lt 2000
+    check "startup: SIGTERM during a script is logged with the script's name" \
+        grep -q "signal 15.*10-slow" "$T/stop.err"
+else
+    not_ok "startup: SIGTERM during a script (the script never started)"
+fi
+
 finish

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/safeio.h"
@@ -343,6 +344,56 @@ test_run_does_not_reload_unless_asked(void **state)
     assert_string_equal(read_log(f), "[unset]\n");
 }
 
+/* docker stop while a startup script runs: PID 1 has SIGTERM blocked; the
+ * script gets it, the start stops, the signal stays queued for the loop. */
+static void
+test_run_passes_a_stop_signal_to_the_running_script(void **state)
+{
+    struct fixture *f = *state;
+    sigset_t term, old;
+    struct timespec t0, t1, zero = {0, 0};
+    int status = -1;
+    pid_t sender;
+
+    put_script(f,
+               "/etc/airlock/init.d/10-slow",
+               "trap 'kill $pid; echo got-term >> \"$LOG\"; exit 0' TERM\n"
+               "sleep 30 & pid=$!\n"
+               "echo started >> \"$LOG\"\n"
+               "wait $pid",
+               0755);
+    put_script(f, "/etc/airlock/init.d/20-never", "", 0755);
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    assert_int_equal(sigprocmask(SIG_BLOCK, &term, &old), 0);
+
+    sender = fork();
+    assert_true(sender >= 0);
+    if (sender == 0) {
+        /* Once the script is waiting (bounded: 10 s), "docker stop". */
+        for (int i = 0; i < 1000 && strstr(read_log(f), "started") == NULL;
+             i++) {
+            usleep(10000);
+        }
+        kill(getppid(), SIGTERM);
+        _exit(0);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(
+        startup_run_in(f->root, &f->empty, f->envp, false, &status),
+        0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(startup_wait(sender, &(int){0}), 0);
+
+    /* The script exited 0 from its trap: the start still stops, 128+15. */
+    assert_int_equal(status, 128 + SIGTERM);
+    assert_string_equal(read_log(f), "10-slow\nstarted\ngot-term\n");
+    assert_true(t1.tv_sec - t0.tv_sec < 10);
+    /* Still queued for the main loop. */
+    assert_int_equal(sigtimedwait(&term, NULL, &zero), SIGTERM);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 int
 main(void)
 {
@@ -386,6 +437,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_run_does_not_reload_unless_asked,
                                         setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_run_passes_a_stop_signal_to_the_running_script,
+            setup,
+            teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
