@@ -724,6 +724,55 @@ test_apply_as_non_root_to_another_user_fails(void **state)
     free(t);
 }
 
+static int
+child_without_setpcap_keeps_bounding_set(void *arg)
+{
+    const struct privdrop_target *t = arg;
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+
+    /* Like a container started without CAP_SETPCAP. */
+    if (syscall(SYS_capget, &hdr, d) < 0) {
+        return 1;
+    }
+    d[CAP_TO_INDEX(CAP_SETPCAP)].effective &= ~CAP_TO_MASK(CAP_SETPCAP);
+    if (syscall(SYS_capset, &hdr, d) < 0) {
+        return 2;
+    }
+    if (privdrop_apply(t, NULL) != 0) {
+        return 3;
+    }
+    /* The bounding set could not be touched, but no_new_privs is on and
+     * every other set is empty. */
+    if (prctl(PR_CAPBSET_READ, CAP_SETUID, 0, 0, 0) != 1) {
+        return 4;
+    }
+    if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
+        return 5;
+    }
+    if (syscall(SYS_capget, &hdr, d) < 0 || d[0].effective || d[1].effective ||
+        d[0].permitted || d[1].permitted || d[0].inheritable ||
+        d[1].inheritable) {
+        return 6;
+    }
+    return 0;
+}
+
+static void
+test_apply_without_setpcap_still_drops_and_sets_nnp(void **state)
+{
+    struct privdrop_target *t = NULL;
+
+    (void)state;
+    if (geteuid() != 0) {
+        skip();
+        return;
+    }
+    t = numeric_target(12345, 54321);
+    assert_int_equal(in_child(child_without_setpcap_keeps_bounding_set, t), 0);
+    free(t);
+}
+
 static void
 test_apply_rejects_empty_group_list(void **state)
 {
@@ -762,6 +811,7 @@ main(void)
         cmocka_unit_test(test_apply_drops_ids_groups_caps_and_sets_nnp),
         cmocka_unit_test(test_apply_to_root_sets_groups_but_keeps_capabilities),
         cmocka_unit_test(test_apply_as_non_root_to_another_user_fails),
+        cmocka_unit_test(test_apply_without_setpcap_still_drops_and_sets_nnp),
         cmocka_unit_test(test_apply_rejects_empty_group_list),
     };
 
