@@ -17,13 +17,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "$B" && pwd)
 
 sh "$here/tests/install-deps.sh" busybox rsyslog bsdutils || exit 1
-if [ -x "$B/airlock" ] && timeout 5 "$B/airlock" syslogd --help 2>/dev/null |
-    grep -q 'usage: airlock syslogd'; then
-    OURS=("$B/airlock" syslogd)
-elif [ -x "$B/tests/syslogd-driver" ]; then
-    OURS=("$B/tests/syslogd-driver")
-else
-    echo "bench: build the collector first (make B=$B all unit-bins)" >&2
+OURS=("$B/airlock" syslogd)
+if ! timeout 5 "${OURS[@]}" --help 2>/dev/null | grep -q 'usage: airlock syslogd'; then
+    echo "bench: build airlock first (make B=$B all)" >&2
     exit 1
 fi
 

@@ -6,14 +6,12 @@
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# `airlock syslogd` once build/airlock dispatches it, else the test driver.
-if [ -x "$B/airlock" ] && timeout 5 "$B/airlock" syslogd --help 2>/dev/null |
-    grep -q 'usage: airlock syslogd'; then
-    SYSLOGD=("$B/airlock" syslogd)
-else
-    SYSLOGD=("$B/tests/syslogd-driver")
+SYSLOGD=("$AIRLOCK" syslogd)
+if ! timeout 5 "${SYSLOGD[@]}" --help 2>/dev/null | grep -q 'usage: airlock syslogd'; then
+    not_ok "'$AIRLOCK syslogd --help' does not show the collector's usage"
+    finish
+    exit 1
 fi
-echo "# collector: ${SYSLOGD[*]}"
 
 PID=
 ARGS=()
