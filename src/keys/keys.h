@@ -51,8 +51,8 @@ struct keys_options {
 };
 
 /* One accepted key. All strings are NUL-terminated and owned by the entry.
- * comment is printable: control characters were replaced by '?' at parse
- * time, so it can go into a log line as is. */
+ * comment is printable: tabs became blanks and other control characters
+ * '?' at parse time, so it can go into a log line as is. */
 struct keys_entry {
     char type[KEYS_TYPE_MAX]; /* as in the line: "ssh-ed25519", ... */
     unsigned char *blob;      /* decoded key blob */

@@ -39,8 +39,10 @@ fuzz-keys:
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_line tests/fuzz/fuzz_keys_line.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_options tests/fuzz/fuzz_keys_options.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
 	$(FUZZ_B)/fuzz/fuzz_keys_line -max_total_time=$(FUZZ_TIME) -max_len=9000 \
+	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-line tests/fuzz/corpus/keys_line
 	$(FUZZ_B)/fuzz/fuzz_keys_options -max_total_time=$(FUZZ_TIME) -max_len=2048 \
+	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-options tests/fuzz/corpus/keys_options
 
 # test_keys_store injects EIO/EACCES into reads of chosen sources.

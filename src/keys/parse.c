@@ -393,6 +393,12 @@ keys_parse_options(const char *s,
         *errstr = "empty options";
         return -EINVAL;
     }
+    /* Values end up in a line-based store: no NUL or line break. */
+    if (memchr(s, '\0', len) != NULL || memchr(s, '\n', len) != NULL ||
+        memchr(s, '\r', len) != NULL) {
+        *errstr = "control character in options";
+        return -EINVAL;
+    }
     while (p < end) {
         const char *name = p;
         size_t nlen;
@@ -1072,7 +1078,11 @@ keys_parse_line(const char *line,
     }
     for (size_t i = 0; i < (size_t)(end - p); i++) {
         unsigned char c = (unsigned char)p[i];
-        e.comment[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        /* A tab becomes a blank, not '?': token boundaries stay, so the
+         * stored line parses back the same. */
+        e.comment[i] = c == '\t'                 ? ' '
+                       : (c < 0x20 || c == 0x7f) ? '?'
+                                                 : (char)c;
     }
     e.comment[end - p] = '\0';
     if (keys_fingerprint(e.blob,

@@ -642,7 +642,9 @@ add_dir_source(struct build *b)
         n++;
     }
     (void)closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 0) {
+        qsort(names, n, sizeof(*names), cmp_str);
+    }
 
     for (size_t i = 0; i < n && !b->failed; i++) {
         char source[PATH_MAX];

@@ -434,7 +434,7 @@ test_keys_comment_is_optional_and_sanitised(void **state)
              (int)(strrchr(pub[0], ' ') - pub[0]),
              pub[0]);
     assert_int_equal(parse(line, 0, &e, &err), 1);
-    assert_string_equal(e.comment, "alice  at?laptop ?[31mred");
+    assert_string_equal(e.comment, "alice  at laptop ?[31mred");
     keys_entry_free(&e);
 }
 
