@@ -387,16 +387,19 @@ groups_match(const struct privdrop_target *t)
 }
 
 static bool
-ids_are(uid_t uid, gid_t gid)
+uids_are(uid_t uid)
 {
     uid_t ru, eu, su;
+
+    return getresuid(&ru, &eu, &su) == 0 && ru == uid && eu == uid && su == uid;
+}
+
+static bool
+gids_are(gid_t gid)
+{
     gid_t rg, eg, sg;
 
-    if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0) {
-        return false;
-    }
-    return ru == uid && eu == uid && su == uid && rg == gid && eg == gid &&
-           sg == gid;
+    return getresgid(&rg, &eg, &sg) == 0 && rg == gid && eg == gid && sg == gid;
 }
 
 /* After the drop to a non-root user: nothing may be left in any capability
@@ -465,9 +468,11 @@ privdrop_apply(const struct privdrop_target *t, const char **ret_errstr)
         set_errstr(ret_errstr, "bad group count");
         return -EINVAL;
     }
-    /* A non-root caller that already is the target cannot change its
-     * groups and need not: it only sheds capabilities below. */
-    switch_ids = geteuid() == 0 || !ids_are(t->uid, t->gid);
+    /* A non-root caller that already has the target uid cannot change its
+     * gid or groups and need not (they grant it nothing new): it only sheds
+     * capabilities below. This is `docker run --user 1000`, where the gid
+     * is 0 and no passwd entry says otherwise. */
+    switch_ids = geteuid() == 0 || !uids_are(t->uid);
 
     if (switch_ids) {
         /* Groups and gid first: both need CAP_SETGID, gone after setuid. */
@@ -519,7 +524,7 @@ privdrop_apply(const struct privdrop_target *t, const char **ret_errstr)
 
     /* Verify, as OpenSSH's permanently_set_uid() does, rather than trust
      * the return values above. */
-    if (!ids_are(t->uid, t->gid)) {
+    if (!uids_are(t->uid) || (switch_ids && !gids_are(t->gid))) {
         set_errstr(ret_errstr, "ids differ from the target after drop");
         return -EPERM;
     }
@@ -532,7 +537,7 @@ privdrop_apply(const struct privdrop_target *t, const char **ret_errstr)
             set_errstr(ret_errstr, "could regain uid 0 after drop");
             return -EPERM;
         }
-        if (t->gid != 0 && (setgid(0) == 0 || setegid(0) == 0)) {
+        if (switch_ids && t->gid != 0 && (setgid(0) == 0 || setegid(0) == 0)) {
             set_errstr(ret_errstr, "could regain gid 0 after drop");
             return -EPERM;
         }

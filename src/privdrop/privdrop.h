@@ -58,15 +58,17 @@ int privdrop_resolve(const char *spec,
  *      capability sets are empty and no_new_privs reads back 1.
  * A root target keeps its capabilities and gets no no_new_privs: "drop to
  * root" only sets groups and gid.
- * When the caller is not root and already runs as t->uid/t->gid, steps 1, 2
- * and 4 are skipped (it cannot change groups and does not need to). When the
- * caller lacks CAP_SETPCAP (e.g. a pod with capabilities dropped), the
- * bounding set cannot be cleared and is left as is; no_new_privs still stops
- * execve() from gaining anything through it.
- * Returns 0, or -errno with *ret_errstr (may be NULL) naming the failed
- * step. On failure the process is in an unknown state: the caller must not
- * run anything and should exit. Makes system calls only (no allocation, no
- * NSS, no files), so it may run between fork() and exec(). */
+ * When the caller is not root and already runs as t->uid (real, effective
+ * and saved), steps 1, 2 and 4 are skipped and its gid and groups are kept:
+ * it cannot change them and they grant it nothing new (`docker run --user
+ * 1000` runs with gid 0); then only the uid, no_new_privs and capabilities
+ * are verified. When the caller lacks CAP_SETPCAP (e.g. a pod with capabilities
+ * dropped), the bounding set cannot be cleared and is left as is; no_new_privs
+ * still stops execve() from gaining anything through it. Returns 0, or -errno
+ * with *ret_errstr (may be NULL) naming the failed step. On failure the process
+ * is in an unknown state: the caller must not run anything and should exit.
+ * Makes system calls only (no allocation, no NSS, no files), so it may run
+ * between fork() and exec(). */
 int privdrop_apply(const struct privdrop_target *t, const char **ret_errstr);
 
 /* setenv()s HOME, USER, LOGNAME and SHELL for t (overwriting); PATH and

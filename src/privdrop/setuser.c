@@ -34,12 +34,12 @@ usage(FILE *f)
         f);
 }
 
-/* The caller may switch only when it is root or already is the target. */
+/* The caller may switch only when it is root or already has the target uid
+ * (then privdrop keeps its gid and groups and only sheds privileges). */
 static bool
 may_switch(const struct privdrop_target *t)
 {
-    return geteuid() == 0 || (getuid() == t->uid && geteuid() == t->uid &&
-                              getgid() == t->gid && getegid() == t->gid);
+    return geteuid() == 0 || (getuid() == t->uid && geteuid() == t->uid);
 }
 
 /* Whether execvp(cmd) failed on a file that exists, for the exit status

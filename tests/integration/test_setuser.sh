@@ -210,6 +210,25 @@ out=$(setpriv --reuid="$nobody_uid" --regid="$nobody_gid" --init-groups \
     "$T/setuser" nobody sh -c 'echo "$(id -u) $(grep NoNewPrivs /proc/self/status | cut -f2)"' 2>&1)
 expect_eq "non-root caller to itself: runs, with no_new_privs" "$nobody_uid 1" "$out"
 
+# As under `docker run --user 12345`: uid 12345, gid 0, no passwd entry.
+out=$(setpriv --reuid=12345 --regid=0 --clear-groups \
+    "$T/setuser" 12345 sh -c 'echo "$(id -u) $(id -g) $(grep NoNewPrivs /proc/self/status | cut -f2)"' 2>&1)
+expect_eq "non-root uid 12345 gid 0 to 12345: runs, keeps gid 0, no_new_privs" "12345 0 1" "$out"
+
+# The same front end inside airlock.
+if [ -x "$AIRLOCK" ]; then
+    "$AIRLOCK" setuser nobody cat /proc/self/status >"$T/st.airlock"
+    expect_eq "airlock setuser: Uid and NoNewPrivs" "$u $u $u $u|1" \
+        "$(status_field "$T/st.airlock" Uid)|$(status_field "$T/st.airlock" NoNewPrivs)"
+    run_airlock_err() {
+        "$AIRLOCK" setuser no-such-user-xq true 2>"$T/err"
+        echo "$?|$(wc -l <"$T/err")"
+    }
+    expect_eq "airlock setuser unknown user: status 2, one line" "2|1" "$(run_airlock_err)"
+else
+    echo "# $AIRLOCK not built: 'airlock setuser' cases skipped"
+fi
+
 expect_eq "--help: status 0" 0 "$("$SETUSER" --help >/dev/null 2>&1; echo $?)"
 
 finish
