@@ -7,8 +7,8 @@
 #include "privdrop/setuser.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,19 +42,20 @@ may_switch(const struct privdrop_target *t)
     return geteuid() == 0 || (getuid() == t->uid && geteuid() == t->uid);
 }
 
-/* Whether execvp(cmd) failed on a file that exists, for the exit status
- * (126 vs 127). execvp reports EACCES when any PATH directory is unsearchable
- * (root's PATH often holds /root/... dirs), even if cmd is in none of them;
- * a shell calls that "not found", and so do we. */
+/* Whether cmd names an existing file, for the exit status after execvp
+ * failed (126 vs 127, as a shell decides). Not errno: execvp reports EACCES
+ * when any PATH directory is unsearchable (root's PATH often holds /root/...
+ * dirs) even if cmd is in none of them, and ENOENT for a script whose #!
+ * interpreter is missing. */
 static bool
-cmd_exists(const char *cmd, int err)
+cmd_exists(const char *cmd)
 {
     const char *path, *p;
     char buf[PATH_MAX];
     struct stat st;
 
     if (strchr(cmd, '/') != NULL) {
-        return err != ENOENT && err != ENOTDIR;
+        return stat(cmd, &st) == 0;
     }
     path = getenv("PATH");
     /* glibc's execvp default when PATH is unset. */
@@ -131,9 +132,7 @@ setuser_main(int argc, char **argv)
                   (unsigned)t.uid);
         return SETUSER_EXIT_USAGE;
     }
-    if (clean_env) {
-        r = privdrop_env_clean();
-    }
+    r = clean_env ? privdrop_env_clean() : 0;
     if (r >= 0) {
         r = privdrop_env_set(&t);
     }
@@ -161,7 +160,7 @@ setuser_main(int argc, char **argv)
     execvp(argv[i + 1], argv + i + 1);
     r = errno;
     /* As a shell reports it: 127 not found, 126 found but not runnable. */
-    if (!cmd_exists(argv[i + 1], r)) {
+    if (!cmd_exists(argv[i + 1])) {
         log_error("cannot run '%s': command not found", argv[i + 1]);
         return 127;
     }

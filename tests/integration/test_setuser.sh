@@ -194,6 +194,9 @@ printf 'echo hi\n' >"$T/noexec"
 chmod 644 "$T/noexec"
 run_err "command not executable: status 126" 126 nobody "$T/noexec"
 run_err "directory as command: status 126" 126 nobody /
+printf '#!/no/such/interpreter\n' >"$T/badinterp"
+chmod 755 "$T/badinterp"
+run_err "script with a missing interpreter: status 126" 126 nobody "$T/badinterp"
 
 # Not root: another user is refused, the current user is fine.
 cp "$SETUSER" "$T/setuser"
