@@ -98,9 +98,7 @@ lookup_passwd(const char *name, uid_t uid, struct privdrop_target *t)
     }
     /* POSIX says "not found" is 0 with a NULL result, but some NSS modules
      * report it as ENOENT or ESRCH (getpwnam_r(3)). */
-    if (r == 0 && res == NULL) {
-        r = 0;
-    } else if (r == ENOENT || r == ESRCH) {
+    if ((r == 0 && res == NULL) || r == ENOENT || r == ESRCH) {
         r = 0;
     } else if (r != 0) {
         r = -r;
