@@ -285,7 +285,12 @@ parse_5424(const char *p,
     const char *ts, *after;
     size_t ts_len;
 
+    /* TIMESTAMP is "-" or starts "YYYY-": anything else means the text
+     * only happened to start with "1 ", and is not RFC 5424. */
     if (!take_field(&p, end, &ts, &ts_len) ||
+        (ts != NULL &&
+         (ts_len < 5 || !is_digit(ts[0]) || !is_digit(ts[1]) ||
+          !is_digit(ts[2]) || !is_digit(ts[3]) || ts[4] != '-')) ||
         !take_field(&p, end, &m->host, &m->host_len) ||
         !take_field(&p, end, &m->tag, &m->tag_len) ||
         !take_field(&p, end, &m->pid, &m->pid_len) ||

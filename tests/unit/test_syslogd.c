@@ -224,6 +224,14 @@ test_5424_broken_header_falls_back(void **state)
     assert_field(m.tag, m.tag_len, "app");
     assert_field(m.msg, m.msg_len, "[open sd never closed");
 
+    /* Plain text that starts with "1 " is not taken as RFC 5424. */
+    note = NULL;
+    assert_int_equal(
+        PARSE("<13>1 apple banana cherry date eggs fig", &m, &note),
+        0);
+    assert_int_equal(m.kind, SYSLOG_RFC3164);
+    assert_field(m.msg, m.msg_len, "1 apple banana cherry date eggs fig");
+
     note = NULL;
     assert_int_equal(PARSE("<13>1 - h app - - junk", &m, &note), 0);
     assert_non_null(note);
