@@ -219,11 +219,6 @@ drain_socket(struct collector *c)
             handle_datagram(c, recv_bufs[i], got, real);
         }
         handled += (unsigned)n;
-        if (n < RECV_BATCH) {
-            /* Likely empty now; the next call would say EAGAIN, but a
-             * flush first keeps latency low for a sender that is waiting. */
-            flush_all(c);
-        }
     }
     flush_all(c);
 }
