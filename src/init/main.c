@@ -18,6 +18,8 @@
 #include "common/strutil.h"
 #include "init/config.h"
 #include "init/control.h"
+#include "init/environ.h"
+#include "init/startup.h"
 #include "init/sshd_finder.h"
 #include "init/supervisor.h"
 #include "privdrop/setuser.h"
@@ -75,6 +77,76 @@ add_builtin_services(struct supervisor *sup, const struct config *cfg)
     }
 }
 
+/* Writes the container environment, runs the startup scripts and reads the
+ * environment back, as phusion's my_init does: scripts may edit
+ * /etc/container_environment/ and the services and the app see the result.
+ * Returns 0 to go on, or the exit status to stop with. */
+static int
+prepare_environment_and_startup(struct supervisor *sup, const struct config *cfg)
+{
+    bool env_written;
+    int r, status = 0;
+
+    r = environ_write(environ);
+    env_written = r == 0;
+    if (r < 0) {
+        log_errno(LOG_LEVEL_WARN, r, "cannot write the container environment");
+    }
+    if (cfg->skip_startup) {
+        log_info("startup scripts skipped (--skip-startup-files)");
+    } else {
+        r = startup_run(&sup->child_mask, environ, env_written, &status);
+        if (r < 0) {
+            log_errno(LOG_LEVEL_ERROR, r, "startup scripts");
+            return 1;
+        }
+        if (status != 0) {
+            return status;
+        }
+    }
+    if (env_written) {
+        char **envp = NULL;
+        r = environ_load(environ, &envp);
+        if (r < 0) {
+            log_errno(LOG_LEVEL_WARN, r,
+                      "cannot read the container environment back");
+        } else {
+            sup->envp = envp;
+        }
+    }
+    return 0;
+}
+
+/* Lists /etc/airlock/shutdown.d/ once at start, so the stop sequence
+ * needs no allocation. */
+static void
+list_shutdown_hooks(struct supervisor *sup)
+{
+    static char names[SUPERVISOR_HOOKS_MAX][NAME_MAX + 1];
+    static char paths[SUPERVISOR_HOOKS_MAX][PATH_MAX];
+    char dir[PATH_MAX];
+    size_t n = 0;
+
+    if (root_path(dir, sizeof(dir), "/etc/airlock/shutdown.d") < 0 ||
+        startup_list(dir, names, SUPERVISOR_HOOKS_MAX, &n) < 0) {
+        return;
+    }
+    sup->hooks = paths;
+    for (size_t i = 0; i < n; i++) {
+        const char *reason = NULL;
+        int len = snprintf(paths[sup->nhooks], PATH_MAX, "%s/%s", dir,
+                           names[i]);
+        if (len < 0 || len >= PATH_MAX) {
+            continue;
+        }
+        if (startup_check(paths[sup->nhooks], &reason) < 0) {
+            log_info("shutdown hook '%s': %s, skipped", names[i], reason);
+            continue;
+        }
+        sup->nhooks++;
+    }
+}
+
 static void
 scan_services(struct supervisor *sup)
 {
@@ -116,6 +188,10 @@ main(int argc, char **argv)
     }
     log_set_level(cfg.log_level);
 
+    /* Whatever fds the runtime or a shell left open are not the app's
+     * business (catatonit does the same). */
+    close_fds_from(3, NULL, 0);
+
     /* Block signals before anything is forked: what arrives from now on
      * is queued for the loop, never lost. */
     sup.cfg = &cfg;
@@ -134,12 +210,18 @@ main(int argc, char **argv)
     children_init(&sup.children);
     sup.envp = environ;
 
+    r = prepare_environment_and_startup(&sup, &cfg);
+    if (r != 0) {
+        return r;
+    }
+
     if (!cfg.skip_services) {
         add_builtin_services(&sup, &cfg);
         scan_services(&sup);
     } else {
         log_info("services skipped (--skip-services)");
     }
+    list_shutdown_hooks(&sup);
     sup.control_fd = control_listen();
     if (sup.control_fd < 0) {
         log_errno(LOG_LEVEL_WARN,

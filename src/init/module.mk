@@ -14,7 +14,8 @@ ifeq ($(SSH),no)
 CPPFLAGS += -DAIRLOCK_NO_SSH
 endif
 
-# environ + startup (helper "environ")
+# The container environment and startup scripts; cron runs as a service.
+DEB_PKGS += cron
 UNIT_TESTS += environ startup
 test_environ_DEPS := $(B)/libinit.a $(B)/libcommon.a
 test_startup_DEPS := $(B)/libinit.a $(B)/libcommon.a

@@ -3,6 +3,7 @@
 #ifndef AIRLOCK_INIT_SUPERVISOR_H
 #define AIRLOCK_INIT_SUPERVISOR_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,6 +12,8 @@
 #include "init/children.h"
 #include "init/config.h"
 #include "init/service.h"
+
+#define SUPERVISOR_HOOKS_MAX 64
 
 enum stop_stage {
     STAGE_RUN = 0,
@@ -45,7 +48,7 @@ struct supervisor {
     bool no_children; /* waitpid said ECHILD since the last spawn */
 
     /* Shutdown hooks, run one at a time in STAGE_HOOKS. */
-    char (*hooks)[256];
+    char (*hooks)[PATH_MAX];
     size_t nhooks, next_hook;
     pid_t hook_pid;
 };

@@ -1,0 +1,215 @@
+#!/bin/bash
+# The init itself, run as PID 1 of a fresh PID namespace: exit statuses,
+# the orphan storm, signal forwarding, graceful stop, grace escalation,
+# subreaper mode, bad flags, a clean child, and the terminal.
+source "$(dirname "$0")/lib.sh"
+
+export AIRLOCK_ROOT=$T/root AIRLOCK_SYSLOG=off
+mkdir -p "$AIRLOCK_ROOT"
+
+# --- exit status propagation -------------------------------------------
+for code in 0 1 42 255; do
+    pid1 -q -- sh -c "exit $code"
+    expect_eq "exit status $code is propagated" "$code" "$?"
+done
+pid1 -q -- sh -c 'kill -USR1 $$'
+expect_eq "death by SIGUSR1 gives 128+10" 138 "$?"
+pid1 -q -- sh -c 'kill -KILL $$'
+expect_eq "death by SIGKILL gives 128+9" 137 "$?"
+pid1 -q -- /nonexistent/program
+expect_eq "a missing program gives 127" 127 "$?"
+printf '#!/bin/sh\n' >"$T/noexec"
+chmod 644 "$T/noexec"
+pid1 -q -- "$T/noexec"
+expect_eq "a non-executable program gives 126" 126 "$?"
+
+# --- the zombie storm ------------------------------------------------------
+out=$(pid1 -q -- "$B/tests/helpers/orphans" 10000 1000)
+expect_eq "10,000 orphans exiting at once leave no zombie after 1 s" \
+    "zombies=0" "$out"
+
+# --- the app's process is clean --------------------------------------------
+out=$(pid1 -q -- sh -c 'grep -E "^Sig(Blk|Ign)" /proc/self/status; ls /proc/self/fd | sort -n | tr "\n" " "')
+check "the app starts with no blocked signal" \
+    grep -q "SigBlk:	0000000000000000" <<<"$out"
+check "the app starts with no ignored signal" \
+    grep -q "SigIgn:	0000000000000000" <<<"$out"
+check "the app inherits only fds 0, 1, 2" grep -q "^0 1 2 3 $" <<<"$(tail -n 1 <<<"$out")"
+
+# --- signal forwarding -----------------------------------------------------
+# The app records each signal it gets; SIGTERM last, which also ends it.
+CATCHER=$(dirname "$0")/catcher.py
+
+# Starts airlock in the background; sets APID to airlock's pid (outside
+# the namespace) once its app has reported ready.
+start_bg() {
+    local ready=$1
+    shift
+    unshare --pid --fork --mount-proc --kill-child "$AIRLOCK" "$@" &
+    BGPID=$!
+    CLEANUP_PIDS+=("$BGPID")
+    wait_until 10 test -s "$ready" || return 1
+    APID=$(pgrep -P "$BGPID" | head -n 1)
+    [ -n "$APID" ]
+}
+
+sigs=$T/sigs
+start_bg "$sigs.ready" -q -- python3 "$CATCHER" "$sigs" 0
+for s in HUP QUIT USR1 USR2 WINCH CONT; do
+    kill -s "$s" "$APID"
+    wait_until 5 grep -qx "$s" "$sigs"
+    check "SIG$s sent to airlock reaches the app" grep -qx "$s" "$sigs"
+done
+kill -TERM "$APID"
+wait "$BGPID"
+rc=$?
+check "SIGTERM sent to airlock reaches the app" grep -qx TERM "$sigs"
+expect_eq "airlock exits with the app's status after SIGTERM" 0 "$rc"
+
+# SIGINT (Ctrl-C on docker run) is forwarded and, like SIGTERM, stops.
+start_bg "$T/int.ready" -q -- python3 "$CATCHER" "$T/int" 5
+kill -INT "$APID"
+wait "$BGPID"
+rc=$?
+check "SIGINT sent to airlock reaches the app" grep -qx INT "$T/int"
+expect_eq "airlock exits with the app's status after SIGINT" 5 "$rc"
+
+# --group: the signal reaches every process of the app's group.
+grp=$T/grp
+start_bg "$grp-child.ready" -q --group -- bash -c \
+    "python3 '$CATCHER' '$grp-child' 0 & exec python3 '$CATCHER' '$grp-parent' 0"
+wait_until 5 test -s "$grp-parent.ready"
+kill -USR1 "$APID"
+wait_until 5 grep -qx USR1 "$grp-child"
+wait_until 5 grep -qx USR1 "$grp-parent"
+check "--group: the app gets the signal" grep -qx USR1 "$grp-parent"
+check "--group: the app's child gets the signal" grep -qx USR1 "$grp-child"
+kill -TERM "$APID"
+wait "$BGPID"
+check "--group: SIGTERM reaches the whole group" grep -qx TERM "$grp-child"
+
+# Without --group only the app itself gets it.
+solo=$T/solo
+start_bg "$solo-child.ready" -q -- bash -c \
+    "python3 '$CATCHER' '$solo-child' 0 & exec python3 '$CATCHER' '$solo-parent' 0"
+wait_until 5 test -s "$solo-parent.ready"
+kill -USR1 "$APID"
+wait_until 5 grep -qx USR1 "$solo-parent"
+sleep 0.2
+check "no --group: the app's child is not signalled" \
+    test ! -s "$solo-child"
+kill -TERM "$APID"
+wait "$BGPID"
+
+# --- graceful stop: the app and an orphaned daemon both flush --------------
+cat >"$T/daemon.sh" <<'EOF'
+#!/bin/bash
+# Leaves an orphaned daemon that flushes a marker file on SIGTERM.
+dir=$1
+bash -c "trap 'sleep 0.3; echo flushed >$dir/daemon.out; exit 0' TERM
+         echo up >$dir/daemon.up
+         while :; do sleep 0.05; done" &
+disown
+trap "sleep 0.2; echo flushed >$dir/app.out; exit 0" TERM
+while [ ! -s "$dir/daemon.up" ]; do sleep 0.02; done
+echo ready >"$dir/ready"
+while :; do sleep 0.05; done
+EOF
+chmod +x "$T/daemon.sh"
+mkdir -p "$T/stop"
+start_bg "$T/stop/ready" -q --grace 10 -- bash -c "bash $T/daemon.sh $T/stop & wait"
+start_ns=$(date +%s%N)
+kill -TERM "$APID"
+wait "$BGPID"
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+check "SIGTERM: the app flushed its marker" grep -qx flushed "$T/stop/app.out"
+check "SIGTERM: the orphaned daemon flushed its marker" \
+    grep -qx flushed "$T/stop/daemon.out"
+echo "# graceful stop took $elapsed_ms ms with a 10 s grace"
+check "SIGTERM: airlock exits as soon as all are gone, not after the grace" \
+    test "$elapsed_ms" -lt 5000
+
+# --- grace escalation ---------------------------------------------------------
+start_bg "$T/stubborn.ready" -q --grace 0.5 -- \
+    bash -c "trap '' TERM; echo ready >$T/stubborn.ready; sleep 30 & wait; exit 0"
+start_ns=$(date +%s%N)
+kill -TERM "$APID"
+wait "$BGPID"
+rc=$?
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+expect_eq "an app ignoring SIGTERM is SIGKILLed (status 137)" 137 "$rc"
+check "SIGKILL comes after the grace, not before" test "$elapsed_ms" -ge 500
+check "SIGKILL comes soon after the grace" test "$elapsed_ms" -lt 5000
+
+# Kill-all after the app exits: a leftover process ignoring SIGTERM.
+start_ns=$(date +%s%N)
+pid1 -q --grace 0.5 -- bash -c 'bash -c "trap \"\" TERM; sleep 30" & sleep 0.2; exit 7'
+rc=$?
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+expect_eq "a stubborn leftover is killed and the app's status kept" 7 "$rc"
+check "the leftover got the grace period first" test "$elapsed_ms" -ge 600
+
+# --no-kill-all-on-exit: airlock exits as soon as the app does.
+start_ns=$(date +%s%N)
+pid1 -q --grace 5 --no-kill-all-on-exit -- bash -c 'bash -c "trap \"\" TERM; sleep 30" & exit 3'
+rc=$?
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+expect_eq "--no-kill-all-on-exit keeps the status" 3 "$rc"
+check "--no-kill-all-on-exit does not wait for leftovers" test "$elapsed_ms" -lt 3000
+
+# --- subreaper mode, not PID 1 ---------------------------------------------
+cat >"$T/sub.sh" <<'EOF'
+#!/bin/bash
+dir=$1
+bash -c "sleep 30 & echo \$! >$dir/orphan"
+sleep 0.2
+awk '/^PPid:/ {print $2}' "/proc/$(cat "$dir/orphan")/status" >"$dir/ppid"
+EOF
+mkdir -p "$T/sub"
+"$AIRLOCK" -q -- bash "$T/sub.sh" "$T/sub" &
+spid=$!
+CLEANUP_PIDS+=("$spid")
+wait "$spid"
+rc=$?
+expect_eq "subreaper mode: exit status" 0 "$rc"
+expect_eq "subreaper mode: the orphan is reparented to airlock" \
+    "$spid" "$(cat "$T/sub/ppid" 2>/dev/null)"
+check "subreaper mode: the orphan was stopped before airlock exited" \
+    test ! -d "/proc/$(cat "$T/sub/orphan" 2>/dev/null)"
+
+# --- bad flags and variables --------------------------------------------
+bad_case() {
+    local name=$1
+    shift
+    rm -f "$T/started"
+    "$@" -- touch "$T/started" 2>"$T/err"
+    local rc=$?
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && [ ! -e "$T/started" ]; then
+        ok "$name: exit 2, one line, nothing started ($(cat "$T/err"))"
+    else
+        not_ok "$name: rc=$rc, stderr: $(cat "$T/err")"
+    fi
+}
+bad_case "unknown flag" "$AIRLOCK" --bogus
+bad_case "bad --grace" "$AIRLOCK" --grace soon
+bad_case "negative --grace" "$AIRLOCK" --grace=-1
+bad_case "bad AIRLOCK_GRACE" env AIRLOCK_GRACE=5x "$AIRLOCK"
+bad_case "bad AIRLOCK_LOG_LEVEL" env AIRLOCK_LOG_LEVEL=loud "$AIRLOCK"
+bad_case "bad AIRLOCK_SIGNAL_GROUP" env AIRLOCK_SIGNAL_GROUP=maybe "$AIRLOCK"
+check "--help exits 0 and shows usage" bash -c "'$AIRLOCK' --help | grep -q Usage"
+check "--version exits 0" bash -c "'$AIRLOCK' --version | grep -q '^airlock '"
+
+# --- the terminal: Ctrl-C reaches an interactive child ---------------------
+out=$(timeout 20 python3 "$(dirname "$0")/pty_ctrl_c.py" \
+    unshare --pid --fork --mount-proc "$AIRLOCK" -q -- \
+    python3 -c '
+import os, signal, sys, time
+signal.signal(signal.SIGINT, lambda *a: (print("GOT-SIGINT fg=%d" % (os.tcgetpgrp(0) == os.getpgrp()), flush=True), sys.exit(0)))
+print("READY", flush=True)
+time.sleep(10)
+print("NO-SIGINT", flush=True)
+' 2>&1)
+check "a TTY: the app owns the foreground group and Ctrl-C reaches it" \
+    grep -q "GOT-SIGINT fg=1" <<<"$out"
+
+finish
