@@ -61,9 +61,12 @@ struct keys_sync_memo *keys_sync_memo_new(void);
 void keys_sync_memo_free(struct keys_sync_memo *memo);
 
 /* keys_sync with a memo (NULL: log everything); *ret_retry tells whether
- * a source was unreadable or missing, so it should be retried. */
+ * a source was unreadable or missing, so it should be retried;
+ * *ret_changed whether the effective set (keys or options) changed. Both
+ * may be NULL. */
 int keys_sync_with(const struct keys_config *cfg,
                    struct keys_sync_memo *memo,
-                   bool *ret_retry);
+                   bool *ret_retry,
+                   bool *ret_changed);
 
 #endif

@@ -226,8 +226,9 @@ int keys_watch_timeout(const struct keys_watch *w);
 
 /* Drains the inotify fd and, when due, re-syncs the store (within one
  * second of a change). Call when the fd is readable or the timeout
- * expired. Returns 1 when the store was rebuilt, 0 when not, -errno on a
- * failure (logged; the watcher keeps going). */
+ * expired. Returns 1 when the effective key set changed (a key added or
+ * removed, options changed: time to re-check live sessions), 0 when not,
+ * -errno on a failure (logged; the watcher keeps going). */
 int keys_watch_handle(struct keys_watch *w);
 
 /* Frees w and closes its fd; NULL is fine. Returns NULL. */

@@ -24,6 +24,9 @@
 #include "common/safeio.h"
 #include "common/strutil.h"
 
+/* Users with a store file considered by one sync. */
+#define KEYS_MAX_USERS 4096
+
 /* ---- Configuration ---------------------------------------------------- */
 
 void
@@ -395,10 +398,12 @@ read_source(int fd, char **ret, size_t *ret_len)
 struct build {
     const struct keys_config *cfg;
     struct keys_sync_memo *memo;
-    struct keys_set old; /* current store, all users */
-    struct keys_set set; /* the new effective set, in source order */
-    bool retry;          /* a source is unreadable or missing */
-    bool failed;         /* ENOMEM */
+    struct keys_set old;          /* current store, all users */
+    struct keys_set set;          /* the new effective set, in source order */
+    char (*users)[KEYS_USER_MAX]; /* users with a store file */
+    size_t nusers;
+    bool retry;  /* a source is unreadable or missing */
+    bool failed; /* ENOMEM */
 };
 
 /* Keeps the old entries of a source that cannot be read right now; a
@@ -697,18 +702,25 @@ add_dir_source(struct build *b)
 
 /* ---- Building the set ------------------------------------------------- */
 
+/* Loads the current store (all users) into b->old and remembers which
+ * users have a store file, even one that no longer loads. */
 static void
 load_old_store(struct build *b)
 {
-    char names[256][KEYS_USER_MAX];
     size_t n = 0;
 
-    if (keys_store_users(names, 256, &n) < 0) {
+    b->users = calloc(KEYS_MAX_USERS, sizeof(*b->users));
+    if (b->users == NULL) {
+        b->failed = true;
         return;
     }
+    if (keys_store_users(b->users, KEYS_MAX_USERS, &n) < 0) {
+        return;
+    }
+    b->nusers = n;
     for (size_t i = 0; i < n; i++) {
         struct keys_set s = {NULL, 0, 0};
-        if (keys_store_load(names[i], &s) < 0) {
+        if (keys_store_load(b->users[i], &s) < 0) {
             continue;
         }
         for (size_t k = 0; k < s.count; k++) {
@@ -819,6 +831,7 @@ keys_collect(const struct keys_config *cfg, struct keys_set *ret)
     b.cfg = cfg;
     r = build_set(&b);
     keys_set_free(&b.old);
+    free(b.users);
     if (r < 0) {
         keys_set_free(&b.set);
         return r;
@@ -879,10 +892,12 @@ log_entry(const char *what, const struct keys_entry *e)
 int
 keys_sync_with(const struct keys_config *cfg,
                struct keys_sync_memo *memo,
-               bool *ret_retry)
+               bool *ret_retry,
+               bool *ret_changed)
 {
     struct build b;
     bool first = memo == NULL || !memo->started;
+    bool changed = false;
     size_t added = 0, removed = 0;
     int r;
 
@@ -904,12 +919,13 @@ keys_sync_with(const struct keys_config *cfg,
 
     for (size_t i = 0; i < b.set.count;) {
         const char *user = b.set.entries[i].user;
-        bool changed = false;
+        bool written = false;
         size_t k = i;
         while (k < b.set.count && strcmp(b.set.entries[k].user, user) == 0) {
             k++;
         }
-        r = keys_store_write(user, &b.set, i, k, &changed);
+        r = keys_store_write(user, &b.set, i, k, &written);
+        changed = changed || written;
         if (r < 0) {
             log_errno(LOG_LEVEL_ERROR,
                       r,
@@ -920,8 +936,8 @@ keys_sync_with(const struct keys_config *cfg,
         i = k;
     }
     /* Users with no key left lose their store file. */
-    for (size_t i = 0; i < b.old.count; i++) {
-        const char *user = b.old.entries[i].user;
+    for (size_t i = 0; i < b.nusers; i++) {
+        const char *user = b.users[i];
         bool still = false;
         for (size_t k = 0; k < b.set.count && !still; k++) {
             still = strcmp(b.set.entries[k].user, user) == 0;
@@ -935,6 +951,7 @@ keys_sync_with(const struct keys_config *cfg,
                           user);
                 goto out;
             }
+            changed = true;
         }
     }
 
@@ -965,6 +982,10 @@ out:
     if (ret_retry != NULL) {
         *ret_retry = b.retry;
     }
+    if (ret_changed != NULL) {
+        *ret_changed = changed || added > 0 || removed > 0;
+    }
+    free(b.users);
     keys_set_free(&b.old);
     keys_set_free(&b.set);
     return r;
@@ -973,5 +994,5 @@ out:
 int
 keys_sync(const struct keys_config *cfg)
 {
-    return keys_sync_with(cfg, NULL, NULL);
+    return keys_sync_with(cfg, NULL, NULL, NULL);
 }

@@ -91,15 +91,15 @@ arm(struct keys_watch *w)
 static int
 sync_now(struct keys_watch *w)
 {
-    bool retry = false;
-    int r = keys_sync_with(&w->cfg, w->memo, &retry);
+    bool retry = false, changed = false;
+    int r = keys_sync_with(&w->cfg, w->memo, &retry, &changed);
 
     if (!arm(w) || r < 0) {
         retry = true;
     }
     w->due = DEADLINE_NONE;
     w->retry_at = retry ? now_ms() + RETRY_MS : DEADLINE_NONE;
-    return r < 0 ? r : 1;
+    return r < 0 ? r : changed ? 1 : 0;
 }
 
 struct keys_watch *

@@ -608,6 +608,23 @@ test_keys_collect_gives_the_effective_set(void **state)
     assert_int_equal(store_count("root"), 0);
 }
 
+static void
+test_keys_sync_removes_stale_store_files(void **state)
+{
+    char env[4096], p[4096];
+
+    (void)state;
+    snprintf(env, sizeof(env), "%s\n", pub[0]);
+    set_env(env, NULL, NULL);
+    assert_int_equal(sync_env(), 1);
+    /* A store file that no longer parses, of a user without keys. */
+    write_rel(KEYS_STORE_DIR "/ghost", "garbage\n", 0600);
+    assert_int_equal(sync_env(), 1);
+    rpath(p, sizeof(p), KEYS_STORE_DIR "/ghost");
+    assert_int_equal(access(p, F_OK), -1);
+    assert_int_equal(store_count("root"), 1);
+}
+
 /* ---- watcher --------------------------------------------------------------
  */
 
@@ -672,6 +689,8 @@ test_keys_watch_rebuilds_within_one_second(void **state)
     assert_non_null(w);
     assert_true(keys_watch_fd(w) >= 0);
     assert_true(store_has("root", pub[0]));
+    /* No event, nothing due: nothing changes. */
+    assert_int_equal(keys_watch_handle(w), 0);
 
     /* A new file in the directory. */
     snprintf(text, sizeof(text), "%s\n", pub[2]);
@@ -715,6 +734,7 @@ main(void)
             each),
         cmocka_unit_test_setup(test_keys_oversized_source_is_refused, each),
         cmocka_unit_test_setup(test_keys_collect_gives_the_effective_set, each),
+        cmocka_unit_test_setup(test_keys_sync_removes_stale_store_files, each),
         cmocka_unit_test_setup(test_keys_watch_rebuilds_within_one_second,
                                each),
     };
