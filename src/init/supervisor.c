@@ -36,6 +36,14 @@ supervisor_block_signals(struct supervisor *sup)
 {
     sigset_t all;
 
+    /* An ignored signal is discarded even while blocked, so it would never
+     * reach the signalfd; and children inherit ignored dispositions across
+     * exec. Whatever the runtime ignored, start from the defaults. */
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            (void)signal(sig, SIG_DFL);
+        }
+    }
     sigfillset(&all);
     for (size_t i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]);
          i++) {

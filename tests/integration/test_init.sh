@@ -36,6 +36,10 @@ check "the app starts with no ignored signal" \
     grep -q "SigIgn:	0000000000000000" <<<"$out"
 check "the app inherits only fds 0, 1, 2" grep -q "^0 1 2 3 $" <<<"$(tail -n 1 <<<"$out")"
 
+out=$(bash -c "trap '' QUIT TERM; exec '$AIRLOCK' -q -- grep SigIgn /proc/self/status")
+expect_eq "signals the runtime ignored are reset for the app" \
+    "SigIgn:	0000000000000000" "$out"
+
 # --- signal forwarding -----------------------------------------------------
 # The app records each signal it gets; SIGTERM last, which also ends it.
 CATCHER=$(dirname "$0")/catcher.py
