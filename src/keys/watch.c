@@ -5,21 +5,25 @@
 #include "keys/keys.h"
 #include "keys/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/path.h"
 #include "common/timeutil.h"
 
-/* Kubelet's update is a handful of syscalls within a few ms; 100 ms of
+/* Kubelet's update is a handful of syscalls within a few ms; 50 ms of
  * settling keeps the rebuild well inside the one second we promise. */
-#define SETTLE_MS 100
-#define RETRY_MS  5000
+#define SETTLE_MS   50
+#define RETRY_MS    5000
+#define MAX_SUBDIRS 64
 
 #define WATCH_MASK                                                          \
     (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
@@ -57,6 +61,35 @@ watch_dir(struct keys_watch *w, const char *rooted)
     return inotify_add_watch(w->fd, rooted, WATCH_MASK) >= 0;
 }
 
+/* Watches the directories inside the key directory too: a Kubernetes
+ * secret keeps its files in "..2026_..." (reached through ..data), and a
+ * chmod/chown or in-place edit there is reported only to a watch on that
+ * directory. Bounded; a vanished directory's watch goes away by itself. */
+static void
+watch_subdirs(struct keys_watch *w, const char *dir)
+{
+    struct dirent *de;
+    unsigned n = 0;
+    DIR *d = opendir(dir);
+
+    if (d == NULL) {
+        return;
+    }
+    while ((de = readdir(d)) != NULL && n < MAX_SUBDIRS) {
+        char sub[PATH_MAX];
+        struct stat st;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >=
+                (int)sizeof(sub) ||
+            lstat(sub, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            continue;
+        }
+        (void)watch_dir(w, sub);
+        n++;
+    }
+    (void)closedir(d);
+}
+
 /* (Re-)arms the watches after each sync: a directory that was deleted
  * and recreated, or that appeared, is a new inode. */
 static bool
@@ -67,6 +100,7 @@ arm(struct keys_watch *w)
 
     if (w->cfg.dir != NULL && root_path(path, sizeof(path), w->cfg.dir) == 0) {
         all = watch_dir(w, path) && all;
+        watch_subdirs(w, path);
     }
     if (w->cfg.file != NULL &&
         root_path(path, sizeof(path), w->cfg.file) == 0) {

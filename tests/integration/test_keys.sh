@@ -35,7 +35,12 @@ for i in 0 1 2 3 4 5; do
 done
 ssh-keygen -q -t rsa -b 1024 -N '' -C short -f "$T/gen/rsa1024" </dev/null
 pub() { cat "$T/gen/k$1.pub"; }
-fp() { ssh-keygen -lf "$T/gen/k$1.pub" | awk '{print $2}'; }
+# Fingerprints by ssh-keygen, once (polling must stay cheap).
+FPS=()
+for i in 0 1 2 3 4 5; do
+    FPS[i]=$(ssh-keygen -lf "$T/gen/k$i.pub" | awk '{print $2}')
+done
+fp() { echo "${FPS[$1]}"; }
 # in_store USER N: key N is in USER's store file.
 in_store() { grep -qF "fingerprint=$(fp "$2")" "$STORE/$1" 2>/dev/null; }
 not_in_store() { ! in_store "$@"; }
@@ -154,6 +159,19 @@ chmod 644 "$R/keys/file.new"
 mv "$R/keys/file.new" "$R/keys/file"
 check "deleted key stops being in the store" wait_until 2 not_in_store root 1
 
+# Wrong ownership: a key file of root's owned by uid 12345 is refused. No
+# source is missing or unreadable here, so no retry timer helps: the
+# watch on the secret's timestamped directory must see the chown.
+chown 12345 "$KD/..2026_11_28_00_01_00.2/root"
+check "wrong ownership refused (logged)" wait_until 2 grep -q "authorized_keys.d/root: refused: bad ownership" "$T/watch.log"
+check "wrong ownership: key out of the store" not_in_store root 4
+# For app (uid 12345 in the root's passwd) the same owner is fine.
+pub 3 >"$KD/app"
+chown 12345 "$KD/app"
+check "file owned by its own user accepted" wait_until 2 in_store app 3
+# World-writable is refused.
+chmod 666 "$KD/app"
+check "world-writable source refused" wait_until 2 not_in_store app 3
 # An unreadable source (here a directory where the file was: root reads
 # through mode bits) keeps its last good keys and logs an error.
 rm "$R/keys/file"
@@ -166,17 +184,6 @@ check "unreadable source retried and logged again" wait_until 8 \
 rmdir "$R/keys/file"
 check "deleted source takes its keys with it" wait_until 2 not_in_store root 5
 
-# Wrong ownership: a key file of root's owned by uid 12345 is refused.
-chown 12345 "$KD/..2026_11_28_00_01_00.2/root"
-check "wrong ownership refused (logged)" wait_until 2 grep -q "authorized_keys.d/root: refused: bad ownership" "$T/watch.log"
-check "wrong ownership: key out of the store" not_in_store root 4
-# For app (uid 12345 in the root's passwd) the same owner is fine.
-pub 3 >"$KD/app"
-chown 12345 "$KD/app"
-check "file owned by its own user accepted" wait_until 2 in_store app 3
-# World-writable is refused.
-chmod 666 "$KD/app"
-check "world-writable source refused" wait_until 2 not_in_store app 3
 # The env key stays through all of it.
 check "env key still stored" in_store root 0
 
