@@ -20,6 +20,10 @@ bool keys_wildcard_match(const char *s, const char *pattern);
  * type, base64 blob, comment. malloc'ed; NULL on ENOMEM. */
 char *keys_entry_format(const struct keys_entry *e);
 
+/* Replaces control characters in s with '?', in place, for log lines:
+ * command="..." may hold escape sequences. Returns s. */
+char *keys_sanitize(char *s);
+
 /* Store writing, for keys_sync. */
 int keys_store_prepare(void);
 /* Writes entries [from, to) of set (all of user) as user's store file

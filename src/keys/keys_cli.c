@@ -64,7 +64,7 @@ print_entry(const char *prefix, const struct keys_entry *e)
            e->bits,
            e->fingerprint,
            e->comment,
-           opts ? opts : "?",
+           opts ? keys_sanitize(opts) : "?",
            exp,
            keys_expired(&e->opts, time(NULL)) ? " (expired)" : "");
     free(opts);

@@ -650,6 +650,17 @@ keys_options_format(const struct keys_options *o)
 }
 
 char *
+keys_sanitize(char *s)
+{
+    for (char *p = s; p != NULL && *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        }
+    }
+    return s;
+}
+
+char *
 keys_entry_format(const struct keys_entry *e)
 {
     struct strbuf b = {NULL, 0, 0, false};

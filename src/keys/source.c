@@ -885,7 +885,7 @@ log_entry(const char *what, const struct keys_entry *e)
              e->comment,
              e->source,
              e->line,
-             opts ? opts : "?");
+             opts ? keys_sanitize(opts) : "?");
     free(opts);
 }
 

@@ -600,6 +600,14 @@ test_keys_option_command_quoting_and_escapes(void **state)
     assert_true(e.opts.no_user_rc);
     keys_entry_free(&e);
 
+    /* Escape sequences survive in the value, not in a log line. */
+    parse_with_options("command=\"printf \x1b[2J\"", 0, &e);
+    assert_string_equal(e.opts.force_command, "printf \x1b[2J");
+    s = keys_options_format(&e.opts);
+    assert_string_equal(keys_sanitize(s), "command=\"printf ?[2J\"");
+    free(s);
+    keys_entry_free(&e);
+
     parse_with_options("command=\"\"", 0, &e);
     assert_string_equal(e.opts.force_command, "");
     keys_entry_free(&e);
