@@ -76,6 +76,10 @@ struct keys_set {
 
 /* Flags for keys_parse_line. */
 #define KEYS_PARSE_PERMIT_ENV 0x1u /* accept environment= */
+/* Reading the store: lines may exceed KEYS_MAX_LINE a little, because
+ * canonical options can be longer than what was written ("20300101" is
+ * stored as "20300101000000Z"). */
+#define KEYS_PARSE_STORE 0x2u
 
 /* Parses one authorized_keys line (len bytes, no NUL needed; a trailing
  * "\r" or "\n" is ignored). Returns 1 and fills *ret (user, source and

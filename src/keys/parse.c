@@ -969,7 +969,8 @@ keys_parse_line(const char *line,
     while (end > line && (end[-1] == '\n' || end[-1] == '\r')) {
         end--;
     }
-    if ((size_t)(end - line) > KEYS_MAX_LINE) {
+    if ((size_t)(end - line) >
+        (flags & KEYS_PARSE_STORE ? 4 * KEYS_MAX_LINE : KEYS_MAX_LINE)) {
         *errstr = "line too long";
         return -EINVAL;
     }

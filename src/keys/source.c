@@ -322,6 +322,11 @@ keys_parse_text(const char *source,
     const char *p = text, *end = text + len;
     unsigned lineno = 0, accepted = 0, rejected = 0;
 
+    /* A UTF-8 byte order mark, as some Windows editors write. */
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        p += 3;
+    }
+
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;

@@ -252,7 +252,7 @@ keys_store_load(const char *user, struct keys_set *ret)
         }
         r = keys_parse_line(p,
                             (size_t)(le - p),
-                            KEYS_PARSE_PERMIT_ENV,
+                            KEYS_PARSE_PERMIT_ENV | KEYS_PARSE_STORE,
                             &e,
                             &errstr);
         if (r < 0) {

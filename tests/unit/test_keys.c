@@ -992,6 +992,28 @@ test_keys_text_numbers_lines_and_handles_last_line(void **state)
 }
 
 static void
+test_keys_text_skips_a_byte_order_mark(void **state)
+{
+    char text[sizeof(pub[0]) + 8];
+    struct keys_set set = {NULL, 0, 0};
+
+    (void)state;
+    snprintf(text, sizeof(text), "\xef\xbb\xbf%s\n", pub[0]);
+    assert_int_equal(keys_parse_text("SRC",
+                                     "root",
+                                     text,
+                                     strlen(text),
+                                     0,
+                                     true,
+                                     NULL,
+                                     NULL,
+                                     &set),
+                     0);
+    assert_int_equal(set.count, 1);
+    keys_set_free(&set);
+}
+
+static void
 test_keys_text_limits_keys_per_source(void **state)
 {
     size_t len = strlen(pub[0]) + 1, n = KEYS_MAX_PER_SOURCE + 2;
@@ -1069,6 +1091,7 @@ main(void)
         cmocka_unit_test(test_keys_expiry),
         cmocka_unit_test(test_keys_set_find_compares_type_and_blob),
         cmocka_unit_test(test_keys_text_numbers_lines_and_handles_last_line),
+        cmocka_unit_test(test_keys_text_skips_a_byte_order_mark),
         cmocka_unit_test(test_keys_text_limits_keys_per_source),
         cmocka_unit_test(test_keys_valid_user_names),
     };

@@ -625,6 +625,28 @@ test_keys_sync_removes_stale_store_files(void **state)
     assert_int_equal(store_count("root"), 1);
 }
 
+static void
+test_keys_longest_line_still_loads_from_the_store(void **state)
+{
+    char *line = malloc(KEYS_MAX_LINE + 2);
+    int n;
+
+    (void)state;
+    assert_non_null(line);
+    /* Exactly at the limit; its canonical options are 7 bytes longer. */
+    n = snprintf(line,
+                 KEYS_MAX_LINE + 2,
+                 "expiry-time=\"20300101\" %s ",
+                 pub[0]);
+    memset(line + n, 'c', KEYS_MAX_LINE - (size_t)n);
+    line[KEYS_MAX_LINE] = '\n';
+    line[KEYS_MAX_LINE + 1] = '\0';
+    set_env(line, NULL, NULL);
+    assert_int_equal(sync_env(), 1);
+    assert_int_equal(store_count("root"), 1);
+    free(line);
+}
+
 /* ---- watcher --------------------------------------------------------------
  */
 
@@ -735,6 +757,9 @@ main(void)
         cmocka_unit_test_setup(test_keys_oversized_source_is_refused, each),
         cmocka_unit_test_setup(test_keys_collect_gives_the_effective_set, each),
         cmocka_unit_test_setup(test_keys_sync_removes_stale_store_files, each),
+        cmocka_unit_test_setup(
+            test_keys_longest_line_still_loads_from_the_store,
+            each),
         cmocka_unit_test_setup(test_keys_watch_rebuilds_within_one_second,
                                each),
     };
