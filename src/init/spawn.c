@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/safeio.h"
+#include "common/sigutil.h"
 
 int
 exit_code_from_status(int wstatus)
@@ -45,6 +46,7 @@ child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
     if (o->cwd != NULL && chdir(o->cwd) < 0) {
         goto fail;
     }
+    signals_reset_default();
     (void)sigprocmask(SIG_SETMASK, o->child_mask, NULL);
     if (o->envp != NULL) {
         execvpe(argv[0], argv, o->envp);

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
+#include "common/sigutil.h"
 #include "common/strutil.h"
 #include "init/environ.h"
 
@@ -138,19 +139,12 @@ child_exec(const char *path,
 {
     char *argv[] = {(char *)path, NULL};
     char *sh_argv[] = {"/bin/sh", (char *)path, NULL};
-    struct sigaction dfl;
     int err;
 
     /* PID 1 may ignore signals (SIGTTOU, SIGPIPE, ...); an ignored signal
      * survives exec, so scripts get the defaults back. Still blocked here,
      * so nothing is delivered in between. */
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig != SIGKILL && sig != SIGSTOP) {
-            (void)sigaction(sig, &dfl, NULL);
-        }
-    }
+    signals_reset_default();
     close_fds_from(STDERR_FILENO + 1, &errpipe, 1);
     (void)sigprocmask(SIG_SETMASK, child_mask, NULL);
     execve(path, argv, envp);
