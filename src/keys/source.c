@@ -677,6 +677,18 @@ add_dir_source(struct build *b)
         if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
             continue; /* vanished since readdir */
         }
+        if (uid == (uid_t)-1) {
+            /* Not fatal (the user may be created later), but the first
+             * thing to know when a login fails. Said once per change. */
+            char key[PATH_MAX + 16];
+            (void)snprintf(key, sizeof(key), "%s#nouser", source);
+            if (!memo_seen(b->memo, key, "", 0)) {
+                log_warn("%s: user '%s' does not exist in /etc/passwd; its "
+                         "keys cannot log in until it does",
+                         source,
+                         names[i]);
+            }
+        }
         if (!owner_ok(&st, uid)) {
             log_error("%s: refused: bad ownership (must be owned by root or "
                       "the user)",

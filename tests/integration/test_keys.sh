@@ -83,8 +83,9 @@ pub 1 >"$R/keys/file"
 chmod 644 "$R/keys/file"
 pub 2 >"$KD/root"
 pub 3 >"$KD/app"
+pub 5 >"$KD/ghost"
 chmod 444 "$KD/root"
-chmod 644 "$KD/app"
+chmod 644 "$KD/app" "$KD/ghost"
 AIRLOCK_AUTHORIZED_KEYS="$(pub 0)
 ssh-dss AAAAB3NzaC1kc3MAAACBAP"
 export AIRLOCK_AUTHORIZED_KEYS
@@ -96,6 +97,8 @@ check "file key stored for root" in_store root 1
 check "dir key stored for root" in_store root 2
 check "dir key stored for app" in_store app 3
 check "app's key not given to root" not_in_store root 3
+check "a user missing from /etc/passwd is warned about" \
+    grep -q "authorized_keys.d/ghost: user 'ghost' does not exist in /etc/passwd" "$T/sync.log"
 check "rejected env line logged as SOURCE:LINE: rejected: REASON" \
     grep -q ": AIRLOCK_AUTHORIZED_KEYS:2: rejected: ssh-dss keys are not accepted$" "$T/sync.log"
 check "accepted key logged with user, type, bits, fingerprint, source:line" \
@@ -109,7 +112,7 @@ check "list shows app's key with source and fingerprint" \
     grep -qF "  /etc/airlock/authorized_keys.d/app:1: ssh-ed25519 256 $(fp 3) 'key3'" <<<"$list"
 
 # --- watch: Kubernetes ..data swap, deletes, unreadable, ownership -----------
-rm -f "$KD/root" "$KD/app"
+rm -f "$KD/root" "$KD/app" "$KD/ghost"
 mkdir "$KD/..2026_11_28_00_00_00.1"
 pub 2 >"$KD/..2026_11_28_00_00_00.1/root"
 chmod 644 "$KD/..2026_11_28_00_00_00.1/root"
