@@ -9,6 +9,9 @@ PREFIX     ?= /usr/local
 CC         ?= gcc
 PKG_CONFIG ?= pkg-config
 SSH        ?= yes
+FUZZ_B     ?= build-fuzz
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 30
 
 # Hardening and warnings from DEVELOPERS.md; callers may add to CFLAGS.
 CFLAGS   ?= -O2 -g
@@ -130,6 +133,8 @@ demo: deps all
 
 bench: deps all
 	@sh bench/run.sh $(B)
+
+fuzz: fuzz-keys fuzz-syslogd
 
 install: all
 	for b in $(BINS); do install -D -m 0755 $$b $(DESTDIR)$(PREFIX)/sbin/$$(basename $$b); done

@@ -8,3 +8,14 @@ test_syslogd_DEPS := $(B)/libsyslogd.a $(B)/libcommon.a
 # logger(1) and python3 for the integration test (busybox and rsyslog are
 # installed by bench/syslog.sh itself, as only the benchmark needs them).
 DEB_PKGS += bsdutils python3
+
+# libFuzzer target for the datagram parser; `make fuzz` runs it bounded.
+.PHONY: fuzz-syslogd
+fuzz-syslogd:
+	@sh tests/install-deps.sh clang
+	@mkdir -p $(FUZZ_B)/fuzz/corpus-syslog
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -D_GNU_SOURCE -Isrc -o $(FUZZ_B)/fuzz/fuzz_syslog tests/fuzz/fuzz_syslog.c \
+	    src/syslogd/message.c
+	$(FUZZ_B)/fuzz/fuzz_syslog -max_total_time=$(FUZZ_TIME) -max_len=70000 \
+	    -artifact_prefix=$(FUZZ_B)/fuzz/ $(FUZZ_B)/fuzz/corpus-syslog tests/fuzz/corpus/syslog
