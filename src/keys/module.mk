@@ -27,7 +27,7 @@ $(B)/tests/keys-cli: $(B)/tests/unit/keys_cli_driver.o $(B)/libkeys.a $(B)/libco
 FUZZ_B        ?= build-fuzz
 FUZZ_TIME     ?= 30
 FUZZ_CC       ?= clang
-FUZZ_FLAGS     = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+KEYS_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                  -D_GNU_SOURCE -Isrc $(KEYS_CFLAGS)
 KEYS_FUZZ_SRC  = $(filter-out src/keys/keys_cli.c src/keys/watch.c,$(wildcard src/keys/*.c)) \
                  src/common/log.c src/common/path.c src/common/safeio.c \
@@ -36,8 +36,8 @@ KEYS_FUZZ_SRC  = $(filter-out src/keys/keys_cli.c src/keys/watch.c,$(wildcard sr
 fuzz-keys:
 	@sh tests/install-deps.sh clang
 	@mkdir -p $(FUZZ_B)/fuzz $(FUZZ_B)/fuzz/corpus-line $(FUZZ_B)/fuzz/corpus-options
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_line tests/fuzz/fuzz_keys_line.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_options tests/fuzz/fuzz_keys_options.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_line tests/fuzz/fuzz_keys_line.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_options tests/fuzz/fuzz_keys_options.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
 	$(FUZZ_B)/fuzz/fuzz_keys_line -max_total_time=$(FUZZ_TIME) -max_len=9000 \
 	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-line tests/fuzz/corpus/keys_line
