@@ -72,7 +72,13 @@ log_format(char *buf,
     if (size < 8) {
         return 0;
     }
-    n = snprintf(buf, size, "%s[%ld]: %s: %s", prog, pid, level_names[level], msg);
+    n = snprintf(buf,
+                 size,
+                 "%s[%ld]: %s: %s",
+                 prog,
+                 pid,
+                 level_names[level],
+                 msg);
     if (n < 0) {
         n = 0;
     }

@@ -16,7 +16,8 @@ int read_all(int fd, void *buf, size_t cap, size_t *ret_len);
  * fchmod'ed to mode, fsync'ed and renamed over path, then the directory is
  * fsync'ed. A symlink at path is replaced, never followed. 0 or -errno; on
  * failure path keeps its old content. */
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+int
+write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* mkdir -p with mode for each created component; 0 or -errno. An existing
  * directory is fine; its mode is left alone. */

@@ -82,7 +82,8 @@ add_builtin_services(struct supervisor *sup, const struct config *cfg)
  * /etc/container_environment/ and the services and the app see the result.
  * Returns 0 to go on, or the exit status to stop with. */
 static int
-prepare_environment_and_startup(struct supervisor *sup, const struct config *cfg)
+prepare_environment_and_startup(struct supervisor *sup,
+                                const struct config *cfg)
 {
     bool env_written;
     int r, status = 0;
@@ -108,7 +109,8 @@ prepare_environment_and_startup(struct supervisor *sup, const struct config *cfg
         char **envp = NULL;
         r = environ_load(environ, &envp);
         if (r < 0) {
-            log_errno(LOG_LEVEL_WARN, r,
+            log_errno(LOG_LEVEL_WARN,
+                      r,
                       "cannot read the container environment back");
         } else {
             sup->envp = envp;
@@ -134,8 +136,8 @@ list_shutdown_hooks(struct supervisor *sup)
     sup->hooks = paths;
     for (size_t i = 0; i < n; i++) {
         const char *reason = NULL;
-        int len = snprintf(paths[sup->nhooks], PATH_MAX, "%s/%s", dir,
-                           names[i]);
+        int len =
+            snprintf(paths[sup->nhooks], PATH_MAX, "%s/%s", dir, names[i]);
         if (len < 0 || len >= PATH_MAX) {
             continue;
         }

@@ -23,8 +23,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     memcpy(copy, data, size);
     if (syslog_parse(copy, size, &m, NULL) == 0) {
-        size_t n = syslog_format(
-            line, sizeof(line), &m, size, size + (size & 1) * 100);
+        size_t n = syslog_format(line,
+                                 sizeof(line),
+                                 &m,
+                                 size,
+                                 size + (size & 1) * 100);
         if (n == 0 || line[n - 1] != '\n' || memchr(line, '\n', n - 1)) {
             abort();
         }

@@ -43,7 +43,9 @@ middle(void *arg)
 {
     long i = (long)arg;
     /* Its child outlives it and is reparented to PID 1 or the subreaper. */
-    if (clone(orphan, stacks + (2 * i + 2) * STACK_SIZE, CLONE_VM | SIGCHLD,
+    if (clone(orphan,
+              stacks + (2 * i + 2) * STACK_SIZE,
+              CLONE_VM | SIGCHLD,
               NULL) < 0) {
         _exit(1);
     }
@@ -94,15 +96,21 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: orphans N SETTLE_MS\n");
         return 2;
     }
-    stacks = mmap(NULL, (size_t)(2 * n + 2) * STACK_SIZE,
-                  PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    stacks = mmap(NULL,
+                  (size_t)(2 * n + 2) * STACK_SIZE,
+                  PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS,
+                  -1,
+                  0);
     if (stacks == MAP_FAILED) {
         perror("mmap");
         return 1;
     }
     for (long i = 0; i < n; i++) {
-        pid_t pid = clone(middle, stacks + (2 * i + 1) * STACK_SIZE,
-                          CLONE_VM | SIGCHLD, (void *)i);
+        pid_t pid = clone(middle,
+                          stacks + (2 * i + 1) * STACK_SIZE,
+                          CLONE_VM | SIGCHLD,
+                          (void *)i);
         if (pid < 0) {
             perror("clone");
             return 1;

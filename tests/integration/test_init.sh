@@ -2,6 +2,7 @@
 # The init itself, run as PID 1 of a fresh PID namespace: exit statuses,
 # the orphan storm, signal forwarding, graceful stop, grace escalation,
 # subreaper mode, bad flags, a clean child, and the terminal.
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 export AIRLOCK_ROOT=$T/root AIRLOCK_SYSLOG=off

@@ -2,6 +2,7 @@
 # Supervised services under airlock as PID 1: start, output prefixing,
 # restart with backoff, finish scripts, down files, the control socket,
 # stop order with down-signal, and the built-in syslog collector.
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 ROOT=$T/root
@@ -92,7 +93,7 @@ check "the finish script runs after each exit with code and signal" \
 
 # The control socket.
 status=$("$AIRLOCK" status 2>&1)
-echo "$status" | sed 's/^/# /'
+while IFS= read -r l; do echo "# $l"; done <<<"$status"
 check "airlock status lists a running service with its pid" \
     grep -Eq "^alpha +up +[0-9]+ " <<<"$status"
 check "airlock status shows the restart count" \

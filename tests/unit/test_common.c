@@ -86,8 +86,7 @@ test_deadline_timeout(void **state)
     assert_int_equal(deadline_timeout(100, DEADLINE_NONE), -1);
     assert_int_equal(deadline_timeout(100, 50), 0);
     assert_int_equal(deadline_timeout(100, 350), 250);
-    assert_int_equal(deadline_timeout(0, (uint64_t)INT32_MAX + 10),
-                     INT32_MAX);
+    assert_int_equal(deadline_timeout(0, (uint64_t)INT32_MAX + 10), INT32_MAX);
     assert_int_equal(deadline_min(3, 7), 3);
 }
 

@@ -243,8 +243,8 @@ static void
 test_backoff_doubles_caps_and_resets(void **state)
 {
     uint64_t b = 0;
-    uint64_t expect[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800,
-                         25600, 30000, 30000};
+    uint64_t expect[] =
+        {100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000};
     (void)state;
 
     for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
@@ -394,7 +394,9 @@ test_spawn_reports_exec_failure(void **state)
 {
     sigset_t mask;
     char *argv[] = {"/nonexistent/airlock-no-such-program", NULL};
-    struct spawn_opts o = {.child_mask = &mask, .stdout_fd = -1, .stderr_fd = -1};
+    struct spawn_opts o = {.child_mask = &mask,
+                           .stdout_fd = -1,
+                           .stderr_fd = -1};
     int exec_errno = 0;
     pid_t pid = 0;
     (void)state;
@@ -414,7 +416,8 @@ main(void)
         cmocka_unit_test_setup(test_config_defaults_and_command_after_dashdash,
                                reset_env),
         cmocka_unit_test_setup(
-            test_config_command_without_dashdash_keeps_its_flags, reset_env),
+            test_config_command_without_dashdash_keeps_its_flags,
+            reset_env),
         cmocka_unit_test_setup(test_config_flags_override_environment,
                                reset_env),
         cmocka_unit_test_setup(test_config_env_grace_and_booleans, reset_env),
