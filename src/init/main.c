@@ -54,6 +54,24 @@ dispatch_tool(int argc, char **argv, int *ret_status)
     return 0;
 }
 
+/* A socket left at /dev/log by an earlier run would make the wait for the
+ * collector's own pass at once, so it goes first. */
+static void
+add_syslogd(struct supervisor *sup, const char *exe)
+{
+    char *path = sup->syslog_socket;
+    struct stat st;
+
+    if (services_add_builtin(&sup->services, "syslogd", exe, "syslogd") < 0 ||
+        root_path(path, sizeof(sup->syslog_socket), "/dev/log") < 0) {
+        path[0] = '\0';
+        return;
+    }
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        (void)unlink(path);
+    }
+}
+
 static void
 add_builtin_services(struct supervisor *sup, const struct config *cfg)
 {
@@ -69,7 +87,7 @@ add_builtin_services(struct supervisor *sup, const struct config *cfg)
     if (cfg->syslog_disabled) {
         log_info("syslog collector disabled (AIRLOCK_SYSLOG=off)");
     } else {
-        (void)services_add_builtin(&sup->services, "syslogd", exe, "syslogd");
+        add_syslogd(sup, exe);
     }
     if (sshd_wanted(cfg->ssh_disabled) &&
         sshd_find(exe, sshd, sizeof(sshd)) == 0) {

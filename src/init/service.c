@@ -413,8 +413,12 @@ services_child_exited(struct services *s,
         return;
     }
     if (svc->builtin && WIFEXITED(wstatus) &&
-        WEXITSTATUS(wstatus) == SERVICE_EXIT_DONT_RESTART) {
-        log_warn("service '%s': asked not to be restarted", svc->name);
+        (WEXITSTATUS(wstatus) == SERVICE_EXIT_DONT_RESTART ||
+         WEXITSTATUS(wstatus) == SERVICE_EXIT_BAD_CONFIG)) {
+        log_warn("service '%s': a restart cannot help (status %d), "
+                 "not restarted; the app goes on",
+                 svc->name,
+                 WEXITSTATUS(wstatus));
         svc->state = SVC_FAILED;
         return;
     }

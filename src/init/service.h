@@ -20,8 +20,9 @@
 #define SERVICE_BACKOFF_MAX  30000
 #define SERVICE_STABLE_MS    10000
 #define SERVICE_KILL_REAP_MS 2000
-/* A built-in exits with this status when it must not be restarted (e.g.
- * the SSH server found no valid key). */
+/* A built-in exits with one of these when a restart cannot help: a bad
+ * setting (2), or nothing to serve, e.g. no valid SSH key (3). */
+#define SERVICE_EXIT_BAD_CONFIG   2
 #define SERVICE_EXIT_DONT_RESTART 3
 
 enum service_state {

@@ -21,11 +21,23 @@ env_set(const char *name)
     return v != NULL && *v != '\0';
 }
 
+/* A variable holding only blanks provisions nothing. */
+static bool
+env_has_text(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[strspn(v, " \t\r\n")] != '\0';
+}
+
+/* The same rule as keys_config_any_source() in src/keys, which PID 1 does
+ * not link: keys in the variable, a key file named, the key directory
+ * named explicitly, or the default directory present. An empty
+ * AIRLOCK_AUTHORIZED_KEYS_DIR turns the directory source off. */
 bool
 sshd_wanted(bool disabled)
 {
-    char dir[PATH_MAX];
     const char *keys_dir = getenv("AIRLOCK_AUTHORIZED_KEYS_DIR");
+    char dir[PATH_MAX];
     struct stat st;
 
     if (disabled) {
@@ -37,15 +49,14 @@ sshd_wanted(bool disabled)
     log_info("SSH not available: airlock was built with SSH=no");
     return false;
 #else
-    if (env_set("AIRLOCK_AUTHORIZED_KEYS") ||
-        env_set("AIRLOCK_AUTHORIZED_KEYS_FILE")) {
+    if (env_has_text("AIRLOCK_AUTHORIZED_KEYS") ||
+        env_set("AIRLOCK_AUTHORIZED_KEYS_FILE") ||
+        env_set("AIRLOCK_AUTHORIZED_KEYS_DIR")) {
         return true;
     }
-    if (keys_dir == NULL || *keys_dir == '\0') {
-        keys_dir = "/etc/airlock/authorized_keys.d";
-    }
-    if (root_path(dir, sizeof(dir), keys_dir) == 0 && stat(dir, &st) == 0 &&
-        S_ISDIR(st.st_mode)) {
+    if (keys_dir == NULL &&
+        root_path(dir, sizeof(dir), "/etc/airlock/authorized_keys.d") == 0 &&
+        stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
         return true;
     }
     log_debug("SSH not started: no key source configured");

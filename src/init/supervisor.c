@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -452,6 +454,28 @@ handle_control(struct supervisor *sup, uint64_t now)
     }
 }
 
+/* glibc's syslog(3) drops messages while /dev/log does not exist yet, so
+ * the app starts once the collector has bound it, or after at most one
+ * second. Signals and exits meanwhile stay queued for the loop. */
+static void
+wait_for_syslog(const struct supervisor *sup)
+{
+    const struct timespec tick = {0, 10 * 1000 * 1000};
+    struct stat st;
+
+    if (sup->syslog_socket[0] == '\0') {
+        return;
+    }
+    for (int i = 0; i < 100; i++) {
+        if (stat(sup->syslog_socket, &st) == 0 && S_ISSOCK(st.st_mode)) {
+            return;
+        }
+        (void)nanosleep(&tick, NULL);
+    }
+    log_warn("'%s' did not appear within 1 s; starting the app anyway",
+             sup->syslog_socket);
+}
+
 int
 supervisor_run(struct supervisor *sup)
 {
@@ -463,6 +487,7 @@ supervisor_run(struct supervisor *sup)
      * bound; every failure is logged and the loop goes on. */
     struct service_ctx ctx = service_ctx_of(sup);
     services_start_all(&sup->services, &ctx, now);
+    wait_for_syslog(sup);
     sup->app_retry_at = DEADLINE_NONE;
     sup->stage = STAGE_RUN;
     sup->stage_deadline = DEADLINE_NONE;

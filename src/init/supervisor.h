@@ -32,6 +32,8 @@ struct supervisor {
     int control_fd;      /* listening control socket, or -1 */
     bool is_pid1;
     char **envp; /* environment for the app, services and hooks */
+    /* The collector's /dev/log; the app starts once it exists. */
+    char syslog_socket[PATH_MAX];
 
     struct children children;
     struct services services;

@@ -137,4 +137,11 @@ expect_eq "services stop in reverse start order with their down-signal" \
     "gamma-QUIT beta alpha " "$order"
 check "the app was stopped before the services" grep -qx TERM "$T/app"
 
+# An app that logs in its first instant: the collector is already there.
+mkdir -p "$T/early/dev"
+out=$(AIRLOCK_ROOT=$T/early pid1 -q --skip-startup-files -- \
+    logger --socket "$T/early/dev/log" -t early "logged at once" 2>&1)
+check "a message logged the moment the app starts is not lost" \
+    grep -q "early: logged at once" <<<"$out"
+
 finish
