@@ -45,14 +45,16 @@ expect_eq "max auth tries: the server processed 6 attempts, not 7" 6 "$(grep -c 
 ctl=$T/ctl
 sshc -o ControlMaster=yes -o ControlPath="$ctl" -o ControlPersist=no -N -f -- 2>/dev/null
 if wait_until 5 test -S "$ctl"; then
+    mux=()
     for i in 1 2 3 4; do
         timeout 20 ssh -o ControlPath="$ctl" -o LogLevel=ERROR x 'sleep 3' >/dev/null 2>&1 &
+        mux+=($!)
     done
     sleep 1
     out=$(timeout 20 ssh -o ControlPath="$ctl" -o LogLevel=ERROR x 'echo fifth' 2>&1)
     check "5th concurrent session channel refused" bash -c "! grep -qx fifth <<<'$out'"
     check "audit: channel cap" audit_has "session channel refused for 'root': already 4 open"
-    wait
+    wait "${mux[@]}"
     out=$(timeout 20 ssh -o ControlPath="$ctl" -o LogLevel=ERROR x 'echo again' 2>&1)
     expect_eq "channels freed after the sessions end" again "$out"
     timeout 5 ssh -o ControlPath="$ctl" -O exit x 2>/dev/null
