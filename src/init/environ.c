@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
+#include "common/utf8.h"
 
 #define ENV_DIR  "/etc/container_environment"
 #define ENV_SH   "/etc/container_environment.sh"
@@ -159,50 +160,6 @@ sh_body(struct out *o, char *const vars[], size_t n)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the byte at s
- * does not start one. Rejects overlong forms, surrogates and values above
- * U+10FFFF, as RFC 3629 does. */
-static size_t
-utf8_seq_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t len;
-
-    if (c < 0x80) {
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) {
-            lo = 0xA0;
-        } else if (c == 0xED) {
-            hi = 0x9F;
-        }
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) {
-            lo = 0x90;
-        } else if (c == 0xF4) {
-            hi = 0x8F;
-        }
-    } else {
-        return 0;
-    }
-    /* A NUL terminator fails the range check, so this never reads past
-     * the end of the string. */
-    if (s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF) {
-            return 0;
-        }
-    }
-    return len;
-}
-
 static void
 json_string(struct out *o, const char *s, size_t len)
 {
@@ -212,7 +169,7 @@ json_string(struct out *o, const char *s, size_t len)
 
     put_str(o, "\"");
     while (p < end) {
-        size_t n = utf8_seq_len(p);
+        size_t n = utf8_seq_len(p, (size_t)(end - p));
         char esc[7];
 
         if (n == 0 || p + n > end) {

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/utf8.h"
+
 /* Display caps for the header fields: RFC 5424 allows 48 bytes of APP-NAME
  * and 128 of PROCID; anything longer is a broken or hostile sender, and the
  * line must stay bounded. */
@@ -370,46 +372,6 @@ syslog_parse(const char *buf,
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there
- * are not one (bad lead byte, missing continuation, overlong form,
- * surrogate, or beyond U+10FFFF). */
-static size_t
-utf8_len(const unsigned char *p, size_t avail)
-{
-    unsigned char c = p[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) {
-            lo = 0xA0;
-        } else if (c == 0xED) {
-            hi = 0x9F;
-        }
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) {
-            lo = 0x90;
-        } else if (c == 0xF4) {
-            hi = 0x8F;
-        }
-    } else {
-        return 0;
-    }
-    if (avail < n || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF) {
-            return 0;
-        }
-    }
-    return n;
-}
-
 static const char hex_digits[] = "0123456789abcdef";
 
 size_t
@@ -439,7 +401,7 @@ syslog_escape(char *out, size_t size, const char *src, size_t len)
             i++;
             continue;
         }
-        n = c >= 0x80 ? utf8_len(s + i, len - i) : 0;
+        n = c >= 0x80 ? utf8_seq_len(s + i, len - i) : 0;
         /* U+0080..U+009F are C1 controls (0x9B is CSI on some terminals):
          * valid UTF-8, but escaped like the C0 ones. */
         if (n > 1 && !(c == 0xC2 && s[i + 1] < 0xA0)) {

@@ -16,6 +16,6 @@ fuzz-syslogd:
 	@mkdir -p $(FUZZ_B)/fuzz/corpus-syslog
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -D_GNU_SOURCE -Isrc -o $(FUZZ_B)/fuzz/fuzz_syslog tests/fuzz/fuzz_syslog.c \
-	    src/syslogd/message.c
+	    src/syslogd/message.c src/common/utf8.c
 	$(FUZZ_B)/fuzz/fuzz_syslog -max_total_time=$(FUZZ_TIME) -max_len=70000 \
 	    -artifact_prefix=$(FUZZ_B)/fuzz/ $(FUZZ_B)/fuzz/corpus-syslog tests/fuzz/corpus/syslog

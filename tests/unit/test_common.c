@@ -19,6 +19,7 @@
 #include "common/safeio.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 
 static void
 test_parse_uint_accepts_digits_and_rejects_junk(void **state)
@@ -200,6 +201,29 @@ test_close_fds_from_keeps_listed(void **state)
     close(b);
 }
 
+static void
+test_utf8_seq_len_accepts_valid_and_rejects_malformed(void **state)
+{
+    const unsigned char *u =
+        (const unsigned char *)"a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+    (void)state;
+
+    assert_int_equal(utf8_seq_len(u, 1), 1);
+    assert_int_equal(utf8_seq_len(u + 1, 2), 2);
+    assert_int_equal(utf8_seq_len(u + 3, 3), 3);
+    assert_int_equal(utf8_seq_len(u + 6, 4), 4);
+    /* Truncated, overlong, surrogate, past U+10FFFF, stray continuation. */
+    assert_int_equal(utf8_seq_len(u + 6, 3), 0);
+    assert_int_equal(utf8_seq_len((const unsigned char *)"\xc0\x80", 2), 0);
+    assert_int_equal(utf8_seq_len((const unsigned char *)"\xe0\x80\x80", 3), 0);
+    assert_int_equal(utf8_seq_len((const unsigned char *)"\xed\xa0\x80", 3), 0);
+    assert_int_equal(utf8_seq_len((const unsigned char *)"\xf4\x90\x80\x80", 4),
+                     0);
+    assert_int_equal(utf8_seq_len((const unsigned char *)"\x80", 1), 0);
+    assert_int_equal(utf8_seq_len((const unsigned char *)"\xff", 1), 0);
+    assert_int_equal(utf8_seq_len(u, 0), 0);
+}
+
 int
 main(void)
 {
@@ -214,6 +238,7 @@ main(void)
         cmocka_unit_test(test_root_path_joins_without_double_slash),
         cmocka_unit_test(test_write_file_atomic_replaces_and_sets_mode),
         cmocka_unit_test(test_close_fds_from_keeps_listed),
+        cmocka_unit_test(test_utf8_seq_len_accepts_valid_and_rejects_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
