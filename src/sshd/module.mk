@@ -3,7 +3,10 @@ ifneq ($(SSH),no)
 SSH_PKGS   := libssh libsodium
 SSH_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(SSH_PKGS) 2>/dev/null)
 SSH_LIBS    = $(shell $(PKG_CONFIG) --libs $(SSH_PKGS) 2>/dev/null || echo -lssh -lsodium)
-DEB_PKGS   += libssh-dev libsodium-dev openssh-client openssh-sftp-server ssh-audit
+# The e2e tests and bench/sshd.sh drive the real OpenSSH client, sftp,
+# ssh-audit, and compare with OpenSSH's sshd and dropbear.
+DEB_PKGS   += libssh-dev libsodium-dev openssh-client openssh-sftp-server \
+              ssh-audit openssh-server dropbear-bin python3
 
 $(eval $(call static_lib,sshd,$(filter-out src/sshd/main.c,$(wildcard src/sshd/*.c))))
 OBJS += $(B)/src/sshd/main.o
@@ -13,4 +16,9 @@ $(B)/src/sshd/%.o: CFLAGS += $(SSH_CFLAGS)
 BINS += $(B)/airlock-sshd
 $(B)/airlock-sshd: $(B)/src/sshd/main.o $(B)/libsshd.a $(B)/libkeys.a $(B)/libprivdrop.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(SSH_LIBS)
+
+SSHD_UNIT := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_sshd*.c))
+UNIT_TESTS += $(SSHD_UNIT)
+$(foreach t,$(SSHD_UNIT),$(eval test_$(t)_DEPS := $$(B)/libsshd.a $$(B)/libkeys.a $$(B)/libprivdrop.a $$(B)/libcommon.a))
+$(foreach t,$(SSHD_UNIT),$(eval test_$(t)_LDLIBS := $$(SSH_LIBS)))
 endif
