@@ -11,8 +11,8 @@
 # The table goes to stdout and to bench/results/init-<date>.md.
 #
 # usage: bench/init.sh [BUILD_DIR] [RUNS] [ROUNDS]
-#   RUNS   start-up runs per init (default 100, in two passes of RUNS/2, the
-#          second in reverse order, so a load change hits all inits alike)
+#   RUNS   start-up runs per init (default 100, in 4 passes of RUNS/4, each
+#          in another order, so a change of load hits all inits alike)
 #   ROUNDS reaping rounds per init (default 5, median reported)
 # Not part of the test suite: it prints figures, it asserts nothing. Needs
 # root (PID namespaces). Bounded: about 5 minutes at most.
@@ -91,9 +91,11 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print a[int((
 minimum() { tr ' ' '\n' | grep . | sort -n | head -n 1; }
 
 # ---------------------------------------------------------------- 1. start-up
-echo "# 1. start-up: hyperfine, $RUNS runs per init in two passes"
+PASSES=4
+echo "# 1. start-up: hyperfine, $RUNS runs per init in $PASSES passes"
 declare -A T_MEAN T_SD T_MED T_MIN T_N
-half=$(((RUNS + 1) / 2))
+per=$(((RUNS + PASSES - 1) / PASSES))
+[ "$per" -lt 2 ] && per=2
 hf_args() {
     local name
     for name in "$@"; do
@@ -102,17 +104,31 @@ hf_args() {
         echo "${NS[*]} ${PREFIX[$name]:+${PREFIX[$name]} }/bin/true"
     done
 }
+# Pass p starts the list at its p-th entry, and every other pass runs it
+# backwards: each init meets the machine early and late in a pass.
 ORDER=(none "${INITS[@]}")
-REVERSE=()
-for ((k = ${#ORDER[@]} - 1; k >= 0; k--)); do REVERSE+=("${ORDER[$k]}"); done
-pass=0
-for order in "${ORDER[*]}" "${REVERSE[*]}"; do
-    pass=$((pass + 1))
-    # shellcheck disable=SC2086 # order is a list of names
-    mapfile -t args < <(hf_args $order)
-    timeout -k 5 150 "${CLEANENV[@]}" hyperfine -N --style basic --warmup 5 \
-        --runs "$half" --export-json "$T/startup-$pass.json" "${args[@]}" ||
+n=${#ORDER[@]}
+for ((pass = 1; pass <= PASSES; pass++)); do
+    if [ "$pass" -gt 1 ] && [ "$SECONDS" -gt 150 ]; then
+        echo "# start-up: passes from $pass on skipped to stay in the time budget"
+        break
+    fi
+    order=()
+    for ((k = 0; k < n; k++)); do
+        if ((pass % 2)); then
+            order+=("${ORDER[(k + pass - 1) % n]}")
+        else
+            order+=("${ORDER[(2 * n - 1 - k + pass - 1) % n]}")
+        fi
+    done
+    mapfile -t args < <(hf_args "${order[@]}")
+    if timeout -k 5 60 "${CLEANENV[@]}" hyperfine -N --style none --warmup 3 \
+        --runs "$per" --export-json "$T/startup-$pass.json" "${args[@]}"; then
+        echo "# pass $pass/$PASSES, $per runs each, order: ${order[*]}"
+    else
         echo "# start-up pass $pass failed or timed out" >&2
+        rm -f "$T/startup-$pass.json"
+    fi
 done
 if ls "$T"/startup-*.json >/dev/null 2>&1; then
     # One line per init: name, then every run's wall time in seconds.
@@ -253,7 +269,7 @@ LOAD_END=$(loadavg)
 version_of() {
     case $1 in
     airlock)
-        echo "$("$B/airlock" --version | cut -d' ' -f2) ($(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+        echo "$("$B/airlock" --version | cut -d' ' -f2) (repo at $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'))"
         ;;
     *) dpkg-query -W -f='${Version}' "$1" 2>/dev/null ;;
     esac
@@ -269,24 +285,26 @@ REPORT=$T/report.md
     echo
     echo "## 1. Start-up: \`unshare --pid --fork --mount-proc INIT -- /bin/true\`"
     echo
-    echo "hyperfine, ${T_N[none]:-0} runs each (two passes, the second in reverse order). Overhead is the mean over no init; ± is its standard error."
+    echo "hyperfine, ${T_N[none]:-0} runs each (in $PASSES passes, each in another order). Overhead: mean minus the mean of no init, ± its standard error; and median minus the median of no init (less swayed by runs that other processes slowed down)."
     echo
-    echo "| init | mean ± sd (ms) | median (ms) | min (ms) | overhead (ms) |"
-    echo "|---|---|---|---|---|"
+    echo "| init | mean ± sd (ms) | median (ms) | min (ms) | overhead of mean (ms) | overhead of median (ms) |"
+    echo "|---|---|---|---|---|---|"
     for name in none "${INITS[@]}"; do
         if [ -z "${T_MEAN[$name]:-}" ]; then
-            echo "| $name | n/a | n/a | n/a | n/a |"
+            echo "| $name | n/a | n/a | n/a | n/a | n/a |"
             continue
         fi
         if [ "$name" = none ]; then
             ov="—"
+            om="—"
         else
+            om=$(awk -v a="${T_MED[$name]}" -v b="${T_MED[none]}" 'BEGIN {printf "%+.2f", a - b}')
             ov=$(awk -v a="${T_MEAN[$name]}" -v b="${T_MEAN[none]}" -v sa="${T_SD[$name]}" \
                 -v sb="${T_SD[none]}" -v na="${T_N[$name]}" -v nb="${T_N[none]}" \
                 'BEGIN {printf "%+.2f ± %.2f", a - b, sqrt(sa * sa / na + sb * sb / nb)}')
         fi
-        printf '| %s | %.2f ± %.2f | %.2f | %.2f | %s |\n' "$name" "${T_MEAN[$name]}" \
-            "${T_SD[$name]}" "${T_MED[$name]}" "${T_MIN[$name]}" "$ov"
+        printf '| %s | %.2f ± %.2f | %.2f | %.2f | %s | %s |\n' "$name" "${T_MEAN[$name]}" \
+            "${T_SD[$name]}" "${T_MED[$name]}" "${T_MIN[$name]}" "$ov" "$om"
     done
     echo
     echo "## 2. Memory of the init while the app sleeps (kB, median of 3)"
@@ -323,16 +341,20 @@ REPORT=$T/report.md
     echo
     echo "Zombie counts have no ratio (a peer's 0 would divide): they read airlock's count / the peer's."
     echo
-    echo "| peer | start-up mean | start-up overhead | VmRSS | Pss | reap wall | reap all | zombies @200 ms | stripped size |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| peer | start-up mean | start-up median | overhead of mean | overhead of median | VmRSS | Pss | reap wall | reap all | zombies @200 ms | stripped size |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
     for peer in tini dumb-init catatonit; do
         oa=n/a
         ob=n/a
+        ma=n/a
+        mb=n/a
         if [ -n "${T_MEAN[none]:-}" ]; then
             oa=$(awk -v a="${T_MEAN[airlock]:-0}" -v b="${T_MEAN[none]}" 'BEGIN {print a - b}')
             ob=$(awk -v a="${T_MEAN[$peer]:-0}" -v b="${T_MEAN[none]}" 'BEGIN {print a - b}')
+            ma=$(awk -v a="${T_MED[airlock]:-0}" -v b="${T_MED[none]}" 'BEGIN {print a - b}')
+            mb=$(awk -v a="${T_MED[$peer]:-0}" -v b="${T_MED[none]}" 'BEGIN {print a - b}')
         fi
-        echo "| $peer | $(ratio "${T_MEAN[airlock]:-}" "${T_MEAN[$peer]:-}") | $(ratio "$oa" "$ob") | $(ratio "${RSS[airlock]:-}" "${RSS[$peer]:-}") | $(ratio "${PSS[airlock]:-}" "${PSS[$peer]:-}") | $(ratio "${REAP_T[airlock]:-}" "${REAP_T[$peer]:-}") | $(ratio "${REAP_ALL[airlock]:-}" "${REAP_ALL[$peer]:-}") | ${REAP_Z[airlock]:-n/a}/${REAP_Z[$peer]:-n/a} | $(ratio "${SSIZE[airlock]:-}" "${SSIZE[$peer]:-}") |"
+        echo "| $peer | $(ratio "${T_MEAN[airlock]:-}" "${T_MEAN[$peer]:-}") | $(ratio "${T_MED[airlock]:-}" "${T_MED[$peer]:-}") | $(ratio "$oa" "$ob") | $(ratio "$ma" "$mb") | $(ratio "${RSS[airlock]:-}" "${RSS[$peer]:-}") | $(ratio "${PSS[airlock]:-}" "${PSS[$peer]:-}") | $(ratio "${REAP_T[airlock]:-}" "${REAP_T[$peer]:-}") | $(ratio "${REAP_ALL[airlock]:-}" "${REAP_ALL[$peer]:-}") | ${REAP_Z[airlock]:-n/a}/${REAP_Z[$peer]:-n/a} | $(ratio "${SSIZE[airlock]:-}" "${SSIZE[$peer]:-}") |"
     done
 } >"$REPORT"
 
