@@ -46,6 +46,8 @@ child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
     if (o->cwd != NULL && chdir(o->cwd) < 0) {
         goto fail;
     }
+    /* Nothing of PID 1's but stdio reaches the program. */
+    close_fds_from(STDERR_FILENO + 1, &errpipe, 1);
     signals_reset_default();
     (void)sigprocmask(SIG_SETMASK, o->child_mask, NULL);
     if (o->envp != NULL) {

@@ -1,4 +1,5 @@
 #include "init/startup.h"
+#include "init/spawn.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
-#include "common/sigutil.h"
 #include "common/strutil.h"
 #include "init/environ.h"
 
@@ -129,71 +129,22 @@ startup_check(const char *path, const char **ret_reason)
     return 0;
 }
 
-/* The child half of startup_spawn: only async-signal-safe calls; never
- * returns. */
-static void
-child_exec(const char *path,
-           const sigset_t *child_mask,
-           char *const envp[],
-           int errpipe)
-{
-    char *argv[] = {(char *)path, NULL};
-    char *sh_argv[] = {"/bin/sh", (char *)path, NULL};
-    int err;
-
-    /* PID 1 may ignore signals (SIGTTOU, SIGPIPE, ...); an ignored signal
-     * survives exec, so scripts get the defaults back. Still blocked here,
-     * so nothing is delivered in between. */
-    signals_reset_default();
-    close_fds_from(STDERR_FILENO + 1, &errpipe, 1);
-    (void)sigprocmask(SIG_SETMASK, child_mask, NULL);
-    execve(path, argv, envp);
-    if (errno == ENOEXEC) {
-        /* No #! line: a shell script, as execvp and the shells treat it. */
-        execve(sh_argv[0], sh_argv, envp);
-    }
-    err = errno;
-    (void)write_all(errpipe, &err, sizeof(err));
-    _exit(err == ENOENT ? 127 : 126);
-}
-
 pid_t
 startup_spawn(const char *path, const sigset_t *child_mask, char *const envp[])
 {
-    int pipefd[2], child_errno = 0;
-    size_t got = 0;
+    char *argv[] = {(char *)path, NULL};
+    struct spawn_opts o = {
+        .child_mask = child_mask,
+        .group = SPAWN_SAME_GROUP,
+        .stdout_fd = -1,
+        .stderr_fd = -1,
+        .envp = envp,
+    };
+    int exec_errno, r;
     pid_t pid;
 
-    if (envp == NULL) {
-        envp = environ;
-    }
-    /* A CLOEXEC pipe closes empty on a successful exec, or carries exec's
-     * errno, so a bad #! interpreter gets a clear log line. */
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        return -errno;
-    }
-    pid = fork();
-    if (pid < 0) {
-        int r = -errno;
-        (void)close(pipefd[0]);
-        (void)close(pipefd[1]);
-        return r;
-    }
-    if (pid == 0) {
-        (void)close(pipefd[0]);
-        child_exec(path, child_mask, envp, pipefd[1]);
-    }
-    (void)close(pipefd[1]);
-    (void)read_all(pipefd[0], &child_errno, sizeof(child_errno), &got);
-    (void)close(pipefd[0]);
-    if (got == sizeof(child_errno)) {
-        int st;
-        /* That pid only: the caller's other children stay unreaped. */
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-        }
-        return child_errno > 0 ? -child_errno : -EIO;
-    }
-    return pid;
+    r = spawn_process(argv, &o, &pid, &exec_errno);
+    return r < 0 ? r : pid;
 }
 
 int
@@ -210,13 +161,7 @@ startup_wait(pid_t pid, int *ret_status)
             return -errno;
         }
     }
-    if (WIFEXITED(st)) {
-        *ret_status = WEXITSTATUS(st);
-    } else if (WIFSIGNALED(st)) {
-        *ret_status = 128 + WTERMSIG(st);
-    } else {
-        *ret_status = 255;
-    }
+    *ret_status = exit_code_from_status(st);
     return 0;
 }
 
