@@ -77,7 +77,11 @@ audit(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
-    len = log_format(line, sizeof(line), "airlock-sshd", (long)getpid(),
-                     LOG_LEVEL_INFO, msg);
+    len = log_format(line,
+                     sizeof(line),
+                     "airlock-sshd",
+                     (long)getpid(),
+                     LOG_LEVEL_INFO,
+                     msg);
     (void)write_all(STDOUT_FILENO, line, len);
 }

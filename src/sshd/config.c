@@ -59,7 +59,10 @@ parse_listen(struct sshd_config *cfg, const char *s, const char **reason)
 }
 
 static int
-parse_range(const char *s, unsigned min, unsigned max, unsigned *ret,
+parse_range(const char *s,
+            unsigned min,
+            unsigned max,
+            unsigned *ret,
             const char **reason)
 {
     uint64_t v;
@@ -173,12 +176,13 @@ sshd_config_load(struct sshd_config *cfg,
         reason = "not yes or no";
     }
     if (r == 0 && VAR("AIRLOCK_SSH_HOST_KEY_FILE")) {
-        r = parse_path(v, cfg->host_key_file, sizeof(cfg->host_key_file),
+        r = parse_path(v,
+                       cfg->host_key_file,
+                       sizeof(cfg->host_key_file),
                        &reason);
     }
     if (r == 0 && VAR("AIRLOCK_SSH_SFTP_SERVER")) {
-        r = parse_path(v, cfg->sftp_server, sizeof(cfg->sftp_server),
-                       &reason);
+        r = parse_path(v, cfg->sftp_server, sizeof(cfg->sftp_server), &reason);
     }
 #undef VAR
     if (r < 0) {

@@ -22,10 +22,10 @@ struct sshd_config {
     unsigned max_startups;
     unsigned login_grace_s;
     unsigned max_auth_tries;
-    char user[256];        /* login user for keys from the environment */
-    bool permit_root;      /* root logins allowed */
-    bool revoke_sessions;  /* close open sessions of a revoked key */
-    bool tcp_forwarding;   /* ssh -L, off by default */
+    char user[256];               /* login user for keys from the environment */
+    bool permit_root;             /* root logins allowed */
+    bool revoke_sessions;         /* close open sessions of a revoked key */
+    bool tcp_forwarding;          /* ssh -L, off by default */
     char host_key_file[PATH_MAX]; /* "" = generate under /etc/airlock */
     char sftp_server[PATH_MAX];
 };

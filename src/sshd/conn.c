@@ -46,11 +46,18 @@ arm_grace(const struct conn_params *p)
     struct sigaction sa;
     char msg[400];
 
-    snprintf(msg, sizeof(msg),
+    snprintf(msg,
+             sizeof(msg),
              "audit: login grace time (%us) exceeded for %s port %u, closing",
-             p->cfg->login_grace_s, p->peer, p->peer_port);
-    grace_len = log_format(grace_line, sizeof(grace_line), "airlock-sshd",
-                           (long)getpid(), LOG_LEVEL_INFO, msg);
+             p->cfg->login_grace_s,
+             p->peer,
+             p->peer_port);
+    grace_len = log_format(grace_line,
+                           sizeof(grace_line),
+                           "airlock-sshd",
+                           (long)getpid(),
+                           LOG_LEVEL_INFO,
+                           msg);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_grace_alarm;
     sigemptyset(&sa.sa_mask);
@@ -126,7 +133,9 @@ auth_count_failure(struct conn *c)
     if (c->failures >= c->cfg->max_auth_tries) {
         audit("maximum authentication attempts (%u) exceeded for '%s' from "
               "%s port %u",
-              c->cfg->max_auth_tries, san(c->user), c->p->peer,
+              c->cfg->max_auth_tries,
+              san(c->user),
+              c->p->peer,
               c->p->peer_port);
         c->fatal = CONN_EXIT_AUTHFAIL;
     }
@@ -150,7 +159,10 @@ auth_check_user(struct conn *c, const char *user)
     if (strcmp(c->user, user) != 0) {
         audit("user name changed from '%s' to '%s' from %s port %u, "
               "disconnecting",
-              san(c->user), san(user), c->p->peer, c->p->peer_port);
+              san(c->user),
+              san(user),
+              c->p->peer,
+              c->p->peer_port);
         c->fatal = CONN_EXIT_AUTHFAIL;
         return false;
     }
@@ -185,7 +197,13 @@ key_blob(ssh_key key, unsigned char **ret_blob, size_t *ret_len)
     cap = strlen(b64);
     blob = malloc(cap + 1);
     if (blob == NULL ||
-        sodium_base642bin(blob, cap, b64, cap, NULL, &len, NULL,
+        sodium_base642bin(blob,
+                          cap,
+                          b64,
+                          cap,
+                          NULL,
+                          &len,
+                          NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0) {
         free(blob);
         ssh_string_free_char(b64);
@@ -235,8 +253,11 @@ blob_type_is(const unsigned char *blob, size_t len, const char *type)
 /* Finds the store entry for (user, key). Returns NULL with *why set when
  * the key may not log in as user; the entry belongs to *set. */
 static const struct keys_entry *
-auth_lookup(struct conn *c, const char *user, ssh_key key,
-            struct keys_set *set, const char **why)
+auth_lookup(struct conn *c,
+            const char *user,
+            ssh_key key,
+            struct keys_set *set,
+            const char **why)
 {
     enum ssh_keytypes_e t = ssh_key_type(key);
     const char *type = ssh_key_type_to_char(t);
@@ -279,8 +300,11 @@ auth_lookup(struct conn *c, const char *user, ssh_key key,
     if (log_get_level() >= LOG_LEVEL_DEBUG) {
         char fp[KEYS_FP_MAX];
         if (keys_fingerprint(blob, len, fp, sizeof(fp)) == 0) {
-            log_debug("offered %s %s; %zu key(s) for '%s'", type, fp,
-                      set->count, san(user));
+            log_debug("offered %s %s; %zu key(s) for '%s'",
+                      type,
+                      fp,
+                      set->count,
+                      san(user));
         }
     }
     if (e == NULL) {
@@ -335,8 +359,11 @@ auth_target(struct conn *c, const char *user, const char **why)
 }
 
 static int
-auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
-            char state, void *userdata)
+auth_pubkey(ssh_session session,
+            const char *user,
+            struct ssh_key_struct *pubkey,
+            char state,
+            void *userdata)
 {
     struct conn *c = userdata;
     struct keys_set set = {0};
@@ -352,7 +379,8 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
     }
     if (++c->requests > SSHD_MAX_AUTH_REQUEST) {
         audit("too many authentication requests from %s port %u",
-              c->p->peer, c->p->peer_port);
+              c->p->peer,
+              c->p->peer_port);
         c->fatal = CONN_EXIT_AUTHFAIL;
         return SSH_AUTH_DENIED;
     }
@@ -365,7 +393,10 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
     }
     if (e == NULL) {
         audit("Failed publickey for '%s' from %s port %u ssh2: %s key: %s",
-              san(user), c->p->peer, c->p->peer_port, ktype ? ktype : "?",
+              san(user),
+              c->p->peer,
+              c->p->peer_port,
+              ktype ? ktype : "?",
               why);
         auth_count_failure(c);
         auth_fail_delay();
@@ -380,7 +411,11 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
     if (state != SSH_PUBLICKEY_STATE_VALID) {
         audit("Failed publickey for '%s' from %s port %u ssh2: %s %s: bad "
               "signature",
-              san(user), c->p->peer, c->p->peer_port, e->type, e->fingerprint);
+              san(user),
+              c->p->peer,
+              c->p->peer_port,
+              e->type,
+              e->fingerprint);
         auth_count_failure(c);
         goto out;
     }
@@ -397,8 +432,13 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
     c->auth_ms = now_ms();
     audit("Accepted publickey for '%s' from %s port %u ssh2: %s %s "
           "(source %s line %u)",
-          san(user), c->p->peer, c->p->peer_port, e->type, e->fingerprint,
-          san(e->source), e->line);
+          san(user),
+          c->p->peer,
+          c->p->peer_port,
+          e->type,
+          e->fingerprint,
+          san(e->source),
+          e->line);
     rc = SSH_AUTH_SUCCESS;
 out:
     if (set.entries != NULL && set.entries != c->preloaded.entries) {
@@ -410,8 +450,11 @@ out:
 /* GSSAPI code runs pre-auth whatever methods are advertised; refusing
  * every mechanism here keeps it out. */
 static ssh_string
-gssapi_select_none(ssh_session session, const char *user, int n_oid,
-                   ssh_string *oids, void *userdata)
+gssapi_select_none(ssh_session session,
+                   const char *user,
+                   int n_oid,
+                   ssh_string *oids,
+                   void *userdata)
 {
     (void)session;
     (void)user;
@@ -434,8 +477,11 @@ conn_drop_privileges(struct conn *c)
     }
     r = privdrop_apply(c->target, &errstr);
     if (r < 0) {
-        log_errno(LOG_LEVEL_ERROR, r, "privilege drop to '%s' failed at %s",
-                  c->target->name, errstr ? errstr : "?");
+        log_errno(LOG_LEVEL_ERROR,
+                  r,
+                  "privilege drop to '%s' failed at %s",
+                  c->target->name,
+                  errstr ? errstr : "?");
         _exit(CONN_EXIT_ERROR);
     }
     c->dropped = true;
@@ -461,7 +507,10 @@ conn_early_drop(struct conn *c)
     c->have_preloaded = true;
     if (auth_target(c, c->p->only_user, &why) < 0) {
         audit("connection from %s port %u refused: user '%s': %s",
-              c->p->peer, c->p->peer_port, c->p->only_user, why);
+              c->p->peer,
+              c->p->peer_port,
+              c->p->only_user,
+              why);
         _exit(CONN_EXIT_ERROR);
     }
     conn_drop_privileges(c);
@@ -505,7 +554,10 @@ conn_notify_listener(struct conn *c)
     char line[256];
     int n;
 
-    n = snprintf(line, sizeof(line), "A %s %s\n", c->user,
+    n = snprintf(line,
+                 sizeof(line),
+                 "A %s %s\n",
+                 c->user,
                  c->matched.entries[0].fingerprint);
     if (n > 0 && (size_t)n < sizeof(line)) {
         (void)write_all(c->p->notify_fd, line, (size_t)n);
@@ -539,8 +591,11 @@ conn_main(const struct conn_params *p)
     c->p = p;
     c->sigfd = conn_sanitise_process(p);
     arm_grace(p);
-    audit("connection from %s port %u to %s port %u", p->peer, p->peer_port,
-          p->local, p->local_port);
+    audit("connection from %s port %u to %s port %u",
+          p->peer,
+          p->peer_port,
+          p->local,
+          p->local_port);
     /* The container environment may be root-only: read it before any
      * drop. */
     (void)session_load_base_env();
@@ -548,12 +603,15 @@ conn_main(const struct conn_params *p)
     conn_setup_session(c);
 
     if (ssh_handle_key_exchange(c->session) != SSH_OK) {
-        log_info("key exchange with %s port %u failed: %s", p->peer,
-                 p->peer_port, san(ssh_get_error(c->session)));
+        log_info("key exchange with %s port %u failed: %s",
+                 p->peer,
+                 p->peer_port,
+                 san(ssh_get_error(c->session)));
         _exit(CONN_EXIT_NOAUTH);
     }
     c->event = ssh_event_new();
-    if (c->event == NULL || ssh_event_add_session(c->event, c->session) != SSH_OK) {
+    if (c->event == NULL ||
+        ssh_event_add_session(c->event, c->session) != SSH_OK) {
         _exit(CONN_EXIT_ERROR);
     }
     /* Until authenticated: the grace alarm bounds this loop. */
@@ -564,9 +622,10 @@ conn_main(const struct conn_params *p)
         }
         if (r == SSH_ERROR || !ssh_is_connected(c->session)) {
             audit("connection from %s port %u closed before authentication",
-                  p->peer, p->peer_port);
-            conn_exit(c, c->failures > 0 ? CONN_EXIT_AUTHFAIL
-                                         : CONN_EXIT_NOAUTH);
+                  p->peer,
+                  p->peer_port);
+            conn_exit(c,
+                      c->failures > 0 ? CONN_EXIT_AUTHFAIL : CONN_EXIT_NOAUTH);
         }
         conn_drain_signals(c);
         if (c->stopping) {
@@ -594,7 +653,9 @@ conn_main(const struct conn_params *p)
         if (c->revoked) {
             audit("key %s of '%s' revoked, closing the connection from %s "
                   "port %u",
-                  c->matched.entries[0].fingerprint, san(c->user), p->peer,
+                  c->matched.entries[0].fingerprint,
+                  san(c->user),
+                  p->peer,
                   p->peer_port);
             session_hangup_all(c, "key revoked");
             conn_exit(c, CONN_EXIT_OK);
@@ -606,7 +667,9 @@ conn_main(const struct conn_params *p)
         if (!ssh_is_connected(c->session)) {
             session_hangup_all(c, "client disconnected");
             audit("disconnected '%s' from %s port %u after %llu ms",
-                  san(c->user), p->peer, p->peer_port,
+                  san(c->user),
+                  p->peer,
+                  p->peer_port,
                   (unsigned long long)(now_ms() - c->auth_ms));
             _exit(CONN_EXIT_OK);
         }
@@ -617,7 +680,9 @@ conn_main(const struct conn_params *p)
         pfd[n].fd = c->sigfd;
         pfd[n].events = POLLIN;
         n++;
-        ns = session_pollfds(c, pfd + n, (unsigned)(sizeof(pfd) / sizeof(pfd[0])) - n);
+        ns = session_pollfds(c,
+                             pfd + n,
+                             (unsigned)(sizeof(pfd) / sizeof(pfd[0])) - n);
         if (poll(pfd, n + ns, timeout) < 0 && errno != EINTR) {
             log_errno(LOG_LEVEL_ERROR, -errno, "poll");
             conn_exit(c, CONN_EXIT_ERROR);
@@ -630,7 +695,9 @@ conn_main(const struct conn_params *p)
             if (ssh_event_dopoll(c->event, 0) == SSH_ERROR) {
                 session_hangup_all(c, "connection error");
                 audit("connection of '%s' from %s port %u ended: %s",
-                      san(c->user), p->peer, p->peer_port,
+                      san(c->user),
+                      p->peer,
+                      p->peer_port,
                       san(ssh_get_error(c->session)));
                 _exit(CONN_EXIT_OK);
             }

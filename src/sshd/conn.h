@@ -30,8 +30,8 @@ struct chan;
 struct conn_params {
     const struct sshd_config *cfg;
     ssh_bind bind;
-    int fd;            /* accepted socket */
-    int notify_fd;     /* write end: "A user fingerprint\n" after auth */
+    int fd;        /* accepted socket */
+    int notify_fd; /* write end: "A user fingerprint\n" after auth */
     char peer[INET6_ADDRSTRLEN];
     unsigned peer_port;
     char local[INET6_ADDRSTRLEN];
@@ -55,9 +55,10 @@ struct conn {
     unsigned failures;
     unsigned requests;
     bool authenticated;
-    int fatal; /* exit status to leave with, 0 = none */
+    int fatal;    /* exit status to leave with, 0 = none */
     bool dropped; /* already running as the session user */
-    struct keys_set preloaded; /* the store of only_user, read before the drop */
+    struct keys_set
+        preloaded; /* the store of only_user, read before the drop */
     bool have_preloaded;
     struct privdrop_target *target;
     struct keys_set matched; /* one entry: the key that logged in */

@@ -170,7 +170,9 @@ env_load_container(struct envv *e, const char *dir)
             strcmp(de->d_name, "AIRLOCK_SSH_HOST_KEY") == 0) {
             continue;
         }
-        fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        fd = openat(dfd,
+                    de->d_name,
+                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) {
             continue;
         }

@@ -8,7 +8,8 @@
 #define ENV_MAX_VARS      512  /* whole session environment */
 #define ENV_CLIENT_MAX    32   /* env requests accepted per channel */
 #define ENV_CLIENT_VALMAX 1024 /* bytes in one client-supplied value */
-#define ENV_DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ENV_DEFAULT_PATH \
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define CONTAINER_ENV_DIR "/etc/container_environment"
 
 /* A NULL-terminated "NAME=value" vector; later sets replace earlier ones. */

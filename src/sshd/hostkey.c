@@ -23,14 +23,18 @@
 /* Reads a key file into buf (NUL-terminated) without following a final
  * symlink unless follow is set (secret mounts are symlink farms). */
 static int
-read_key_file(const char *path, bool follow, char *buf, size_t size,
+read_key_file(const char *path,
+              bool follow,
+              char *buf,
+              size_t size,
               size_t *ret_len)
 {
     int fd, r;
     struct stat st;
     size_t len = 0;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+    fd = open(path,
+              O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
     if (fd < 0) {
         return -errno;
     }
@@ -197,7 +201,8 @@ hostkey_fingerprint(const ssh_key key, char *buf, size_t size)
     char *fp;
     int r = 0;
 
-    if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) < 0) {
+    if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) <
+        0) {
         return -EINVAL;
     }
     fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);

@@ -10,8 +10,8 @@
 #define HOSTKEY_DIR       "/etc/airlock/host_keys"
 #define HOSTKEY_GENERATED HOSTKEY_DIR "/ssh_host_ed25519_key"
 /* Private copy of a mounted AIRLOCK_SSH_HOST_KEY_FILE. */
-#define HOSTKEY_COPY_DIR  "/run/airlock/sshd"
-#define HOSTKEY_COPY      HOSTKEY_COPY_DIR "/ssh_host_ed25519_key"
+#define HOSTKEY_COPY_DIR "/run/airlock/sshd"
+#define HOSTKEY_COPY     HOSTKEY_COPY_DIR "/ssh_host_ed25519_key"
 
 /* Loads the host key: from file (when not NULL/empty) via a private 0600
  * copy, else the generated key, creating it on first use. Returns 0 with

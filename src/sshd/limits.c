@@ -9,7 +9,8 @@
 #include <string.h>
 
 int
-src_from_sockaddr(const struct sockaddr *sa, socklen_t len,
+src_from_sockaddr(const struct sockaddr *sa,
+                  socklen_t len,
                   struct src_addr *ret)
 {
     struct src_addr s;
@@ -95,8 +96,10 @@ penalty_find(struct penalty_table *t, const struct src_addr *src)
 }
 
 void
-penalty_add(struct penalty_table *t, const struct src_addr *src,
-            unsigned secs, uint64_t now)
+penalty_add(struct penalty_table *t,
+            const struct src_addr *src,
+            unsigned secs,
+            uint64_t now)
 {
     struct penalty_entry *e;
     uint64_t cap = now + (uint64_t)PENALTY_MAX * 1000;
@@ -133,8 +136,10 @@ penalty_add(struct penalty_table *t, const struct src_addr *src,
 }
 
 bool
-penalty_active(struct penalty_table *t, const struct src_addr *src,
-               uint64_t now, uint64_t *ret_left_ms)
+penalty_active(struct penalty_table *t,
+               const struct src_addr *src,
+               uint64_t now,
+               uint64_t *ret_left_ms)
 {
     struct penalty_entry *e;
 
@@ -150,9 +155,14 @@ penalty_active(struct penalty_table *t, const struct src_addr *src,
 }
 
 enum admit
-limits_admit(struct penalty_table *t, const struct src_addr *src,
-             uint64_t now, unsigned unauth, unsigned src_unauth,
-             unsigned authed, unsigned max_startups, unsigned per_source,
+limits_admit(struct penalty_table *t,
+             const struct src_addr *src,
+             uint64_t now,
+             unsigned unauth,
+             unsigned src_unauth,
+             unsigned authed,
+             unsigned max_startups,
+             unsigned per_source,
              unsigned authed_max)
 {
     if (penalty_active(t, src, now, NULL)) {

@@ -52,7 +52,8 @@ enum admit {
     ADMIT_AUTHED_CAP,
 };
 
-int src_from_sockaddr(const struct sockaddr *sa, socklen_t len,
+int src_from_sockaddr(const struct sockaddr *sa,
+                      socklen_t len,
                       struct src_addr *ret);
 bool src_equal(const struct src_addr *a, const struct src_addr *b);
 /* Numeric text form into buf (INET6_ADDRSTRLEN is enough). */
@@ -65,20 +66,29 @@ unsigned penalty_for(enum conn_outcome o);
  * had lapsed), capped at now + PENALTY_MAX; the source is refused once its
  * pending penalty reaches PENALTY_MIN. A full table forgets the entry that
  * expires first. */
-void penalty_add(struct penalty_table *t, const struct src_addr *src,
-                 unsigned secs, uint64_t now);
+void penalty_add(struct penalty_table *t,
+                 const struct src_addr *src,
+                 unsigned secs,
+                 uint64_t now);
 
 /* True when src is being refused; *ret_left_ms (may be NULL) says for how
  * much longer. Expired entries are dropped on the way. */
-bool penalty_active(struct penalty_table *t, const struct src_addr *src,
-                    uint64_t now, uint64_t *ret_left_ms);
+bool penalty_active(struct penalty_table *t,
+                    const struct src_addr *src,
+                    uint64_t now,
+                    uint64_t *ret_left_ms);
 
 /* The admission decision for a new connection from a source that already
  * has src_unauth unauthenticated connections, with unauth/authed totals. */
-enum admit limits_admit(struct penalty_table *t, const struct src_addr *src,
-                        uint64_t now, unsigned unauth, unsigned src_unauth,
-                        unsigned authed, unsigned max_startups,
-                        unsigned per_source, unsigned authed_max);
+enum admit limits_admit(struct penalty_table *t,
+                        const struct src_addr *src,
+                        uint64_t now,
+                        unsigned unauth,
+                        unsigned src_unauth,
+                        unsigned authed,
+                        unsigned max_startups,
+                        unsigned per_source,
+                        unsigned authed_max);
 
 const char *admit_reason(enum admit a);
 

@@ -25,7 +25,7 @@
 #include "sshd/conn.h"
 #include "sshd/limits.h"
 
-#define MAX_CHILDREN 128
+#define MAX_CHILDREN  128
 #define STOP_GRACE_MS 3000
 
 struct child {
@@ -79,7 +79,8 @@ listener_open(const struct sshd_config *cfg, int *fds, unsigned max)
         int one = 1, fd, family;
 
         memset(&ss, 0, sizeof(ss));
-        if (inet_pton(AF_INET, cfg->listen[i],
+        if (inet_pton(AF_INET,
+                      cfg->listen[i],
                       &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
             struct sockaddr_in *in = (struct sockaddr_in *)&ss;
             family = in->sin_family = AF_INET;
@@ -96,7 +97,9 @@ listener_open(const struct sshd_config *cfg, int *fds, unsigned max)
         }
         fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) {
-            last_err = log_errno(LOG_LEVEL_WARN, -errno, "socket for '%s'",
+            last_err = log_errno(LOG_LEVEL_WARN,
+                                 -errno,
+                                 "socket for '%s'",
                                  cfg->listen[i]);
             continue;
         }
@@ -106,9 +109,11 @@ listener_open(const struct sshd_config *cfg, int *fds, unsigned max)
             (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
         }
         if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
-            last_err = log_errno(LOG_LEVEL_WARN, -errno,
+            last_err = log_errno(LOG_LEVEL_WARN,
+                                 -errno,
                                  "listen on '%s' port %u, skipping",
-                                 cfg->listen[i], cfg->port);
+                                 cfg->listen[i],
+                                 cfg->port);
             (void)close(fd);
             continue;
         }
@@ -119,8 +124,10 @@ listener_open(const struct sshd_config *cfg, int *fds, unsigned max)
 }
 
 static void
-count_children(const struct src_addr *src, unsigned *unauth,
-               unsigned *src_unauth, unsigned *authed)
+count_children(const struct src_addr *src,
+               unsigned *unauth,
+               unsigned *src_unauth,
+               unsigned *authed)
 {
     *unauth = *src_unauth = *authed = 0;
     for (unsigned i = 0; i < MAX_CHILDREN; i++) {
@@ -164,8 +171,13 @@ single_key_user(char *buf, size_t size)
 }
 
 static void
-handle_accept(const struct sshd_config *cfg, ssh_bind bind, int lfd,
-              const int *lfds, unsigned nl, int sigfd, struct keys_watch *w)
+handle_accept(const struct sshd_config *cfg,
+              ssh_bind bind,
+              int lfd,
+              const int *lfds,
+              unsigned nl,
+              int sigfd,
+              struct keys_watch *w)
 {
     struct sockaddr_storage ss, ls;
     socklen_t len = sizeof(ss), llen = sizeof(ls);
@@ -195,16 +207,25 @@ handle_accept(const struct sshd_config *cfg, ssh_bind bind, int lfd,
                             ? ((struct sockaddr_in *)&ss)->sin_port
                             : ((struct sockaddr_in6 *)&ss)->sin6_port);
     count_children(&src, &unauth, &src_unauth, &authed);
-    a = limits_admit(&penalties, &src, now, unauth, src_unauth, authed,
-                     cfg->max_startups, SSHD_PER_SOURCE_MAX, SSHD_AUTHED_MAX);
+    a = limits_admit(&penalties,
+                     &src,
+                     now,
+                     unauth,
+                     src_unauth,
+                     authed,
+                     cfg->max_startups,
+                     SSHD_PER_SOURCE_MAX,
+                     SSHD_AUTHED_MAX);
     ch = free_slot();
     if (a == ADMIT_OK && ch == NULL) {
         a = ADMIT_MAX_STARTUPS;
     }
     if (a != ADMIT_OK) {
         if (refusal_log_allowed(now)) {
-            audit("refused connection from %s port %u: %s", p.peer,
-                  p.peer_port, admit_reason(a));
+            audit("refused connection from %s port %u: %s",
+                  p.peer,
+                  p.peer_port,
+                  admit_reason(a));
         }
         (void)close(fd);
         return;
@@ -294,7 +315,9 @@ reap_children(void)
             o = outcome_of(ch, st);
             if (o == OUTCOME_CRASH) {
                 log_warn("connection process %d from %s died of signal %d",
-                         (int)pid, ch->peer, WTERMSIG(st));
+                         (int)pid,
+                         ch->peer,
+                         WTERMSIG(st));
             }
             was = penalty_active(&penalties, &ch->src, now, NULL);
             penalty_add(&penalties, &ch->src, penalty_for(o), now);
@@ -302,7 +325,8 @@ reap_children(void)
                 uint64_t left = 0;
                 (void)penalty_active(&penalties, &ch->src, now, &left);
                 audit("penalty: refusing connections from %s for %llus",
-                      ch->peer, (unsigned long long)(left / 1000));
+                      ch->peer,
+                      (unsigned long long)(left / 1000));
             }
             if (ch->notify_fd >= 0) {
                 (void)close(ch->notify_fd);
@@ -344,12 +368,16 @@ check_revocation(const struct sshd_config *cfg, struct child *ch)
     if (!cfg->revoke_sessions) {
         audit("key %s of '%s' revoked; open session from %s kept "
               "(AIRLOCK_SSH_REVOKE_SESSIONS=no)",
-              ch->fp, ch->user, ch->peer);
+              ch->fp,
+              ch->user,
+              ch->peer);
         ch->signalled = true; /* log once */
         return;
     }
-    audit("key %s of '%s' revoked: closing its connection from %s", ch->fp,
-          ch->user, ch->peer);
+    audit("key %s of '%s' revoked: closing its connection from %s",
+          ch->fp,
+          ch->user,
+          ch->peer);
     if (kill(ch->pid, SIGUSR1) == 0) {
         ch->signalled = true;
     }
@@ -421,8 +449,12 @@ stop_children(int sigfd)
 }
 
 int
-listener_run(const struct sshd_config *cfg, ssh_bind bind, const int *fds,
-             unsigned nfds, int sigfd, struct keys_watch *watch)
+listener_run(const struct sshd_config *cfg,
+             ssh_bind bind,
+             const int *fds,
+             unsigned nfds,
+             int sigfd,
+             struct keys_watch *watch)
 {
     for (unsigned i = 0; i < MAX_CHILDREN; i++) {
         children[i].notify_fd = -1;
@@ -477,7 +509,8 @@ listener_run(const struct sshd_config *cfg, ssh_bind bind, const int *fds,
                 read_notify(cfg, owner[i]);
             }
         }
-        if (watch != NULL && (pfd[nfds + 1].revents != 0 || (prc == 0 && timeout >= 0))) {
+        if (watch != NULL &&
+            (pfd[nfds + 1].revents != 0 || (prc == 0 && timeout >= 0))) {
             if (keys_watch_handle(watch) == 1) {
                 for (unsigned i = 0; i < MAX_CHILDREN; i++) {
                     if (children[i].pid > 0) {

@@ -16,7 +16,11 @@ int listener_open(const struct sshd_config *cfg, int *fds, unsigned max);
 
 /* Runs the accept loop until SIGTERM/SIGINT (blocked by the caller and
  * delivered through sigfd). watch may be NULL. Returns the exit status. */
-int listener_run(const struct sshd_config *cfg, ssh_bind bind, const int *fds,
-                 unsigned nfds, int sigfd, struct keys_watch *watch);
+int listener_run(const struct sshd_config *cfg,
+                 ssh_bind bind,
+                 const int *fds,
+                 unsigned nfds,
+                 int sigfd,
+                 struct keys_watch *watch);
 
 #endif

@@ -44,12 +44,12 @@ setup_bind(const struct sshd_config *cfg, ssh_key hostkey, ssh_bind *ret)
     (void)cfg;
     /* PROCESS_CONFIG first: otherwise /etc/ssh/libssh_server_config is
      * parsed at accept and overrides everything set below. */
-#define SET(opt, val)                                                          \
-    do {                                                                       \
-        if (r == 0 && ssh_bind_options_set(b, (opt), (val)) < 0) {             \
-            log_error("libssh bind option " #opt ": %s", ssh_get_error(b));    \
-            r = -EINVAL;                                                       \
-        }                                                                      \
+#define SET(opt, val)                                                       \
+    do {                                                                    \
+        if (r == 0 && ssh_bind_options_set(b, (opt), (val)) < 0) {          \
+            log_error("libssh bind option " #opt ": %s", ssh_get_error(b)); \
+            r = -EINVAL;                                                    \
+        }                                                                   \
     } while (0)
     SET(SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
     SET(SSH_BIND_OPTIONS_IMPORT_KEY, hostkey);
@@ -143,7 +143,8 @@ sshd_server_main(int argc, char **argv)
     /* Build the store from the sources, then watch them. */
     watch = keys_watch_new(&kcfg);
     if (watch == NULL) {
-        log_errno(LOG_LEVEL_WARN, -errno,
+        log_errno(LOG_LEVEL_WARN,
+                  -errno,
                   "key watcher unavailable, keys are read once");
         if (keys_sync(&kcfg) < 0) {
             log_error("cannot build the key store");
@@ -185,7 +186,10 @@ sshd_server_main(int argc, char **argv)
     }
     log_info("ready: %zu user(s) with keys, max startups %u, login grace "
              "%us, max auth tries %u",
-             nusers, cfg.max_startups, cfg.login_grace_s, cfg.max_auth_tries);
+             nusers,
+             cfg.max_startups,
+             cfg.login_grace_s,
+             cfg.max_auth_tries);
     r = listener_run(&cfg, bind, fds, (unsigned)nfds, sigfd, watch);
     keys_watch_free(watch);
     keys_config_free(&kcfg);

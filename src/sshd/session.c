@@ -117,9 +117,18 @@ static const struct {
     const char *name;
     int sig;
 } sig_names[] = {
-    {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"FPE", SIGFPE},   {"HUP", SIGHUP},
-    {"ILL", SIGILL},   {"INT", SIGINT},   {"KILL", SIGKILL}, {"PIPE", SIGPIPE},
-    {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"TERM", SIGTERM}, {"USR1", SIGUSR1},
+    {"ABRT", SIGABRT},
+    {"ALRM", SIGALRM},
+    {"FPE", SIGFPE},
+    {"HUP", SIGHUP},
+    {"ILL", SIGILL},
+    {"INT", SIGINT},
+    {"KILL", SIGKILL},
+    {"PIPE", SIGPIPE},
+    {"QUIT", SIGQUIT},
+    {"SEGV", SIGSEGV},
+    {"TERM", SIGTERM},
+    {"USR1", SIGUSR1},
     {"USR2", SIGUSR2},
 };
 
@@ -162,8 +171,8 @@ session_term_valid(const char *term)
     for (size_t i = 0; i < n; i++) {
         char ch = term[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-              ch == '+' || ch == '-')) {
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '+' ||
+              ch == '-')) {
             return false;
         }
     }
@@ -192,8 +201,11 @@ session_pick_shell(const char *shell)
  * the login variables (which win), then what the client may set, then
  * the key's environment= options (stored only when permitted). */
 static int
-build_env(struct chan *k, struct envv *e, const char *shell,
-          const char *orig_cmd, const char *tty)
+build_env(struct chan *k,
+          struct envv *e,
+          const char *shell,
+          const char *orig_cmd,
+          const char *tty)
 {
     const struct privdrop_target *t = k->c->target;
     const struct conn_params *p = k->c->p;
@@ -214,10 +226,19 @@ build_env(struct chan *k, struct envv *e, const char *shell,
     r = r ? r : envv_set(e, "USER", t->name);
     r = r ? r : envv_set(e, "LOGNAME", t->name);
     r = r ? r : envv_set(e, "SHELL", shell);
-    snprintf(buf, sizeof(buf), "%s %u %s %u", p->peer, p->peer_port, p->local,
+    snprintf(buf,
+             sizeof(buf),
+             "%s %u %s %u",
+             p->peer,
+             p->peer_port,
+             p->local,
              p->local_port);
     r = r ? r : envv_set(e, "SSH_CONNECTION", buf);
-    snprintf(buf, sizeof(buf), "%s %u %u", p->peer, p->peer_port,
+    snprintf(buf,
+             sizeof(buf),
+             "%s %u %u",
+             p->peer,
+             p->peer_port,
              p->local_port);
     r = r ? r : envv_set(e, "SSH_CLIENT", buf);
     for (unsigned i = 0; i < k->ncenv && r == 0; i++) {
@@ -242,9 +263,13 @@ build_env(struct chan *k, struct envv *e, const char *shell,
  * mask go back to defaults (the connection process blocks SIGCHLD and
  * friends for its signalfd, and a mask survives exec), a new session with
  * the pty as controlling terminal, fds 0-2 only, cwd at HOME. */
-static void __attribute__((noreturn))
-child_exec(const struct chan *k, int in_r, int out_w, int err_w,
-           const char *path, char *const argv[], char *const envp[])
+static void __attribute__((noreturn)) child_exec(const struct chan *k,
+                                                 int in_r,
+                                                 int out_w,
+                                                 int err_w,
+                                                 const char *path,
+                                                 char *const argv[],
+                                                 char *const envp[])
 {
     sigset_t none;
 
@@ -280,9 +305,9 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
 {
     struct conn *c = k->c;
     const char *force = key_opts(k)->force_command;
-    const char *shell = session_pick_shell(c->target->shell);
+    const char *shell;
     const char *run = force != NULL ? force : cmd;
-    const char *path = shell;
+    const char *path = NULL;
     char argv0[PATH_MAX + 2];
     char *argv[4] = {NULL};
     char tty[128];
@@ -293,15 +318,19 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
     if (k->started || !c->dropped || c->target == NULL) {
         return -1;
     }
+    shell = session_pick_shell(c->target->shell);
+    path = shell;
     if (shell != c->target->shell && strcmp(shell, c->target->shell) != 0) {
-        log_info("user '%s' has shell '%s', using /bin/sh", c->target->name,
+        log_info("user '%s' has shell '%s', using /bin/sh",
+                 c->target->name,
                  san(c->target->shell));
     }
     if (kind == KIND_SFTP && force == NULL) {
         if (access(c->cfg->sftp_server, X_OK) < 0) {
             static const char msg[] = "airlock: SFTP is not available "
                                       "(no sftp-server installed)\r\n";
-            audit("sftp refused for '%s': '%s' not found", san(c->user),
+            audit("sftp refused for '%s': '%s' not found",
+                  san(c->user),
                   c->cfg->sftp_server);
             (void)ssh_channel_write_stderr(k->ch, msg, sizeof(msg) - 1);
             return -1;
@@ -322,7 +351,10 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
     if (k->pty && ttyname_r(k->pty_slave, tty, sizeof(tty)) != 0) {
         tty[0] = '\0';
     }
-    if (build_env(k, &env, shell, force != NULL ? cmd : NULL,
+    if (build_env(k,
+                  &env,
+                  shell,
+                  force != NULL ? cmd : NULL,
                   tty[0] ? tty : NULL) < 0) {
         envv_free(&env);
         return -1;
@@ -365,20 +397,28 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
         set_nonblock(k->out_fd);
         set_nonblock(k->err_fd);
     }
-    snprintf(k->desc, sizeof(k->desc), "%s",
+    snprintf(k->desc,
+             sizeof(k->desc),
+             "%s",
              kind == KIND_SFTP ? "subsystem sftp"
-             : run != NULL    ? san(run)
-                              : "login shell");
-    audit("session %u start for '%s' from %s port %u: %s%s%s, %s", k->id,
-          san(c->user), c->p->peer, c->p->peer_port,
+             : run != NULL     ? san(run)
+                               : "login shell");
+    audit("session %u start for '%s' from %s port %u: %s%s%s, %s",
+          k->id,
+          san(c->user),
+          c->p->peer,
+          c->p->peer_port,
           kind == KIND_SHELL  ? "shell"
           : kind == KIND_EXEC ? "exec"
                               : "subsystem",
-          force != NULL ? " (forced command)" : "", k->pty ? " with pty" : "",
+          force != NULL ? " (forced command)" : "",
+          k->pty ? " with pty" : "",
           k->desc);
     return 0;
 fail:
-    log_errno(LOG_LEVEL_ERROR, -errno, "starting a session for '%s'",
+    log_errno(LOG_LEVEL_ERROR,
+              -errno,
+              "starting a session for '%s'",
               c->target->name);
     envv_free(&env);
     for (int i = 0; i < 2; i++) {
@@ -392,7 +432,11 @@ fail:
 /* ---- channel callbacks ---------------------------------------------- */
 
 static int
-cb_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr,
+cb_data(ssh_session s,
+        ssh_channel ch,
+        void *data,
+        uint32_t len,
+        int is_stderr,
         void *ud)
 {
     struct chan *k = ud;
@@ -463,8 +507,14 @@ cb_signal(ssh_session s, ssh_channel ch, const char *signal, void *ud)
 }
 
 static int
-cb_pty(ssh_session s, ssh_channel ch, const char *term, int width, int height,
-       int pxwidth, int pxheight, void *ud)
+cb_pty(ssh_session s,
+       ssh_channel ch,
+       const char *term,
+       int width,
+       int height,
+       int pxwidth,
+       int pxheight,
+       void *ud)
 {
     struct chan *k = ud;
     int master = -1, slave = -1;
@@ -483,8 +533,10 @@ cb_pty(ssh_session s, ssh_channel ch, const char *term, int width, int height,
     }
     k->ws.ws_col = (unsigned short)(width > 0 && width < 10000 ? width : 80);
     k->ws.ws_row = (unsigned short)(height > 0 && height < 10000 ? height : 24);
-    k->ws.ws_xpixel = (unsigned short)(pxwidth > 0 && pxwidth < 65536 ? pxwidth : 0);
-    k->ws.ws_ypixel = (unsigned short)(pxheight > 0 && pxheight < 65536 ? pxheight : 0);
+    k->ws.ws_xpixel =
+        (unsigned short)(pxwidth > 0 && pxwidth < 65536 ? pxwidth : 0);
+    k->ws.ws_ypixel =
+        (unsigned short)(pxheight > 0 && pxheight < 65536 ? pxheight : 0);
     if (openpty(&master, &slave, NULL, NULL, &k->ws) < 0) {
         log_errno(LOG_LEVEL_WARN, -errno, "openpty");
         return -1;
@@ -500,15 +552,22 @@ cb_pty(ssh_session s, ssh_channel ch, const char *term, int width, int height,
 }
 
 static int
-cb_window_change(ssh_session s, ssh_channel ch, int width, int height,
-                 int pxwidth, int pxheight, void *ud)
+cb_window_change(ssh_session s,
+                 ssh_channel ch,
+                 int width,
+                 int height,
+                 int pxwidth,
+                 int pxheight,
+                 void *ud)
 {
     struct chan *k = ud;
     struct winsize ws = {
         .ws_col = (unsigned short)(width > 0 && width < 10000 ? width : 80),
         .ws_row = (unsigned short)(height > 0 && height < 10000 ? height : 24),
-        .ws_xpixel = (unsigned short)(pxwidth > 0 && pxwidth < 65536 ? pxwidth : 0),
-        .ws_ypixel = (unsigned short)(pxheight > 0 && pxheight < 65536 ? pxheight : 0),
+        .ws_xpixel =
+            (unsigned short)(pxwidth > 0 && pxwidth < 65536 ? pxwidth : 0),
+        .ws_ypixel =
+            (unsigned short)(pxheight > 0 && pxheight < 65536 ? pxheight : 0),
     };
 
     (void)s;
@@ -520,7 +579,10 @@ cb_window_change(ssh_session s, ssh_channel ch, int width, int height,
 }
 
 static int
-cb_env(ssh_session s, ssh_channel ch, const char *name, const char *value,
+cb_env(ssh_session s,
+       ssh_channel ch,
+       const char *name,
+       const char *value,
        void *ud)
 {
     struct chan *k = ud;
@@ -586,7 +648,8 @@ session_open(ssh_session session, void *userdata)
     }
     if (slot == SSHD_MAX_CHANNELS) {
         audit("session channel refused for '%s': already %u open",
-              san(c->user), SSHD_MAX_CHANNELS);
+              san(c->user),
+              SSHD_MAX_CHANNELS);
         return NULL;
     }
     k = calloc(1, sizeof(*k));
@@ -768,9 +831,11 @@ session_pull(struct conn *c)
         k->in_pending = false;
         /* The callback may run inside this read; it appends to inbuf,
          * which is empty here, so the byte order is kept. */
-        r = ssh_channel_read_nonblocking(k->ch, k->inbuf + k->in_len,
-                                         (uint32_t)(sizeof(k->inbuf) - k->in_len),
-                                         0);
+        r = ssh_channel_read_nonblocking(
+            k->ch,
+            k->inbuf + k->in_len,
+            (uint32_t)(sizeof(k->inbuf) - k->in_len),
+            0);
         if (r > 0) {
             k->in_len += (size_t)r;
             k->bytes_in += (uint64_t)r;
@@ -806,8 +871,11 @@ chan_send_exit(struct chan *k)
     if (WIFSIGNALED(st)) {
         const char *name = session_signal_name(WTERMSIG(st));
         if (name != NULL) {
-            (void)ssh_channel_request_send_exit_signal(
-                k->ch, name, WCOREDUMP(st) ? 1 : 0, "", "");
+            (void)ssh_channel_request_send_exit_signal(k->ch,
+                                                       name,
+                                                       WCOREDUMP(st) ? 1 : 0,
+                                                       "",
+                                                       "");
         } else {
             (void)ssh_channel_request_send_exit_status(k->ch,
                                                        128 + WTERMSIG(st));
@@ -821,9 +889,14 @@ chan_send_exit(struct chan *k)
     (void)ssh_channel_close(k->ch);
     audit("session %u end for '%s' from %s port %u: %s, %llu ms, %llu bytes "
           "in, %llu bytes out",
-          k->id, san(k->c->user), k->c->p->peer, k->c->p->peer_port, result,
+          k->id,
+          san(k->c->user),
+          k->c->p->peer,
+          k->c->p->peer_port,
+          result,
           (unsigned long long)(now_ms() - k->start_ms),
-          (unsigned long long)k->bytes_in, (unsigned long long)k->bytes_out);
+          (unsigned long long)k->bytes_in,
+          (unsigned long long)k->bytes_out);
 }
 
 static void
@@ -899,7 +972,8 @@ session_progress(struct conn *c)
         if ((k->finished || k->client_closed) && (!k->started || k->reaped)) {
             if (!k->finished && k->started) {
                 audit("session %u of '%s' closed by the client after %llu ms",
-                      k->id, san(c->user),
+                      k->id,
+                      san(c->user),
                       (unsigned long long)(now - k->start_ms));
             }
             chan_free(c, i);

@@ -2,6 +2,7 @@
 # Authentication: only a verified signature from a key in the store logs
 # in; everything else is refused and audited. Each refusal comes from its
 # own loopback source address so per-source penalties do not interfere.
+# shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 newkey root -t ed25519
@@ -115,5 +116,5 @@ else
     not_ok "ssh-audit not installed"
 fi
 
-check "libssh version pin (dpkg)" bash "$E2E_DIR/check-libssh-version.sh" >/dev/null
+check "libssh version pin (dpkg)" sh -c "sh '$E2E_DIR/check-libssh-version.sh' >/dev/null"
 finish

@@ -2,6 +2,7 @@
 # Connection limits (MaxStartups, per source, penalties), auth attempt
 # caps, channel caps, SFTP, revocation of open sessions, root policy and
 # the drop to the single key user before key exchange.
+# shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 newkey root -t ed25519
@@ -105,7 +106,7 @@ stop_sshd
 rm -f "$kdir/alice"
 printf '%s\n' "$(pub alice)" >"$kdir/alice"
 start_sshd AIRLOCK_SSH_USER=alice AIRLOCK_AUTHORIZED_KEYS="$(pub alice2)" || { finish; exit 1; }
-exec 7<>/dev/tcp/127.0.0.1/$PORT
+exec 7<>"/dev/tcp/127.0.0.1/$PORT"
 conn=
 wait_until 5 bash -c "pgrep -P $SSHD_PID >/dev/null" && conn=$(pgrep -P "$SSHD_PID" | head -n 1)
 uid=$(awk '/^Uid:/ {print $2 "," $3 "," $4}' "/proc/$conn/status" 2>/dev/null)

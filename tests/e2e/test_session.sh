@@ -2,6 +2,7 @@
 # airlock-sshd sessions with the real OpenSSH client: identity and
 # privilege drop, exit statuses and signals, stdout/stderr, byte-exact
 # data both ways, PTY and window changes, environment.
+# shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 newkey root -t ed25519
@@ -85,7 +86,6 @@ check "pty: TERM and SSH_TTY" grep -qE '^term=xterm-256color tty=/dev/pts/' <<<"
 check "pty: initial size 30x100" grep -qx '30 100' <<<"$out"
 check "pty: size after window change 40x120" grep -qx '40 120' <<<"$out"
 out=$(SSH_TIMEOUT=10 sshc -tt -- 'test -t 0 && echo has-tty; exit 7' </dev/null | tr -d '\r')
-rc=${PIPESTATUS[0]}
 check "pty exec: tty present" grep -q has-tty <<<"$out"
 out=$(sshc -tt -- 'exit 7' </dev/null >/dev/null 2>&1; echo $?)
 expect_eq "pty exec: exit status" 7 "$out"
