@@ -546,6 +546,7 @@ conn_setup_session(struct conn *c)
     c->server_cb.channel_open_request_session_function = session_open;
     ssh_callbacks_init(&c->server_cb);
     ssh_set_server_callbacks(c->session, &c->server_cb);
+    ssh_set_message_callback(c->session, session_message, c);
 }
 
 static void

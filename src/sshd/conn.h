@@ -76,6 +76,8 @@ void conn_main(const struct conn_params *p) __attribute__((noreturn));
 
 /* session.c: channel handling, called by conn.c */
 ssh_channel session_open(ssh_session session, void *userdata);
+/* Message callback for what no other callback handles (ssh -L). */
+int session_message(ssh_session session, ssh_message msg, void *userdata);
 /* Adds the pollfds of every channel to pfd (at most max); returns count. */
 unsigned session_pollfds(struct conn *c, struct pollfd *pfd, unsigned max);
 /* Handles poll results for the fds added by session_pollfds. */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -30,7 +32,7 @@
 #define PUMP_CHUNK   65536
 #define HUP_GRACE_MS 2000
 
-enum chan_kind { KIND_NONE, KIND_SHELL, KIND_EXEC, KIND_SFTP };
+enum chan_kind { KIND_NONE, KIND_SHELL, KIND_EXEC, KIND_SFTP, KIND_FORWARD };
 
 struct chan {
     struct conn *c;
@@ -631,36 +633,32 @@ cb_subsystem(ssh_session s, ssh_channel ch, const char *name, void *ud)
     return chan_start(k, KIND_SFTP, NULL) == 0 ? 0 : -1;
 }
 
-ssh_channel
-session_open(ssh_session session, void *userdata)
+/* A channel slot with its callbacks set; NULL when all slots are taken
+ * (logged) or on allocation failure. ch is freed on failure. */
+static struct chan *
+chan_new(struct conn *c, ssh_channel ch, bool session_kind)
 {
-    struct conn *c = userdata;
     struct chan *k;
     unsigned slot;
 
-    if (!c->authenticated || !c->dropped) {
-        return NULL;
-    }
     for (slot = 0; slot < SSHD_MAX_CHANNELS; slot++) {
         if (c->chans[slot] == NULL) {
             break;
         }
     }
     if (slot == SSHD_MAX_CHANNELS) {
-        audit("session channel refused for '%s': already %u open",
-              san(c->user),
+        audit("%s channel refused for '%s': already %u open",
+              session_kind ? "session" : "forwarding", san(c->user),
               SSHD_MAX_CHANNELS);
+        ssh_channel_free(ch);
         return NULL;
     }
     k = calloc(1, sizeof(*k));
     if (k == NULL) {
+        ssh_channel_free(ch);
         return NULL;
     }
-    k->ch = ssh_channel_new(session);
-    if (k->ch == NULL) {
-        free(k);
-        return NULL;
-    }
+    k->ch = ch;
     k->c = c;
     k->id = next_chan_id++;
     k->pty_slave = k->in_fd = k->out_fd = k->err_fd = -1;
@@ -668,13 +666,15 @@ session_open(ssh_session session, void *userdata)
     k->cb.channel_data_function = cb_data;
     k->cb.channel_eof_function = cb_eof;
     k->cb.channel_close_function = cb_close;
-    k->cb.channel_signal_function = cb_signal;
-    k->cb.channel_pty_request_function = cb_pty;
-    k->cb.channel_shell_request_function = cb_shell;
-    k->cb.channel_pty_window_change_function = cb_window_change;
-    k->cb.channel_exec_request_function = cb_exec;
-    k->cb.channel_env_request_function = cb_env;
-    k->cb.channel_subsystem_request_function = cb_subsystem;
+    if (session_kind) {
+        k->cb.channel_signal_function = cb_signal;
+        k->cb.channel_pty_request_function = cb_pty;
+        k->cb.channel_shell_request_function = cb_shell;
+        k->cb.channel_pty_window_change_function = cb_window_change;
+        k->cb.channel_exec_request_function = cb_exec;
+        k->cb.channel_env_request_function = cb_env;
+        k->cb.channel_subsystem_request_function = cb_subsystem;
+    }
     ssh_callbacks_init(&k->cb);
     if (ssh_set_channel_callbacks(k->ch, &k->cb) != SSH_OK) {
         ssh_channel_free(k->ch);
@@ -683,7 +683,161 @@ session_open(ssh_session session, void *userdata)
     }
     c->chans[slot] = k;
     c->nchans++;
-    return k->ch;
+    return k;
+}
+
+ssh_channel
+session_open(ssh_session session, void *userdata)
+{
+    struct conn *c = userdata;
+    ssh_channel ch;
+    struct chan *k;
+
+    if (!c->authenticated || !c->dropped) {
+        return NULL;
+    }
+    ch = ssh_channel_new(session);
+    if (ch == NULL) {
+        return NULL;
+    }
+    k = chan_new(c, ch, true);
+    return k != NULL ? k->ch : NULL;
+}
+
+/* ---- local port forwarding (ssh -L) ---------------------------------- */
+
+/* permitopen="host:port" (port may be "*"); no list allows everything. */
+static bool
+forward_permitted(const struct keys_options *o, const char *host,
+                  unsigned port)
+{
+    char want[300];
+
+    if (o->npermitopen == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < o->npermitopen; i++) {
+        snprintf(want, sizeof(want), "%s:%u", host, port);
+        if (strcmp(o->permitopen[i], want) == 0) {
+            return true;
+        }
+        snprintf(want, sizeof(want), "%s:*", host);
+        if (strcmp(o->permitopen[i], want) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Connects to host:port with a bounded wait; a socket fd or -errno. */
+static int
+forward_connect(const char *host, unsigned port)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    char serv[16];
+    int fd = -1, r = -EHOSTUNREACH;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(serv, sizeof(serv), "%u", port);
+    if (getaddrinfo(host, serv, &hints, &res) != 0) {
+        return -EHOSTUNREACH;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        struct pollfd q;
+        int err = 0;
+        socklen_t len = sizeof(err);
+
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+        if (fd < 0) {
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+            r = -errno;
+            close_fd(&fd);
+            continue;
+        }
+        q.fd = fd;
+        q.events = POLLOUT;
+        if (poll(&q, 1, 5000) == 1 &&
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+            break;
+        }
+        r = err != 0 ? -err : -ETIMEDOUT;
+        close_fd(&fd);
+    }
+    freeaddrinfo(res);
+    return fd >= 0 ? fd : r;
+}
+
+/* Messages no callback took: direct-tcpip opens when forwarding is on;
+ * everything else (global requests such as tcpip-forward, other channel
+ * types, other auth methods) gets libssh's default refusal. */
+int
+session_message(ssh_session session, ssh_message msg, void *userdata)
+{
+    struct conn *c = userdata;
+    const struct keys_options *o;
+    const char *host;
+    unsigned port;
+    ssh_channel ch;
+    struct chan *k;
+    int fd;
+
+    (void)session;
+    if (ssh_message_type(msg) != SSH_REQUEST_CHANNEL_OPEN ||
+        ssh_message_subtype(msg) != SSH_CHANNEL_DIRECT_TCPIP ||
+        !c->authenticated || !c->dropped) {
+        return 1;
+    }
+    o = &c->matched.entries[0].opts;
+    host = ssh_message_channel_request_open_destination(msg);
+    port = (unsigned)ssh_message_channel_request_open_destination_port(msg);
+    if (host == NULL) {
+        return 1;
+    }
+    if (!c->cfg->tcp_forwarding || o->no_port_forwarding ||
+        !forward_permitted(o, host, port)) {
+        audit("port forwarding to %s port %u refused for '%s': %s", san(host),
+              port, san(c->user),
+              !c->cfg->tcp_forwarding ? "AIRLOCK_SSH_TCP_FORWARDING is off"
+              : o->no_port_forwarding ? "key has no-port-forwarding"
+                                      : "not in permitopen");
+        return 1;
+    }
+    fd = forward_connect(host, port);
+    if (fd < 0) {
+        log_errno(LOG_LEVEL_INFO, fd, "forwarding to '%s' port %u", san(host),
+                  port);
+        return 1;
+    }
+    ch = ssh_message_channel_request_open_reply_accept(msg);
+    if (ch == NULL) {
+        (void)close(fd);
+        return 1;
+    }
+    k = chan_new(c, ch, false);
+    if (k == NULL) {
+        (void)close(fd);
+        return 0;
+    }
+    k->kind = KIND_FORWARD;
+    k->started = true;
+    k->reaped = true; /* no process behind it */
+    k->out_fd = fd;
+    k->in_fd = dup(fd);
+    k->err_eof = true;
+    if (k->in_fd < 0) {
+        k->in_eof = true;
+    } else {
+        (void)fd_set_cloexec(k->in_fd);
+    }
+    k->start_ms = now_ms();
+    snprintf(k->desc, sizeof(k->desc), "%s port %u", san(host), port);
+    audit("forwarding %u for '%s' from %s port %u to %s", k->id, san(c->user),
+          c->p->peer, c->p->peer_port, k->desc);
+    return 0;
 }
 
 /* ---- the pump ------------------------------------------------------- */
@@ -868,6 +1022,17 @@ chan_send_exit(struct chan *k)
     int st = k->wstatus;
     char result[64];
 
+    if (k->kind == KIND_FORWARD) {
+        (void)ssh_channel_send_eof(k->ch);
+        (void)ssh_channel_close(k->ch);
+        audit("forwarding %u of '%s' to %s closed, %llu bytes in, %llu bytes "
+              "out",
+              k->id, san(k->c->user), k->desc,
+              (unsigned long long)k->bytes_in,
+              (unsigned long long)k->bytes_out);
+        return;
+    }
+
     if (WIFSIGNALED(st)) {
         const char *name = session_signal_name(WTERMSIG(st));
         if (name != NULL) {
@@ -937,6 +1102,9 @@ session_progress(struct conn *c)
          * pty cannot be half-closed, so there EOF is left to the shell. */
         if (k->in_eof && !k->pty && k->in_len == 0 && !k->in_pending &&
             k->in_fd >= 0) {
+            if (k->kind == KIND_FORWARD) {
+                (void)shutdown(k->in_fd, SHUT_WR);
+            }
             close_fd(&k->in_fd);
         }
         /* With a pty the shell's exit does not always close the slave
