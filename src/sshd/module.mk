@@ -22,3 +22,16 @@ UNIT_TESTS += $(SSHD_UNIT)
 $(foreach t,$(SSHD_UNIT),$(eval test_$(t)_DEPS := $$(B)/libsshd.a $$(B)/libkeys.a $$(B)/libprivdrop.a $$(B)/libcommon.a))
 $(foreach t,$(SSHD_UNIT),$(eval test_$(t)_LDLIBS := $$(SSH_LIBS)))
 endif
+
+# A libssh client for protocol edge cases in tests/e2e (not installed).
+ifneq ($(SSH),no)
+OBJS += $(B)/tests/e2e/sshd_probe.o
+$(B)/tests/e2e/sshd_probe.o: tests/e2e/sshd_probe.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SSH_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+$(B)/tests/sshd-probe: $(B)/tests/e2e/sshd_probe.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SSH_LIBS)
+# `make test` builds `all unit-bins` before running the suites.
+unit-bins: $(B)/tests/sshd-probe
+endif
