@@ -648,7 +648,8 @@ chan_new(struct conn *c, ssh_channel ch, bool session_kind)
     }
     if (slot == SSHD_MAX_CHANNELS) {
         audit("%s channel refused for '%s': already %u open",
-              session_kind ? "session" : "forwarding", san(c->user),
+              session_kind ? "session" : "forwarding",
+              san(c->user),
               SSHD_MAX_CHANNELS);
         ssh_channel_free(ch);
         return NULL;
@@ -708,8 +709,7 @@ session_open(ssh_session session, void *userdata)
 
 /* permitopen="host:port" (port may be "*"); no list allows everything. */
 static bool
-forward_permitted(const struct keys_options *o, const char *host,
-                  unsigned port)
+forward_permitted(const struct keys_options *o, const char *host, unsigned port)
 {
     char want[300];
 
@@ -748,12 +748,14 @@ forward_connect(const char *host, unsigned port)
         int err = 0;
         socklen_t len = sizeof(err);
 
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+        fd = socket(ai->ai_family,
+                    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
                     ai->ai_protocol);
         if (fd < 0) {
             continue;
         }
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
+            errno != EINPROGRESS) {
             r = -errno;
             close_fd(&fd);
             continue;
@@ -799,8 +801,10 @@ session_message(ssh_session session, ssh_message msg, void *userdata)
     }
     if (!c->cfg->tcp_forwarding || o->no_port_forwarding ||
         !forward_permitted(o, host, port)) {
-        audit("port forwarding to %s port %u refused for '%s': %s", san(host),
-              port, san(c->user),
+        audit("port forwarding to %s port %u refused for '%s': %s",
+              san(host),
+              port,
+              san(c->user),
               !c->cfg->tcp_forwarding ? "AIRLOCK_SSH_TCP_FORWARDING is off"
               : o->no_port_forwarding ? "key has no-port-forwarding"
                                       : "not in permitopen");
@@ -808,7 +812,10 @@ session_message(ssh_session session, ssh_message msg, void *userdata)
     }
     fd = forward_connect(host, port);
     if (fd < 0) {
-        log_errno(LOG_LEVEL_INFO, fd, "forwarding to '%s' port %u", san(host),
+        log_errno(LOG_LEVEL_INFO,
+                  fd,
+                  "forwarding to '%s' port %u",
+                  san(host),
                   port);
         return 1;
     }
@@ -835,8 +842,12 @@ session_message(ssh_session session, ssh_message msg, void *userdata)
     }
     k->start_ms = now_ms();
     snprintf(k->desc, sizeof(k->desc), "%s port %u", san(host), port);
-    audit("forwarding %u for '%s' from %s port %u to %s", k->id, san(c->user),
-          c->p->peer, c->p->peer_port, k->desc);
+    audit("forwarding %u for '%s' from %s port %u to %s",
+          k->id,
+          san(c->user),
+          c->p->peer,
+          c->p->peer_port,
+          k->desc);
     return 0;
 }
 
@@ -1027,7 +1038,9 @@ chan_send_exit(struct chan *k)
         (void)ssh_channel_close(k->ch);
         audit("forwarding %u of '%s' to %s closed, %llu bytes in, %llu bytes "
               "out",
-              k->id, san(k->c->user), k->desc,
+              k->id,
+              san(k->c->user),
+              k->desc,
               (unsigned long long)k->bytes_in,
               (unsigned long long)k->bytes_out);
         return;
