@@ -13,6 +13,8 @@
  *                                  before 40
  *     requests KEYFILE             after login: x11-req and env LD_PRELOAD
  *                                  refused, env LANG and exec ok
+ *     signal KEYFILE               a `signal INT` request reaches the
+ *                                  command, whose exit status comes back
  * Every call is bounded by a 10 s libssh timeout. */
 #include <libssh/libssh.h>
 #include <stdio.h>
@@ -164,6 +166,60 @@ mode_requests(const char *port, const char *keyfile)
     return bad;
 }
 
+static int
+mode_signal(const char *port, const char *keyfile)
+{
+    ssh_session s = connect_to(port);
+    ssh_key k = load_key(keyfile);
+    ssh_channel ch;
+    char buf[256];
+    size_t len = 0;
+    int n, st;
+
+    if (ssh_userauth_publickey(s, "root", k) != SSH_AUTH_SUCCESS) {
+        puts("login-failed");
+        return 1;
+    }
+    ch = ssh_channel_new(s);
+    if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK ||
+        ssh_channel_request_exec(
+            ch,
+            "trap 'echo got-int; exit 5' INT; echo ready; "
+            "i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done") !=
+            SSH_OK) {
+        puts("exec-failed");
+        return 1;
+    }
+    while (len < sizeof(buf) - 1 && strstr(buf, "ready") == NULL) {
+        n = ssh_channel_read_timeout(ch, buf + len, 1, 0, 10000);
+        if (n <= 0) {
+            puts("no-ready");
+            return 1;
+        }
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    if (ssh_channel_request_send_signal(ch, "INT") != SSH_OK) {
+        puts("signal-not-sent");
+        return 1;
+    }
+    for (;;) {
+        n = ssh_channel_read_timeout(ch,
+                                     buf + len,
+                                     (uint32_t)(sizeof(buf) - 1 - len),
+                                     0,
+                                     10000);
+        if (n <= 0) {
+            break;
+        }
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    st = ssh_channel_get_exit_status(ch);
+    printf("%s exit %d\n", strstr(buf, "got-int") ? "got-int" : "no-int", st);
+    return !(strstr(buf, "got-int") != NULL && st == 5);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -183,6 +239,9 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[2], "probes") == 0) {
         return mode_probes(argv[1], argv[3]);
+    }
+    if (strcmp(argv[2], "signal") == 0) {
+        return mode_signal(argv[1], argv[3]);
     }
     if (strcmp(argv[2], "requests") == 0) {
         return mode_requests(argv[1], argv[3]);

@@ -32,6 +32,32 @@ echo "# $out"
 check "audit: request cap logged" audit_has "too many authentication requests"
 out=$(probe requests "$T/keys/root")
 expect_eq "x11 and LD_PRELOAD refused; LANG and exec work" refused-as-expected "$out"
+out=$(probe signal "$T/keys/root")
+expect_eq "signal request reaches the command; its exit status returns" "got-int exit 5" "$out"
+
+# Host key: generated once, reused after a restart; a mounted key file
+# (0644, as secret volumes often are) is copied to a private 0600 file.
+fp1=$(sed -n 's/.*host key ED25519 //p' "$T/sshd.err")
+stop_sshd
+start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" || { finish; exit 1; }
+fp2=$(sed -n 's/.*host key ED25519 //p' "$T/sshd.err")
+check "generated host key reused after a restart" test -n "$fp1" -a "$fp1" = "$fp2"
+stop_sshd
+newkey host -t ed25519
+chmod 644 "$T/keys/host"
+start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_HOST_KEY_FILE="$T/keys/host" || { finish; exit 1; }
+want=$(ssh-keygen -lf "$T/keys/host.pub" | awk '{print $2}')
+expect_eq "AIRLOCK_SSH_HOST_KEY_FILE used (fingerprint)" "$want" "$(sed -n 's/.*host key ED25519 //p' "$T/sshd.err")"
+got=$(timeout 10 ssh-keyscan -p "$PORT" -t ed25519 127.0.0.1 2>/dev/null | awk '{print $2 " " $3}' | ssh-keygen -lf - 2>/dev/null | awk '{print $2}')
+expect_eq "served host key is the mounted one" "$want" "$got"
+expect_eq "private copy is 0600" 600 "$(stat -c %a "$AIRLOCK_ROOT/run/airlock/sshd/ssh_host_ed25519_key" 2>/dev/null)"
+newkey rsahost -t rsa -b 2048
+stop_sshd
+env AIRLOCK_SSH_LISTEN=127.0.0.1 AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_HOST_KEY_FILE="$T/keys/rsahost" "$SSHD" >/dev/null 2>"$T/rsahost.err"
+expect_eq "a non-ed25519 host key is refused (exit 1)" 1 $?
+check "... with a clear reason" grep -q "host key is not ed25519" "$T/rsahost.err"
+start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" || { finish; exit 1; }
+
 # After all that, a normal login still works (no penalty from 127.0.0.1
 # beyond the threshold: two auth failures at most).
 expect_eq "normal login still served" ok "$(sshc -b 127.0.0.2 -- echo ok)"
