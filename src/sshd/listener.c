@@ -231,6 +231,16 @@ handle_accept(const struct sshd_config *cfg,
         return;
     }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* A client that vanishes without a FIN (network gone, laptop closed)
+     * would hold its connection process, and a slot of the authenticated
+     * cap, forever: TCP keepalive finds it within about 90 s. */
+    {
+        int idle = 60, intvl = 10, cnt = 3;
+        (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    }
     if (getsockname(fd, (struct sockaddr *)&ls, &llen) == 0) {
         struct src_addr l;
         if (src_from_sockaddr((struct sockaddr *)&ls, llen, &l) == 0) {

@@ -329,13 +329,24 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
     }
     if (kind == KIND_SFTP && force == NULL) {
         if (access(c->cfg->sftp_server, X_OK) < 0) {
-            static const char msg[] = "airlock: SFTP is not available "
-                                      "(no sftp-server installed)\r\n";
+            /* Accept the request and end the channel with a message and
+             * status 1: the client then shows why, instead of a bare
+             * "subsystem request failed". */
+            static const char msg[] =
+                "airlock: SFTP is not available in this container (no "
+                "sftp-server; Debian: apt-get install openssh-sftp-server)\n";
             audit("sftp refused for '%s': '%s' not found",
                   san(c->user),
                   c->cfg->sftp_server);
             (void)ssh_channel_write_stderr(k->ch, msg, sizeof(msg) - 1);
-            return -1;
+            k->started = true;
+            k->kind = kind;
+            k->reaped = true;
+            k->wstatus = 1 << 8; /* as from exit(1) */
+            k->out_eof = k->err_eof = k->in_eof = true;
+            k->start_ms = now_ms();
+            snprintf(k->desc, sizeof(k->desc), "subsystem sftp (missing)");
+            return 0;
         }
         path = c->cfg->sftp_server;
         argv[0] = (char *)"sftp-server";

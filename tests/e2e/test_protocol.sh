@@ -56,7 +56,13 @@ stop_sshd
 env AIRLOCK_SSH_LISTEN=127.0.0.1 AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_HOST_KEY_FILE="$T/keys/rsahost" "$SSHD" >/dev/null 2>"$T/rsahost.err"
 expect_eq "a non-ed25519 host key is refused (exit 1)" 1 $?
 check "... with a clear reason" grep -q "host key is not ed25519" "$T/rsahost.err"
-start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" || { finish; exit 1; }
+start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_SFTP_SERVER=/nonexistent/sftp-server || { finish; exit 1; }
+timeout 20 sftp -b - -P "$PORT" -i "$T/keys/root" -o BatchMode=yes \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o IdentitiesOnly=yes root@127.0.0.1 </dev/null >"$T/sftp.out" 2>&1
+check "sftp without sftp-server: fails" test $? -ne 0
+check "sftp refusal says why" grep -q "SFTP is not available" "$T/sftp.out"
+check "audit: sftp refusal" audit_has "sftp refused for 'root': '/nonexistent/sftp-server' not found"
 
 # After all that, a normal login still works (no penalty from 127.0.0.1
 # beyond the threshold: two auth failures at most).

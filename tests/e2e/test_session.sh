@@ -95,6 +95,22 @@ check "audit: session start" audit_has "session [0-9]+ start for 'root' .*: exec
 check "audit: session end with status and bytes" audit_has "session [0-9]+ end for 'root' .*: exit status 42, [0-9]+ ms, [0-9]+ bytes in, [0-9]+ bytes out"
 check "audit: connection line" audit_has "connection from 127.0.0.1 port [0-9]+ to 127.0.0.1 port 2222"
 
+# A vanished client: its session's process group gets SIGHUP.
+rm -f "$T/hup"
+# ssh itself in the background (not through sshc's timeout), so that
+# killing $cl kills the client.
+ssh -p "$PORT" -i "$T/keys/root" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o LogLevel=ERROR \
+    root@127.0.0.1 "trap 'echo got-hup >$T/hup; exit' HUP; sleep 30 & wait" >/dev/null 2>&1 &
+cl=$!
+CLEANUP_PIDS+=("$cl")
+wait_until 5 audit_has "start for 'root' .*got-hup"
+kill -KILL "$cl"
+wait "$cl" 2>/dev/null
+wait_until 5 test -s "$T/hup"
+expect_eq "client gone: the session gets SIGHUP" got-hup "$(cat "$T/hup" 2>/dev/null)"
+check "audit: hang-up logged" audit_has "session [0-9]+ of 'root' hung up: client disconnected|hung up: connection error"
+
 stop_sshd
 check "SIGTERM stops airlock-sshd" test -z "$SSHD_PID"
 finish
