@@ -131,7 +131,7 @@ format:
 demo: deps all
 	@sh tests/demo.sh $(B)
 
-bench: deps all
+bench: deps all test-helpers
 	@sh bench/run.sh $(B)
 
 fuzz: fuzz-keys fuzz-syslogd

@@ -57,8 +57,19 @@ child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
     }
 fail:
     err = errno;
-    (void)write_all(errpipe, &err, sizeof(err));
+    if (errpipe >= 0) {
+        (void)write_all(errpipe, &err, sizeof(err));
+    }
     _exit(err == ENOENT ? 127 : 126);
+}
+
+static void
+close_pipe(const int p[2])
+{
+    if (p[0] >= 0) {
+        (void)close(p[0]);
+        (void)close(p[1]);
+    }
 }
 
 int
@@ -76,22 +87,30 @@ spawn_process(char *const argv[],
     /* CLOEXEC pipe: it closes empty on a successful exec, or carries
      * exec's errno, so the caller learns "not found" with a clear line. */
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        return -errno;
+        /* Out of fds: still start the program; an exec failure then only
+         * shows as status 126/127. */
+        if (errno != EMFILE && errno != ENFILE) {
+            return -errno;
+        }
+        pipefd[0] = pipefd[1] = -1;
     }
     pid = fork();
     if (pid < 0) {
         int r = -errno;
-        (void)close(pipefd[0]);
-        (void)close(pipefd[1]);
+        close_pipe(pipefd);
         return r;
     }
     if (pid == 0) {
-        (void)close(pipefd[0]);
+        if (pipefd[0] >= 0) {
+            (void)close(pipefd[0]);
+        }
         child_exec(argv, opts, pipefd[1]);
     }
-    (void)close(pipefd[1]);
-    (void)read_all(pipefd[0], &child_errno, sizeof(child_errno), &got);
-    (void)close(pipefd[0]);
+    if (pipefd[0] >= 0) {
+        (void)close(pipefd[1]);
+        (void)read_all(pipefd[0], &child_errno, sizeof(child_errno), &got);
+        (void)close(pipefd[0]);
+    }
     if (got == sizeof(child_errno)) {
         /* Exec failed: the child exits at once; collect it here so the
          * caller never sees a pid for a process that never ran. */

@@ -501,6 +501,12 @@ supervisor_run(struct supervisor *sup)
         int r;
 
         now = now_ms();
+        /* A stop may have begun outside the loop's tail (the app failed
+         * to start): settle the stages before deciding how long to wait. */
+        advance_stop(sup, now);
+        if (sup->stage == STAGE_DONE) {
+            break;
+        }
         ctx = service_ctx_of(sup);
         deadline =
             services_tick(&sup->services, &ctx, now, sup->stage != STAGE_RUN);
