@@ -103,6 +103,7 @@ static int
 prepare_environment_and_startup(struct supervisor *sup,
                                 const struct config *cfg)
 {
+    char **envp = NULL;
     bool env_written;
     int r, status = 0;
 
@@ -113,26 +114,19 @@ prepare_environment_and_startup(struct supervisor *sup,
     }
     if (cfg->skip_startup) {
         log_info("startup scripts skipped (--skip-startup-files)");
-    } else {
-        r = startup_run(&sup->child_mask, environ, env_written, &status);
-        if (r < 0) {
-            log_errno(LOG_LEVEL_ERROR, r, "startup scripts");
-            return 1;
-        }
-        if (status != 0) {
-            return status;
-        }
+        return 0;
     }
-    if (env_written) {
-        char **envp = NULL;
-        r = environ_load(environ, &envp);
-        if (r < 0) {
-            log_errno(LOG_LEVEL_WARN,
-                      r,
-                      "cannot read the container environment back");
-        } else {
-            sup->envp = envp;
-        }
+    r = startup_run(&sup->child_mask, environ, env_written, &status, &envp);
+    if (r < 0) {
+        log_errno(LOG_LEVEL_ERROR, r, "startup scripts");
+        return 1;
+    }
+    if (status != 0) {
+        return status;
+    }
+    /* NULL: no script ran, so nothing can have changed the directory. */
+    if (envp != NULL) {
+        sup->envp = envp;
     }
     return 0;
 }

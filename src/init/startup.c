@@ -425,12 +425,13 @@ startup_run_dir(const char *dir,
     return run_dir(dir, &ctx, ret_status);
 }
 
-int
-startup_run_in(const char *root,
-               const sigset_t *child_mask,
-               char *const envp[],
-               bool reload_env,
-               int *ret_status)
+static int
+run_all(const char *root,
+        const sigset_t *child_mask,
+        char *const envp[],
+        bool reload_env,
+        int *ret_status,
+        char ***ret_envp)
 {
     static const char *const dirs[] = {"/etc/airlock/init.d", "/etc/my_init.d"};
     struct run_ctx ctx = {reload_env ? root : NULL, child_mask, envp, NULL};
@@ -454,15 +455,36 @@ startup_run_in(const char *root,
         r = run_if_runnable(path, &ctx, ret_status);
     }
 out:
-    (void)environ_free(ctx.loaded);
+    if (ret_envp != NULL && r == 0 && *ret_status == 0) {
+        *ret_envp = ctx.loaded;
+    } else {
+        (void)environ_free(ctx.loaded);
+    }
     return r;
+}
+
+int
+startup_run_in(const char *root,
+               const sigset_t *child_mask,
+               char *const envp[],
+               bool reload_env,
+               int *ret_status)
+{
+    return run_all(root, child_mask, envp, reload_env, ret_status, NULL);
 }
 
 int
 startup_run(const sigset_t *child_mask,
             char *const envp[],
             bool reload_env,
-            int *ret_status)
+            int *ret_status,
+            char ***ret_envp)
 {
-    return startup_run_in(root_dir(), child_mask, envp, reload_env, ret_status);
+    *ret_envp = NULL;
+    return run_all(root_dir(),
+                   child_mask,
+                   envp,
+                   reload_env,
+                   ret_status,
+                   ret_envp);
 }

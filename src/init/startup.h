@@ -70,12 +70,15 @@ int startup_run_dir(const char *dir,
  * directory from the image would be read), the environment is read back
  * from /etc/container_environment/ after each script (environ_load), so a
  * script sees what earlier ones set there, as with phusion's my_init.
- * Afterwards the caller calls environ_load itself for the services and the
- * app. Returns as startup_run_dir. */
+ * *ret_envp is the environment as the last script left it, for the
+ * services and the app (free it with environ_free), or NULL when no script
+ * ran or reload_env is false: then envp stands. Returns as
+ * startup_run_dir. */
 int startup_run(const sigset_t *child_mask,
                 char *const envp[],
                 bool reload_env,
-                int *ret_status);
+                int *ret_status,
+                char ***ret_envp);
 int startup_run_in(const char *root,
                    const sigset_t *child_mask,
                    char *const envp[],
