@@ -387,15 +387,27 @@ replace_at(int dfd, const char *name, const void *data, size_t len, mode_t mode)
     char tmp[NAME_MAX + 1];
     int fd, r, n;
 
-    n = snprintf(tmp, sizeof(tmp), ".%s.tmp.%ld", name, (long)getpid());
+    static long pid;
+
+    /* One getpid per process: this runs once per variable. */
+    if (pid == 0) {
+        pid = (long)getpid();
+    }
+    n = snprintf(tmp, sizeof(tmp), ".%s.tmp.%ld", name, pid);
     if (n < 0 || (size_t)n >= sizeof(tmp)) {
         return -ENAMETOOLONG;
     }
-    (void)unlinkat(dfd, tmp, 0);
-    fd = openat(dfd,
-                tmp,
-                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                0600);
+    for (int attempt = 0;; attempt++) {
+        fd = openat(dfd,
+                    tmp,
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
+        /* A temp file left by a crash: remove it once, then retry. */
+        if (fd >= 0 || errno != EEXIST || attempt > 0) {
+            break;
+        }
+        (void)unlinkat(dfd, tmp, 0);
+    }
     if (fd < 0) {
         return -errno;
     }
