@@ -14,6 +14,12 @@
 
 #define SSHD_NAME "airlock-sshd"
 
+#ifdef AIRLOCK_NO_SSH
+static const bool built_with_ssh = false;
+#else
+static const bool built_with_ssh = true;
+#endif
+
 static bool
 env_set(const char *name)
 {
@@ -45,10 +51,10 @@ sshd_wanted(bool disabled)
                  "no SSH server, no key read");
         return false;
     }
-#ifdef AIRLOCK_NO_SSH
-    log_info("SSH not available: airlock was built with SSH=no");
-    return false;
-#else
+    if (!built_with_ssh) {
+        log_info("SSH not available: airlock was built with SSH=no");
+        return false;
+    }
     if (env_has_text("AIRLOCK_AUTHORIZED_KEYS") ||
         env_set("AIRLOCK_AUTHORIZED_KEYS_FILE") ||
         env_set("AIRLOCK_AUTHORIZED_KEYS_DIR")) {
@@ -61,7 +67,6 @@ sshd_wanted(bool disabled)
     }
     log_debug("SSH not started: no key source configured");
     return false;
-#endif
 }
 
 static bool
