@@ -73,9 +73,8 @@ static int
 conn_sanitise_process(const struct conn_params *p)
 {
     struct rlimit rl = {0, 0};
-    sigset_t all, chld;
-    int keep[4] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, -1};
-    int keep2[2];
+    sigset_t chld;
+    int keep[2];
     int fd;
 
     for (int s = 1; s < NSIG; s++) {
@@ -84,10 +83,10 @@ conn_sanitise_process(const struct conn_params *p)
         }
     }
     (void)signal(SIGPIPE, SIG_IGN);
-    (void)keep;
-    keep2[0] = p->fd;
-    keep2[1] = p->notify_fd;
-    close_fds_from(3, keep2, 2);
+    /* 0-2 stay: stdout carries the audit trail, stderr the log. */
+    keep[0] = p->fd;
+    keep[1] = p->notify_fd;
+    close_fds_from(3, keep, 2);
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     (void)setrlimit(RLIMIT_CORE, &rl);
 
@@ -98,9 +97,12 @@ conn_sanitise_process(const struct conn_params *p)
     sigaddset(&chld, SIGTERM);
     sigaddset(&chld, SIGUSR1);
     sigaddset(&chld, SIGHUP);
-    sigemptyset(&all);
-    (void)sigprocmask(SIG_SETMASK, &chld, NULL);
-    fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sigprocmask(SIG_SETMASK, &chld, NULL) < 0 ||
+        (fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+        /* Without it no session would ever be reaped. */
+        log_errno(LOG_LEVEL_ERROR, -errno, "signalfd");
+        _exit(CONN_EXIT_ERROR);
+    }
     return fd;
 }
 
