@@ -11,7 +11,8 @@ newkey permit -t ed25519
 mkdir -p "$T/www"
 head -c 200000 /dev/urandom >"$T/www/blob"
 (cd "$T/www" && exec python3 -m http.server --bind 127.0.0.1 8099) >/dev/null 2>&1 &
-CLEANUP_PIDS+=($!)
+HTTPD=$!
+CLEANUP_PIDS+=("$HTTPD")
 wait_until 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8099' 2>/dev/null
 
 fetch() { # fetch LOCALPORT: the blob through the tunnel, into $T/got
@@ -53,4 +54,6 @@ tunnel permit 18004 8099
 fetch 18004
 check "permitopen: other destinations refused" test ! -s "$T/got"
 check "audit: permitopen refusal" audit_has "refused for 'root': not in permitopen"
+kill "$HTTPD" 2>/dev/null
+wait "$HTTPD" 2>/dev/null
 finish
