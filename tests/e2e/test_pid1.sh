@@ -42,13 +42,22 @@ sleep 1
 zombies=$(awk '/^State:/ && $2 == "Z"' /proc/[0-9]*/status 2>/dev/null | grep -c .)
 expect_eq "no zombies after sessions with background children" 0 "$zombies"
 
+# SIGKILL to airlock-sshd: the init restarts it, the app is untouched.
+init=$(pgrep -P "$BG" | head -n 1)
+sshd1=$(pgrep -x airlock-sshd -P "$init" | head -n 1)
+app1=$(pgrep -x sleep -P "$init" | head -n 1)
+kill -KILL "$sshd1"
+wait_until 15 bash -c "pgrep -x airlock-sshd -P $init | grep -vqx $sshd1"
+wait_until 15 listening
+expect_eq "killed airlock-sshd is restarted and serves again" served "$(sshc -b 127.0.0.3 -- echo served)"
+expect_eq "the app is untouched" "$app1" "$(pgrep -x sleep -P "$init" | head -n 1)"
+
 # Stop the container with a session open: the session ends, quickly.
 sshc -- 'sleep 60' >/dev/null 2>&1 &
 cl=$!
 wait_until 5 grep -q "exec, sleep 60" "$T/pid1.log"
-app=$(pgrep -P "$BG" | head -n 1)
 t0=$SECONDS
-kill -TERM "$app"
+kill -TERM "$init"
 wait_until 10 bash -c "! kill -0 $BG 2>/dev/null"
 check "SIGTERM to PID 1: container stops within 10 s with a session open" bash -c "! kill -0 $BG 2>/dev/null"
 wait_until 5 bash -c "! kill -0 $cl 2>/dev/null"
