@@ -35,6 +35,22 @@ out=$(timeout 30 python3 "$E2E_DIR/conns.py" "$PORT" 127.0.0.70 127.0.0.71)
 expect_eq "penalised source refused, others served" "closed banner" "$out"
 expect_eq "a penalised source cannot log in even with a good key" "" "$(sshc -b 127.0.0.70 -- echo in 2>/dev/null)"
 
+# A crashing connection process (here: SIGSEGV from outside) costs its
+# source 90 s of penalty at once.
+timeout 20 python3 -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", 2222), timeout=5, source_address=("127.0.0.85", 0))
+s.recv(64)
+time.sleep(2)
+' &
+holder=$!
+wait_until 5 audit_has "connection from 127.0.0.85 "
+victim=$(sed -n 's/^airlock-sshd\[\([0-9]*\)\]: info: audit: connection from 127\.0\.0\.85 .*/\1/p' "$T/sshd.out" | head -n 1)
+[ -n "$victim" ] && kill -SEGV "$victim"
+wait "$holder" 2>/dev/null
+check "crash: listener logs the dead connection process" grep -q "died of signal 11" "$T/sshd.err"
+check "crash: its source penalised" audit_has "penalty: refusing connections from 127.0.0.85 for (8[0-9]|9[0-9])s"
+
 # MaxAuthTries 6: a client offering 7 wrong keys is cut off after 6.
 args=()
 for i in 1 2 3 4 5 6 7; do args+=(-i "$T/keys/w$i"); done
