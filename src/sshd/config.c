@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/strutil.h"
+#include "keys/keys.h"
 
 static const char *
 env_get(const char *name, void *ud)
@@ -75,28 +76,16 @@ parse_range(const char *s,
     return 0;
 }
 
-/* User names as useradd accepts them, or a decimal uid: never anything a
- * shell or a log line could misread. */
+/* The same rule as the key store's user names (keys_valid_user), so a
+ * value accepted by one is accepted by the other. */
 static int
 parse_user(const char *s, char *dst, size_t size, const char **reason)
 {
-    size_t n = strlen(s);
-
-    if (n == 0 || n >= size || n > 32) {
-        *reason = "empty or longer than 32 characters";
+    if (!keys_valid_user(s) || strlen(s) >= size) {
+        *reason = "not a valid user name ([A-Za-z0-9_][A-Za-z0-9_.-]*)";
         return -EINVAL;
     }
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-                  (c == '-' && i > 0) || (c == '$' && i == n - 1);
-        if (!ok) {
-            *reason = "not a valid user name";
-            return -EINVAL;
-        }
-    }
-    memcpy(dst, s, n + 1);
+    memcpy(dst, s, strlen(s) + 1);
     return 0;
 }
 

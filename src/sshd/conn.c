@@ -394,11 +394,27 @@ auth_pubkey(ssh_session session,
         e = NULL;
     }
     if (e == NULL) {
-        audit("Failed publickey for '%s' from %s port %u ssh2: %s key: %s",
+        char fp[KEYS_FP_MAX] = "?";
+        unsigned char *hash = NULL;
+        size_t hlen = 0;
+        if (ssh_get_publickey_hash(pubkey,
+                                   SSH_PUBLICKEY_HASH_SHA256,
+                                   &hash,
+                                   &hlen) == 0) {
+            char *f =
+                ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+            if (f != NULL) {
+                (void)copy_string(fp, sizeof(fp), f);
+                ssh_string_free_char(f);
+            }
+            ssh_clean_pubkey_hash(&hash);
+        }
+        audit("Failed publickey for '%s' from %s port %u ssh2: %s %s: %s",
               san(user),
               c->p->peer,
               c->p->peer_port,
               ktype ? ktype : "?",
+              fp,
               why);
         auth_count_failure(c);
         auth_fail_delay();

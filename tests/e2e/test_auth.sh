@@ -43,7 +43,8 @@ refused() { # refused NAME SRC [sshc args...]
 }
 
 refused "wrong key refused" 127.0.0.11 -k wrong
-check "audit: wrong key logged" audit_has "Failed publickey for 'root' from 127.0.0.11 .*key not authorized"
+wrongfp=$(ssh-keygen -lf "$T/keys/wrong.pub" | awk '{print $2}')
+check "audit: wrong key logged with its fingerprint" audit_has "Failed publickey for 'root' from 127.0.0.11 port [0-9]+ ssh2: ssh-ed25519 ${wrongfp//+/\\+}: key not authorized"
 refused "unknown user refused" 127.0.0.12 -u nosuchuser
 check "audit: invalid user logged" audit_has "Failed publickey for 'nosuchuser' from 127.0.0.12 .*invalid user"
 refused "user without keys refused" 127.0.0.13 -u alice
