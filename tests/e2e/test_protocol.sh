@@ -67,4 +67,31 @@ check "audit: sftp refusal" audit_has "sftp refused for 'root': '/nonexistent/sf
 # After all that, a normal login still works (no penalty from 127.0.0.1
 # beyond the threshold: two auth failures at most).
 expect_eq "normal login still served" ok "$(sshc -b 127.0.0.2 -- echo ok)"
+stop_sshd
+
+# A non-root server (airlock run as the container's user): it serves its
+# own user and nobody else.
+export AIRLOCK_ROOT=$T/root-alice
+mkdir -p "$AIRLOCK_ROOT/etc"
+cp /etc/passwd /etc/group "$AIRLOCK_ROOT/etc/"
+chown -R 2001:2001 "$AIRLOCK_ROOT"
+chmod 755 "$T/keys"
+chmod 644 "$T/keys/alice.pub"
+chown 2001 "$T/sshd.out" "$T/sshd.err"
+start_sshd_as() { # like start_sshd, as uid:gid $1
+    local ids=$1
+    shift
+    : >"$T/sshd.out"
+    : >"$T/sshd.err"
+    setpriv --reuid="${ids%:*}" --regid="${ids#*:}" --init-groups \
+        env AIRLOCK_SSH_LISTEN=127.0.0.1 AIRLOCK_SSH_PORT=$PORT "$@" \
+        "$SSHD" >>"$T/sshd.out" 2>>"$T/sshd.err" &
+    SSHD_PID=$!
+    CLEANUP_PIDS+=("$SSHD_PID")
+    wait_until 10 sshd_ready
+}
+start_sshd_as 2001:2001 AIRLOCK_SSH_USER=alice AIRLOCK_AUTHORIZED_KEYS="$(pub alice)"
+check "non-root server starts" sshd_ready
+expect_eq "non-root server: logs in its own user" alice "$(sshc -k alice -u alice -- id -un)"
+expect_eq "non-root server: root refused" "" "$(sshc -b 127.0.0.9 -k alice -u root -- id -un 2>/dev/null)"
 finish
