@@ -997,7 +997,16 @@ session_pull(struct conn *c)
             continue;
         }
         if (k->started && k->in_fd < 0) {
-            k->in_pending = false;
+            /* The child closed its stdin: drop what libssh still holds,
+             * so the window reopens and the client is never stuck. */
+            unsigned char scratch[4096];
+            int guard = 16;
+            while (guard-- > 0 && ssh_channel_read_nonblocking(k->ch,
+                                                               scratch,
+                                                               sizeof(scratch),
+                                                               0) > 0) {
+            }
+            k->in_pending = guard < 0;
             continue;
         }
         flush_stdin(k);

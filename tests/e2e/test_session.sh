@@ -48,6 +48,9 @@ out=$(echo hello | sshc -- 'cat; echo after-eof')
 expect_eq "stdin EOF reaches the command" "hello
 after-eof" "$out"
 
+out=$(yes | head -c 100000000 | sshc -- 'head -c 5' | od -An -c | tr -d ' \n')
+expect_eq "command that stops reading stdin early still ends" 'y\ny\ny' "$out"
+
 head -c 10485760 /dev/urandom >"$T/10m"
 sshc -- cat <"$T/10m" >"$T/10m.back"
 check "cat round-trips 10 MiB byte-exactly" cmp -s "$T/10m" "$T/10m.back"
