@@ -182,6 +182,12 @@ hostkey_load(const char *file, ssh_key *ret_key, const char **ret_errstr)
     const char *errstr = "host key";
     int r;
 
+    /* sodium_malloc() aborts before sodium_init(); it is idempotent. */
+    if (sodium_init() < 0) {
+        *ret_errstr = "libsodium cannot be initialised";
+        return -EIO;
+    }
+
     if (file != NULL && file[0] != '\0') {
         r = load_mounted(file, ret_key, &errstr);
     } else {

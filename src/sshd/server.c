@@ -17,6 +17,7 @@
 
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+#include <sodium.h>
 
 #include "common/log.h"
 #include "keys/keys.h"
@@ -116,6 +117,10 @@ sshd_server_main(int argc, char **argv)
     /* The key text is copied into kcfg; sessions must not see it. */
     (void)unsetenv(KEYS_ENV_SOURCE);
 
+    if (sodium_init() < 0) {
+        log_error("libsodium cannot be initialised");
+        return SSHD_EXIT_SETUP;
+    }
     log_info("airlock-sshd %s with libssh %s", AIRLOCK_VERSION, ssh_version(0));
     if (ssh_version(SSH_VERSION_INT(0, 10, 6)) == NULL) {
         log_error("libssh %s is older than 0.10.6 (known CVEs): not starting",
