@@ -42,7 +42,9 @@ kv_get(const char *name, void *ud)
 }
 
 static int
-load(const struct kv *kv, struct sshd_config *cfg, const char **var,
+load(const struct kv *kv,
+     struct sshd_config *cfg,
+     const char **var,
      const char **reason)
 {
     return sshd_config_load(cfg, kv_get, (void *)kv, var, reason);
@@ -119,8 +121,9 @@ test_config_rejects_bad_values_naming_the_variable(void **state)
         {"AIRLOCK_SSH_PORT", "65536"},
         {"AIRLOCK_SSH_PORT", "22x"},
         {"AIRLOCK_SSH_LISTEN", "localhost"},
-        {"AIRLOCK_SSH_LISTEN", "1.2.3.4,1.2.3.5,1.2.3.6,1.2.3.7,1.2.3.8,"
-                               "1.2.3.9,1.2.3.10,1.2.3.11,1.2.3.12"},
+        {"AIRLOCK_SSH_LISTEN",
+         "1.2.3.4,1.2.3.5,1.2.3.6,1.2.3.7,1.2.3.8,"
+         "1.2.3.9,1.2.3.10,1.2.3.11,1.2.3.12"},
         {"AIRLOCK_SSH_MAX_STARTUPS", "0"},
         {"AIRLOCK_SSH_LOGIN_GRACE", "0.5"},
         {"AIRLOCK_SSH_LOGIN_GRACE", "3601"},
@@ -201,7 +204,8 @@ v4(const char *a)
     memset(&in, 0, sizeof(in));
     in.sin_family = AF_INET;
     assert_int_equal(inet_pton(AF_INET, a, &in.sin_addr), 1);
-    assert_int_equal(src_from_sockaddr((struct sockaddr *)&in, sizeof(in), &s), 0);
+    assert_int_equal(src_from_sockaddr((struct sockaddr *)&in, sizeof(in), &s),
+                     0);
     return s;
 }
 
@@ -216,7 +220,9 @@ test_src_folds_v4_mapped_v6(void **state)
     memset(&in6, 0, sizeof(in6));
     in6.sin6_family = AF_INET6;
     assert_int_equal(inet_pton(AF_INET6, "::ffff:10.1.2.3", &in6.sin6_addr), 1);
-    assert_int_equal(src_from_sockaddr((struct sockaddr *)&in6, sizeof(in6), &a), 0);
+    assert_int_equal(
+        src_from_sockaddr((struct sockaddr *)&in6, sizeof(in6), &a),
+        0);
     assert_true(src_equal(&a, &b));
     assert_string_equal(src_format(&a, buf, sizeof(buf)), "10.1.2.3");
 }
@@ -246,7 +252,8 @@ test_penalty_activates_at_min_and_caps_at_max(void **state)
     assert_true(penalty_active(&pt, &s, now, &left));
     assert_int_equal(left, (uint64_t)PENALTY_MAX * 1000);
     /* And it lapses. */
-    assert_false(penalty_active(&pt, &s, now + (uint64_t)PENALTY_MAX * 1000, NULL));
+    assert_false(
+        penalty_active(&pt, &s, now + (uint64_t)PENALTY_MAX * 1000, NULL));
     assert_int_equal(pt.n, 0);
 }
 
@@ -313,8 +320,9 @@ test_admit_checks_penalty_startups_source_and_authed_cap(void **state)
     penalty_add(&pt, &s, PENALTY_GRACE, now);
     assert_int_equal(limits_admit(&pt, &s, now, 0, 0, 0, 10, 3, 16),
                      ADMIT_PENALTY);
-    assert_string_equal(admit_reason(ADMIT_PER_SOURCE),
-                        "too many unauthenticated connections from this source");
+    assert_string_equal(
+        admit_reason(ADMIT_PER_SOURCE),
+        "too many unauthenticated connections from this source");
 }
 
 /* ---- environment ---------------------------------------------------- */
@@ -454,7 +462,8 @@ main(void)
         cmocka_unit_test(test_penalty_activates_at_min_and_caps_at_max),
         cmocka_unit_test(test_penalty_grace_alone_blocks_and_ok_costs_nothing),
         cmocka_unit_test(test_penalty_table_full_forgets_the_soonest),
-        cmocka_unit_test(test_admit_checks_penalty_startups_source_and_authed_cap),
+        cmocka_unit_test(
+            test_admit_checks_penalty_startups_source_and_authed_cap),
         cmocka_unit_test(test_envv_set_replaces_and_validates_names),
         cmocka_unit_test(test_env_client_allow_list),
         cmocka_unit_test(test_env_load_container_skips_secrets_and_bad_names),
