@@ -69,6 +69,16 @@ check "audit: sftp refusal" audit_has "sftp refused for 'root': '/nonexistent/sf
 expect_eq "normal login still served" ok "$(sshc -b 127.0.0.2 -- echo ok)"
 stop_sshd
 
+# IPv6: "::1" next to 127.0.0.1, each its own socket (IPV6_V6ONLY).
+start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_LISTEN="127.0.0.1 ::1" || { finish; exit 1; }
+out=$(timeout 20 ssh -6 -p "$PORT" -i "$T/keys/root" -o BatchMode=yes \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o IdentitiesOnly=yes -o LogLevel=ERROR root@::1 'echo "$SSH_CLIENT"')
+check "IPv6 login on ::1" grep -q '^::1 [0-9]* 2222$' <<<"$out"
+expect_eq "IPv4 still served" ok "$(sshc -b 127.0.0.4 -- echo ok)"
+check "both sockets logged" grep -q "listening on ::1 port 2222" "$T/sshd.err"
+stop_sshd
+
 # A non-root server (airlock run as the container's user): it serves its
 # own user and nobody else.
 export AIRLOCK_ROOT=$T/root-alice
