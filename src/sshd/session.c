@@ -298,6 +298,9 @@ static void __attribute__((noreturn)) child_exec(const struct chan *k,
     if (chdir(k->c->target->home) < 0 && chdir("/") < 0) {
         _exit(126);
     }
+    /* execve replaces the whole address space: the host key and every
+     * other secret of the connection process is gone before user code
+     * runs. */
     execve(path, argv, envp);
     _exit(errno == ENOENT ? 127 : 126);
 }

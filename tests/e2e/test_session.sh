@@ -7,8 +7,10 @@ source "$(dirname "$0")/lib.sh"
 
 newkey root -t ed25519
 newkey alice -t ed25519
+newkey bob -t ed25519
 mkdir -p "$AIRLOCK_ROOT/etc/airlock/authorized_keys.d" "$AIRLOCK_ROOT/etc/container_environment"
 pub alice >"$AIRLOCK_ROOT/etc/airlock/authorized_keys.d/alice"
+pub bob >"$AIRLOCK_ROOT/etc/airlock/authorized_keys.d/bob"
 printf 'from-the-container' >"$AIRLOCK_ROOT/etc/container_environment/APP_SETTING"
 start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" || { finish; exit 1; }
 
@@ -28,6 +30,10 @@ check "alice: CapPrm 0" grep -q "CapPrm: 0000000000000000" <<<"$out"
 out=$(sshc -k alice -u alice -- 'pwd; echo "$HOME $USER $LOGNAME $SHELL"')
 expect_eq "alice: cwd and login variables" "$T/home/alice
 $T/home/alice alice alice /bin/sh" "$out"
+
+out=$(sshc -k bob -u bob -- 'echo "$(id -un) $SHELL"')
+expect_eq "nologin shell: /bin/sh instead" "bob /bin/sh" "$out"
+check "nologin shell: logged" grep -q "user 'bob' has shell '/usr/sbin/nologin', using /bin/sh" "$T/sshd.err"
 
 sshc -- 'exit 0'
 expect_eq "exit status 0" 0 $?
@@ -106,10 +112,10 @@ ssh -p "$PORT" -i "$T/keys/root" -o BatchMode=yes -o StrictHostKeyChecking=no \
     -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o LogLevel=ERROR \
     root@127.0.0.1 "trap 'echo got-hup >$T/hup; exit' HUP; sleep 30 & wait" >/dev/null 2>&1 &
 cl=$!
+disown "$cl" # no job notice when it is killed below
 CLEANUP_PIDS+=("$cl")
 wait_until 5 audit_has "start for 'root' .*got-hup"
 kill -KILL "$cl"
-wait "$cl" 2>/dev/null
 wait_until 5 test -s "$T/hup"
 expect_eq "client gone: the session gets SIGHUP" got-hup "$(cat "$T/hup" 2>/dev/null)"
 check "audit: hang-up logged" audit_has "session [0-9]+ of 'root' hung up: client disconnected|hung up: connection error"
