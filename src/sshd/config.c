@@ -135,7 +135,11 @@ sshd_config_load(struct sshd_config *cfg,
         r = parse_range(v, 1, 65535, &cfg->port, &reason);
     }
     if (r == 0 && VAR("AIRLOCK_SSH_MAX_STARTUPS")) {
-        r = parse_range(v, 1, 1000, &cfg->max_startups, &reason);
+        r = parse_range(v,
+                        1,
+                        SSHD_MAX_STARTUPS_LIMIT,
+                        &cfg->max_startups,
+                        &reason);
     }
     if (r == 0 && VAR("AIRLOCK_SSH_LOGIN_GRACE")) {
         uint64_t ms;

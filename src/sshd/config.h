@@ -14,6 +14,9 @@
 #define SSHD_AUTHED_MAX       16 /* authenticated connections at once */
 #define SSHD_MAX_CHANNELS     4  /* session channels per connection */
 #define SSHD_MAX_AUTH_REQUEST 32 /* every auth request, probes included */
+/* AIRLOCK_SSH_MAX_STARTUPS upper bound: the listener's child table holds
+ * this many unauthenticated plus SSHD_AUTHED_MAX authenticated ones. */
+#define SSHD_MAX_STARTUPS_LIMIT 100
 
 struct sshd_config {
     char listen[SSHD_MAX_LISTEN][SSHD_ADDR_MAX]; /* numeric addresses */

@@ -125,6 +125,7 @@ test_config_rejects_bad_values_naming_the_variable(void **state)
          "1.2.3.4,1.2.3.5,1.2.3.6,1.2.3.7,1.2.3.8,"
          "1.2.3.9,1.2.3.10,1.2.3.11,1.2.3.12"},
         {"AIRLOCK_SSH_MAX_STARTUPS", "0"},
+        {"AIRLOCK_SSH_MAX_STARTUPS", "101"},
         {"AIRLOCK_SSH_LOGIN_GRACE", "0.5"},
         {"AIRLOCK_SSH_LOGIN_GRACE", "3601"},
         {"AIRLOCK_SSH_MAX_AUTH_TRIES", "-1"},
