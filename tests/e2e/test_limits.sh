@@ -79,6 +79,21 @@ else
     not_ok "control master did not start"
 fi
 
+# At most 16 authenticated connections: a 17th is refused at accept.
+held=()
+for i in $(seq 1 16); do
+    sshc -b 127.0.0.100 -- 'sleep 6' >/dev/null 2>&1 &
+    held+=($!)
+    wait_until 5 bash -c "[ \$(grep -c \"Accepted publickey for 'root' from 127.0.0.100 \" '$T/sshd.out') -ge $i ]"
+done
+expect_eq "16 connections authenticated" 16 "$(grep -c "Accepted publickey for 'root' from 127.0.0.100 " "$T/sshd.out")"
+out=$(timeout 30 python3 "$E2E_DIR/conns.py" "$PORT" 127.0.0.101)
+expect_eq "17th connection refused (authenticated cap)" closed "$out"
+check "audit: authenticated cap" audit_has "refused connection from 127.0.0.101 port [0-9]+: too many authenticated connections"
+wait "${held[@]}"
+wait_until 10 bash -c "[ \$(pgrep -c -P $SSHD_PID) -eq 0 ]"
+check "the held connections ended" bash -c "[ \$(pgrep -c -P $SSHD_PID) -eq 0 ]"
+
 # SFTP as alice: put/get byte-exact, files owned by alice.
 head -c 3000000 /dev/urandom >"$T/blob"
 timeout 60 sftp -b - -P "$PORT" -i "$T/keys/alice" -o BatchMode=yes \
