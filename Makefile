@@ -31,6 +31,7 @@ DEB_PKGS := build-essential pkg-config libcmocka-dev procps util-linux \
 LINT_PKGS := clang-format cppcheck shellcheck
 
 BINS       :=
+DEPS_CHECKS :=
 UNIT_TESTS :=
 OBJS       :=
 
@@ -83,6 +84,7 @@ all: $(BINS)
 # Installs only what is missing, so it is quick when nothing is.
 deps:
 	@sh tests/install-deps.sh $(DEB_PKGS)
+	@for check in $(DEPS_CHECKS); do sh $$check || exit 1; done
 
 test: deps
 	$(MAKE) all unit-bins test-helpers

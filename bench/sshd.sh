@@ -21,6 +21,7 @@ IDLE=${3:-10}
 here=$(cd "$(dirname "$0")" && pwd)
 
 if [ -z "${AIRLOCK_BENCH_NS:-}" ]; then
+    sh "$here/../tests/install-deps.sh" openssh-server dropbear-bin || exit 1
     export AIRLOCK_BENCH_NS=1
     exec unshare --mount --net --pid --fork --mount-proc --kill-child \
         bash "$0" "$B" "$RUNS" "$IDLE"

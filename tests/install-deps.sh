@@ -17,6 +17,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as cron and openssh-server start their daemon on install;
+# this machine should not get a cron or an sshd on port 22 from a build.
+# policy-rc.d exit 101 is Debian's "do not start services" switch.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
 # An old or empty package list makes apt-get miss packages; refresh once.
 apt-get update -qq
 # shellcheck disable=SC2086

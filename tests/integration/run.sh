@@ -1,10 +1,12 @@
 #!/bin/sh
-# Runs every tests/integration/test_*.sh (each prints "ok NAME" or
-# "not ok NAME" per case) and prints one closing line with the totals.
-# A script that dies without finishing counts as one failure.
+# Runs every test_*.sh of a directory (tests/integration by default; each
+# prints "ok NAME" or "not ok NAME" per case) and prints one closing line
+# with the totals. A script that dies, or runs past LIMIT seconds, counts
+# as one failure. Usage: run.sh BUILD_DIR [TEST_DIR [LIMIT]]
 set -u
 B=${1:-build}
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "${2:-$(dirname "$0")}" && pwd)
+limit=${3:-300}
 B=$(cd "$B" && pwd)
 passed=0
 failed=0
@@ -14,8 +16,7 @@ for t in "$here"/test_*.sh; do
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
     echo "--- $name"
-    # Every script is bounded; 300 s is far above any of them.
-    timeout -k 5 300 env AIRLOCK_BUILD="$B" bash "$t" >"$out" 2>&1
+    timeout -k 5 "$limit" env AIRLOCK_BUILD="$B" bash "$t" >"$out" 2>&1
     rc=$?
     cat "$out"
     p=$(grep -c '^ok ' "$out")
