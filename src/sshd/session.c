@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
+#include "common/sigutil.h"
 #include "common/timeutil.h"
 #include "sshd/audit.h"
 #include "sshd/env.h"
@@ -276,11 +277,7 @@ static void __attribute__((noreturn)) child_exec(const struct chan *k,
     sigset_t none;
 
     sigemptyset(&none);
-    for (int s = 1; s < NSIG; s++) {
-        if (s != SIGKILL && s != SIGSTOP) {
-            (void)signal(s, SIG_DFL);
-        }
-    }
+    signals_reset_default();
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
     if (setsid() < 0) {
         _exit(126);
