@@ -6,7 +6,7 @@
 #   2. memory: VmRSS and Pss of the init while its app sleeps;
 #   3. reaping: N orphans exit at once (tests/helpers/orphans): wall time
 #      of the whole run and zombies left 200 ms after the release; and the
-#      time until the init has reaped them all (bench/reaptime.c);
+#      time until the init has reaped them all (tests/helpers/orphans --reap-time);
 #   4. binary size, as installed and stripped.
 # The table goes to stdout and to bench/results/init-<date>.md.
 #
@@ -41,11 +41,8 @@ if [ ! -x "$ORPHANS" ]; then
 fi
 
 T=$(mktemp -d /tmp/airlock-bench-init.XXXXXX)
-REAPTIME=$T/reaptime
-if ! "${CC:-cc}" -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
-    -o "$REAPTIME" "$here/bench/reaptime.c"; then
-    echo "# bench/reaptime.c does not build; reap-all times skipped" >&2
-fi
+# The same helper as the zombie storm test, in its timing mode.
+REAPTIME=$B/tests/helpers/orphans
 BG=
 cleanup() {
     [ -n "$BG" ] && kill -KILL "$BG" 2>/dev/null
@@ -193,7 +190,7 @@ done
 # ----------------------------------------------------------------- 3. reaping
 declare -A REAP_T REAP_TMIN REAP_Z REAP_ALL REAP_AMIN
 if [ -x "$ORPHANS" ]; then
-    echo "# 3. reaping: $N orphans exit at once, $ROUNDS rounds of orphans (200 ms settle) and of reaptime"
+    echo "# 3. reaping: $N orphans exit at once, $ROUNDS rounds of orphans (200 ms settle) and of --reap-time"
     # reap NAME SETTLE_MS: prints "milliseconds zombies".
     reap() {
         local name=$1 t0 t1 out z
@@ -210,7 +207,7 @@ if [ -x "$ORPHANS" ]; then
         local out
         # shellcheck disable=SC2086 # PREFIX holds words on purpose
         out=$(timeout -k 2 60 "${CLEANENV[@]}" "${NS[@]}" --kill-child \
-            ${PREFIX[$1]} "$REAPTIME" "$N" 2>/dev/null)
+            ${PREFIX[$1]} "$REAPTIME" "$N" --reap-time 2>/dev/null)
         out=$(echo "$out" | sed -n 's/^reaped_ms=//p')
         echo "${out:-n/a}"
     }
@@ -317,7 +314,7 @@ REPORT=$T/report.md
     echo
     echo "## 3. Reaping: $N orphans exit at once (\`orphans $N SETTLE_MS\`)"
     echo
-    echo "Wall: the whole \`orphans $N 200\` run (setting up 2×$N clones, the release, 200 ms settle, namespace teardown); zombies: left in the namespace 200 ms after the release. Reap all: from the release until the last of the $N has left the process table (\`bench/reaptime.c\`, polls kill(pid, 0)), which is the init's own work. Median of the rounds, and in brackets the best round (least disturbed by other load). \"none\": the helper itself is PID 1 and reaps nothing."
+    echo "Wall: the whole \`orphans $N 200\` run (setting up 2×$N clones, the release, 200 ms settle, namespace teardown); zombies: left in the namespace 200 ms after the release. Reap all: from the release until the last of the $N has left the process table (\`orphans N --reap-time\`, polls kill(pid, 0)), which is the init's own work. Median of the rounds, and in brackets the best round (least disturbed by other load). \"none\": the helper itself is PID 1 and reaps nothing."
     echo
     echo "| init | wall (ms) | zombies @200 ms | reap all (ms) |"
     echo "|---|---|---|---|"

@@ -1,12 +1,18 @@
-/* Test helper: leaves N orphans that all exit at the same moment, then
- * waits a moment and prints how many zombies the namespace holds.
- * Usage: orphans N SETTLE_MS
+/* Test and bench helper: leaves N orphans that all exit at the same moment.
+ *
+ *   orphans N SETTLE_MS     waits SETTLE_MS after the release and prints
+ *                           "zombies=K", the zombies left in the namespace
+ *   orphans N --reap-time   prints "reaped_ms=T", the time from the release
+ *                           until PID 1 has reaped the last orphan (a zombie
+ *                           still answers kill(pid, 0), a reaped one gives
+ *                           ESRCH), or "unreaped=K" after 10 s
  *
  * The orphans are made with clone(CLONE_VM) rather than fork(): copying
  * page tables 20,000 times takes minutes on a small VM, and the orphans
  * only block on a pipe, so sharing memory (each on its own stack) is
  * safe and makes the storm quick to set up. */
 #include <dirent.h>
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,20 +23,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STACK_SIZE (16 * 1024)
+#define STACK_SIZE    (16 * 1024)
+#define REAP_LIMIT_NS (10 * 1000000000LL)
 
 static int gate[2];
 static char *stacks;
+/* Shared with the clones (CLONE_VM): each middle stores its orphan's pid. */
+static pid_t *pids;
 
 static int
 orphan(void *arg)
 {
     char c;
     (void)arg;
-    /* Blocks until the gate's last writer closes it: all exit together.
-     * CLONE_VM children share the fd table only with CLONE_FILES, which
-     * is not set, so each holds its own copy of the write end; it is
-     * closed here. */
+    /* Without CLONE_FILES each clone has its own copy of the write end;
+     * dropping it here leaves main's as the last one. */
     close(gate[1]);
     if (read(gate[0], &c, 1) < 0) {
         _exit(1);
@@ -43,13 +50,25 @@ middle(void *arg)
 {
     long i = (long)arg;
     /* Its child outlives it and is reparented to PID 1 or the subreaper. */
-    if (clone(orphan,
-              stacks + (2 * i + 2) * STACK_SIZE,
-              CLONE_VM | SIGCHLD,
-              NULL) < 0) {
+    pid_t pid = clone(orphan,
+                      stacks + (2 * i + 2) * STACK_SIZE,
+                      CLONE_VM | SIGCHLD,
+                      NULL);
+
+    if (pid < 0) {
         _exit(1);
     }
+    pids[i] = pid;
     _exit(0);
+}
+
+static long long
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int
@@ -85,40 +104,82 @@ count_zombies(void)
     return zombies;
 }
 
+/* Waits for every orphan to be reaped, in any order; the short nap leaves
+ * the CPU to PID 1. */
+static void
+report_reap_time(long n, long long start)
+{
+    struct timespec nap = {0, 50000};
+    long done = 0;
+
+    while (done < n) {
+        if (kill(pids[done], 0) < 0 && errno == ESRCH) {
+            done++;
+            continue;
+        }
+        if (now_ns() - start > REAP_LIMIT_NS) {
+            printf("unreaped=%ld\n", n - done);
+            return;
+        }
+        nanosleep(&nap, NULL);
+    }
+    printf("reaped_ms=%.3f\n", (double)(now_ns() - start) / 1e6);
+}
+
+static void *
+map_shared(size_t size)
+{
+    return mmap(NULL,
+                size,
+                PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS,
+                -1,
+                0);
+}
+
 int
 main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 1000;
-    int settle_ms = argc > 2 ? atoi(argv[2]) : 1000;
+    int reap_time = argc > 2 && strcmp(argv[2], "--reap-time") == 0;
+    int settle_ms = argc > 2 && !reap_time ? atoi(argv[2]) : 1000;
     struct timespec ts = {settle_ms / 1000, (settle_ms % 1000) * 1000000L};
+    long long start;
 
     if (n < 1 || n > 100000 || pipe(gate) < 0) {
-        fprintf(stderr, "usage: orphans N SETTLE_MS\n");
+        fprintf(stderr, "usage: orphans N SETTLE_MS | orphans N --reap-time\n");
         return 2;
     }
-    stacks = mmap(NULL,
-                  (size_t)(2 * n + 2) * STACK_SIZE,
-                  PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS,
-                  -1,
-                  0);
-    if (stacks == MAP_FAILED) {
+    stacks = map_shared((size_t)(2 * n + 2) * STACK_SIZE);
+    pids = map_shared((size_t)n * sizeof(*pids));
+    if (stacks == MAP_FAILED || pids == MAP_FAILED) {
         perror("mmap");
         return 1;
     }
     for (long i = 0; i < n; i++) {
+        int status;
         pid_t pid = clone(middle,
                           stacks + (2 * i + 1) * STACK_SIZE,
                           CLONE_VM | SIGCHLD,
                           (void *)i);
+
         if (pid < 0) {
             perror("clone");
             return 1;
         }
-        (void)waitpid(pid, NULL, 0);
+        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+            WEXITSTATUS(status) != 0 || pids[i] <= 0) {
+            fprintf(stderr, "orphans: orphan %ld not made\n", i);
+            return 1;
+        }
     }
     close(gate[0]);
+    start = now_ns();
     close(gate[1]); /* the last write end: all N orphans exit now */
+    if (reap_time) {
+        report_reap_time(n, start);
+        return 0;
+    }
     nanosleep(&ts, NULL);
     printf("zombies=%d\n", count_zombies());
     return 0;
