@@ -38,6 +38,13 @@ OBJS       :=
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
+# Quiet builds: one short line per file; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SECONDEXPANSION:
@@ -49,23 +56,27 @@ $(1)_OBJS := $$(patsubst %.c,$$(B)/%.o,$(2))
 OBJS += $$($(1)_OBJS)
 $$(B)/lib$(1).a: $$($(1)_OBJS)
 	@mkdir -p $$(@D)
-	$$(AR) rcs $$@ $$^
+	@echo "  AR      $$@"
+	$$(Q)$$(AR) rcs $$@ $$^
 endef
 
 include $(sort $(wildcard src/*/module.mk))
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Unit tests: tests/unit/test_<name>.c links the libraries in test_<name>_DEPS
 # and extra linker flags (e.g. --wrap) in test_<name>_LDFLAGS.
 $(B)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(CMOCKA_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CMOCKA_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/tests/unit/test_%: $(B)/tests/unit/test_%.o $$(test_$$*_DEPS)
-	$(CC) $(LDFLAGS) $(test_$*_LDFLAGS) -o $@ $< $(test_$*_DEPS) $(CMOCKA_LIBS) $(test_$*_LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) $(test_$*_LDFLAGS) -o $@ $< $(test_$*_DEPS) $(CMOCKA_LIBS) $(test_$*_LDLIBS)
 
 UNIT_BINS := $(patsubst %,$(B)/tests/unit/test_%,$(UNIT_TESTS))
 
@@ -73,7 +84,8 @@ UNIT_BINS := $(patsubst %,$(B)/tests/unit/test_%,$(UNIT_TESTS))
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 $(B)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 OBJS += $(patsubst %,$(B)/tests/unit/test_%.o,$(UNIT_TESTS))
 
 .PHONY: all deps test unit integration asan lint format demo bench clean \
@@ -131,7 +143,7 @@ format:
 	clang-format -i $(LINT_C)
 
 demo: deps all
-	@sh tests/demo.sh $(B)
+	@bash tests/demo.sh $(B)
 
 bench: deps all test-helpers
 	@sh bench/run.sh $(B)

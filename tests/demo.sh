@@ -90,7 +90,7 @@ if [ "$SSH_DEMO" = 1 ]; then
         -o IdentitiesOnly=yes -o LogLevel=ERROR root@127.0.0.1 \
         'echo "in the container as $(id -un), pid 1 is $(cat /proc/1/comm)"; echo "DEMO_GREETING=$DEMO_GREETING"' 2>&1 | indent
     echo "    audit lines:"
-    grep -E "airlock-sshd.*(accepted|session)" "$D/out" | head -n 4 | indent
+    grep -E "airlock-sshd.*audit:" "$D/out" | head -n 4 | indent
 fi
 
 step "6. docker stop: SIGTERM to airlock"

@@ -5,7 +5,8 @@ OBJS += $(B)/src/init/main.o
 
 BINS += $(B)/airlock
 $(B)/airlock: $(B)/src/init/main.o $(B)/libinit.a $(B)/libsyslogd.a $(B)/libprivdrop.a $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 UNIT_TESTS += init
 test_init_DEPS := $(B)/libinit.a $(B)/libcommon.a

@@ -20,7 +20,8 @@ $(foreach t,$(KEYS_UNIT),$(eval test_$(t)_LDLIBS := $$(KEYS_LIBS)))
 OBJS += $(B)/tests/unit/keys_cli_driver.o
 $(B)/tests/keys-cli: $(B)/tests/unit/keys_cli_driver.o $(B)/libkeys.a $(B)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(KEYS_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(KEYS_LIBS)
 
 # libFuzzer targets for the line parser and the options parser; a bounded
 # run each. `make fuzz` depends on fuzz-keys (top-level Makefile).

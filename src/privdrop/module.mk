@@ -6,7 +6,8 @@ OBJS += $(B)/src/privdrop/setuser_main.o
 
 BINS += $(B)/setuser
 $(B)/setuser: $(B)/src/privdrop/setuser_main.o $(B)/libprivdrop.a $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # The unit test swaps in a small passwd/group database through --wrap (unknown
 # names fall through to the real NSS calls).

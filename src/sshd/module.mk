@@ -17,7 +17,8 @@ $(B)/src/sshd/%.o: CFLAGS += $(SSH_CFLAGS)
 
 BINS += $(B)/airlock-sshd
 $(B)/airlock-sshd: $(B)/src/sshd/main.o $(B)/libsshd.a $(B)/libkeys.a $(B)/libprivdrop.a $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(SSH_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SSH_LIBS)
 
 SSHD_UNIT := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_sshd*.c))
 UNIT_TESTS += $(SSHD_UNIT)
@@ -30,10 +31,12 @@ ifneq ($(SSH),no)
 OBJS += $(B)/tests/e2e/sshd_probe.o
 $(B)/tests/e2e/sshd_probe.o: tests/e2e/sshd_probe.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SSH_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SSH_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 $(B)/tests/sshd-probe: $(B)/tests/e2e/sshd_probe.o
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SSH_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SSH_LIBS)
 # `make test` builds `all unit-bins` before running the suites.
 unit-bins: $(B)/tests/sshd-probe
 endif
