@@ -577,7 +577,10 @@ services_drain_output(struct services *s,
 }
 
 int
-services_request_restart(struct services *s, const char *name, uint64_t now)
+services_request_restart(struct services *s,
+                         const char *name,
+                         uint64_t now,
+                         uint64_t grace_ms)
 {
     for (size_t i = 0; i < s->count; i++) {
         struct service *svc = &s->svc[i];
@@ -588,6 +591,10 @@ services_request_restart(struct services *s, const char *name, uint64_t now)
         log_info("service '%s': restart requested", name);
         svc->restart_now = true;
         if (svc->pid > 0) {
+            /* As at shutdown: SIGKILL if it ignores its down signal. */
+            svc->state = SVC_STOPPING;
+            svc->stop_deadline = now + grace_ms;
+            svc->killed = false;
             service_signal_down(svc);
         } else if (svc->state == SVC_BACKOFF || svc->state == SVC_FAILED ||
                    svc->state == SVC_DOWN) {

@@ -118,9 +118,12 @@ void services_drain_output(struct services *s,
                            const struct service_ctx *ctx,
                            bool flush_partial);
 
-/* `airlock restart NAME`: -ENOENT for an unknown name. */
-int
-services_request_restart(struct services *s, const char *name, uint64_t now);
+/* `airlock restart NAME`: the down signal, SIGKILL after grace_ms, then
+ * a start without backoff. -ENOENT for an unknown name. */
+int services_request_restart(struct services *s,
+                             const char *name,
+                             uint64_t now,
+                             uint64_t grace_ms);
 
 /* Formats the `airlock status` table into buf; returns its length. */
 size_t services_format_status(const struct services *s,

@@ -434,7 +434,10 @@ handle_control(struct supervisor *sup, uint64_t now)
                                          reply,
                                          sizeof(reply));
         } else if (strncmp(req, "restart ", 8) == 0) {
-            if (services_request_restart(&sup->services, req + 8, now) < 0) {
+            if (services_request_restart(&sup->services,
+                                         req + 8,
+                                         now,
+                                         sup->cfg->grace_ms) < 0) {
                 len = (size_t)snprintf(reply,
                                        sizeof(reply),
                                        "error: no service named '%.64s'\n",

@@ -38,6 +38,9 @@ exec sleep 60'
 mksvc noisy 'for i in $(seq 1 40); do echo "noise $i"; sleep 0.01; done
 exec sleep 60'
 
+# A service that ignores SIGTERM.
+mksvc deaf "trap '' TERM; while :; do sleep 0.05; done"
+
 # A service that crashes at once, every time, with a finish script.
 mksvc crash "date +%s%N >>$T/crash.times; exit 3"
 printf '#!/bin/sh\necho "finish $1 $2" >>%s\n' "$T/finish" >"$SVC/crash/finish"
@@ -105,6 +108,14 @@ wait_until 5 bash -c "'$AIRLOCK' status | awk '\$1 == \"beta\" && \$2 == \"up\" 
 new_pid=$("$AIRLOCK" status | awk '$1 == "beta" {print $3}')
 check "airlock restart NAME restarts it (pid $old_pid -> $new_pid)" \
     test -n "$new_pid" -a "$new_pid" != "$old_pid" -a "$new_pid" != 0
+# A service that ignores its down signal is killed after the grace (2 s).
+old_pid=$("$AIRLOCK" status | awk '$1 == "deaf" {print $3}')
+"$AIRLOCK" restart deaf >/dev/null
+wait_until 8 bash -c "'$AIRLOCK' status | awk '\$1 == \"deaf\" && \$2 == \"up\" && \$3 != \"$old_pid\" {f=1} END {exit !f}'"
+new_pid=$("$AIRLOCK" status | awk '$1 == "deaf" {print $3}')
+check "restart of a service ignoring SIGTERM escalates to SIGKILL" \
+    test -n "$new_pid" -a "$new_pid" != "$old_pid" -a "$new_pid" != 0
+check "...and says so" grep -q "service 'deaf': still running after the grace" "$T/err"
 "$AIRLOCK" restart nosuch 2>"$T/restart.err"
 rc=$?
 expect_eq "airlock restart of an unknown name fails" 1 "$rc"

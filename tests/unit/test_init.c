@@ -344,11 +344,11 @@ test_services_status_and_restart_by_name(void **state)
     assert_non_null(strstr(buf, "syslogd"));
     assert_non_null(strstr(buf, "4242"));
     assert_non_null(strstr(buf, "2.5s"));
-    assert_int_equal(services_request_restart(&s, "nope", 0), -ENOENT);
+    assert_int_equal(services_request_restart(&s, "nope", 0, 1000), -ENOENT);
     s.svc[0].pid = 0;
     s.svc[0].state = SVC_BACKOFF;
     s.svc[0].restart_at = 99999;
-    assert_int_equal(services_request_restart(&s, "syslogd", 5000), 0);
+    assert_int_equal(services_request_restart(&s, "syslogd", 5000, 1000), 0);
     assert_int_equal(s.svc[0].restart_at, 5000);
 }
 
