@@ -65,6 +65,12 @@ for s in HUP QUIT USR1 USR2 WINCH CONT; do
     wait_until 5 grep -qx "$s" "$sigs"
     check "SIG$s sent to airlock reaches the app" grep -qx "$s" "$sigs"
 done
+# Job-control stops are not for PID 1: it must keep reaping.
+kill -TSTP "$APID"
+kill -TTIN "$APID"
+sleep 0.2
+state=$(awk '{print $3}' "/proc/$APID/stat")
+check "SIGTSTP/SIGTTIN to airlock do not stop it (state $state)" test "$state" != T
 kill -TERM "$APID"
 wait "$BGPID"
 rc=$?

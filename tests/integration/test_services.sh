@@ -122,6 +122,10 @@ expect_eq "airlock restart of an unknown name fails" 1 "$rc"
 check "...with a clear message" grep -q "no service named 'nosuch'" "$T/restart.err"
 check "the control socket is root-only" \
     test "$(stat -c %a "$ROOT/run/airlock")" = 700
+setpriv --reuid 65534 --regid 65534 --clear-groups "$AIRLOCK" status \
+    >/dev/null 2>"$T/nonroot.err"
+rc=$?
+expect_eq "a non-root user cannot reach the control socket (exit 3)" 3 "$rc"
 
 # The built-in syslog collector, supervised like the others.
 wait_until 5 test -S "$ROOT/dev/log"
