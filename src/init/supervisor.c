@@ -504,8 +504,8 @@ supervisor_run(struct supervisor *sup)
         int r;
 
         now = now_ms();
-        /* A stop may have begun outside the loop's tail (the app failed
-         * to start): settle the stages before deciding how long to wait. */
+        /* Settle the stop stages (an exit, a signal or a failed start may
+         * have begun or advanced one) before deciding how long to wait. */
         advance_stop(sup, now);
         if (sup->stage == STAGE_DONE) {
             break;
@@ -550,7 +550,6 @@ supervisor_run(struct supervisor *sup)
         if (sup->stage == STAGE_RUN && sup->app_retry_at <= now) {
             start_app(sup, now);
         }
-        advance_stop(sup, now);
     }
     return sup->exit_code;
 }
