@@ -531,7 +531,11 @@ supervisor_run(struct supervisor *sup)
         }
         r = poll(pfd, n, deadline_timeout(now, deadline));
         if (r < 0 && errno != EINTR) {
-            log_errno(LOG_LEVEL_WARN, -errno, "poll, retrying");
+            /* ENOMEM and the like: pause so a lasting failure cannot turn
+             * into a busy loop and a flood of log lines. */
+            const struct timespec pause = {0, 50 * 1000 * 1000};
+            log_errno(LOG_LEVEL_WARN, -errno, "poll, retrying in 50 ms");
+            (void)nanosleep(&pause, NULL);
         }
         now = now_ms();
         for (nfds_t i = 0; r > 0 && i < n; i++) {
