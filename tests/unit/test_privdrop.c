@@ -594,6 +594,22 @@ numeric_target(uid_t uid, gid_t gid)
     return t;
 }
 
+/* Runs fn in a child process (assertions made there would be lost) with a
+ * target of uid:gid; skipped unless we are root. */
+static void
+expect_child_passes_as_root(int (*fn)(void *), uid_t uid, gid_t gid)
+{
+    struct privdrop_target *t;
+
+    if (geteuid() != 0) {
+        skip();
+        return;
+    }
+    t = numeric_target(uid, gid);
+    assert_int_equal(in_child(fn, t), 0);
+    free(t);
+}
+
 static int
 child_drop_to_user(void *arg)
 {
@@ -638,16 +654,8 @@ child_drop_to_user(void *arg)
 static void
 test_apply_drops_ids_groups_caps_and_sets_nnp(void **state)
 {
-    struct privdrop_target *t = NULL;
-
     (void)state;
-    if (geteuid() != 0) {
-        skip();
-        return;
-    }
-    t = numeric_target(12345, 54321);
-    assert_int_equal(in_child(child_drop_to_user, t), 0);
-    free(t);
+    expect_child_passes_as_root(child_drop_to_user, 12345, 54321);
 }
 
 static int
@@ -677,16 +685,8 @@ child_drop_to_root_keeps_caps(void *arg)
 static void
 test_apply_to_root_sets_groups_but_keeps_capabilities(void **state)
 {
-    struct privdrop_target *t = NULL;
-
     (void)state;
-    if (geteuid() != 0) {
-        skip();
-        return;
-    }
-    t = numeric_target(0, 0);
-    assert_int_equal(in_child(child_drop_to_root_keeps_caps, t), 0);
-    free(t);
+    expect_child_passes_as_root(child_drop_to_root_keeps_caps, 0, 0);
 }
 
 static int
@@ -712,16 +712,8 @@ child_unprivileged_cannot_switch(void *arg)
 static void
 test_apply_as_non_root_to_another_user_fails(void **state)
 {
-    struct privdrop_target *t = NULL;
-
     (void)state;
-    if (geteuid() != 0) {
-        skip();
-        return;
-    }
-    t = numeric_target(12345, 54321);
-    assert_int_equal(in_child(child_unprivileged_cannot_switch, t), 0);
-    free(t);
+    expect_child_passes_as_root(child_unprivileged_cannot_switch, 12345, 54321);
 }
 
 static int
@@ -761,16 +753,10 @@ child_without_setpcap_keeps_bounding_set(void *arg)
 static void
 test_apply_without_setpcap_still_drops_and_sets_nnp(void **state)
 {
-    struct privdrop_target *t = NULL;
-
     (void)state;
-    if (geteuid() != 0) {
-        skip();
-        return;
-    }
-    t = numeric_target(12345, 54321);
-    assert_int_equal(in_child(child_without_setpcap_keeps_bounding_set, t), 0);
-    free(t);
+    expect_child_passes_as_root(child_without_setpcap_keeps_bounding_set,
+                                12345,
+                                54321);
 }
 
 static void
