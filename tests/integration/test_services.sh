@@ -127,6 +127,37 @@ setpriv --reuid 65534 --regid 65534 --clear-groups "$AIRLOCK" status \
 rc=$?
 expect_eq "a non-root user cannot reach the control socket (exit 3)" 3 "$rc"
 
+# With the directory opened up, PID 1 itself still refuses a non-root peer
+# (SO_PEERCRED): the request gets no answer.
+chmod 755 "$ROOT/run/airlock"
+chmod 666 "$ROOT/run/airlock/control.sock"
+setpriv --reuid 65534 --regid 65534 --clear-groups "$AIRLOCK" status \
+    >"$T/peercred.out" 2>"$T/peercred.err"
+rc=$?
+chmod 700 "$ROOT/run/airlock"
+expect_eq "PID 1 refuses a non-root peer on the socket (exit 3)" 3 "$rc"
+# Depending on timing the client sees no answer or a reset connection.
+check "...without answering it ($(cat "$T/peercred.err"))" test ! -s "$T/peercred.out"
+
+# A root client that connects and stays silent holds PID 1 for at most
+# 200 ms; the next request is answered long before the client gives up.
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+time.sleep(5)' "$ROOT/run/airlock/control.sock" &
+silent=$!
+CLEANUP_PIDS+=("$silent")
+sleep 0.3
+start_ns=$(date +%s%N)
+"$AIRLOCK" status >/dev/null
+rc=$?
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+kill "$silent" 2>/dev/null
+expect_eq "a silent control client does not block the next request" 0 "$rc"
+check "...which is answered in ${elapsed_ms} ms, not after the 5 s silence" \
+    test "$elapsed_ms" -lt 2500
+
 # The built-in syslog collector, supervised like the others.
 wait_until 5 test -S "$ROOT/dev/log"
 logger --socket "$ROOT/dev/log" -t demo "hello from logger"
