@@ -64,6 +64,9 @@ struct keys_sync_memo;
 struct keys_sync_memo *keys_sync_memo_new(void);
 void keys_sync_memo_free(struct keys_sync_memo *memo);
 
+/* The live set kept in memo by the last keys_sync_with. */
+const struct keys_set *keys_sync_memo_set(const struct keys_sync_memo *memo);
+
 /* keys_sync with a memo (NULL: log everything); *ret_retry tells whether
  * a source was unreadable or missing, so it should be retried;
  * *ret_changed whether the effective set (keys or options) changed. Both

@@ -4,8 +4,13 @@
  * source changes.
  *
  * Parsers never log: they return a static reason string. The sync layer
- * (keys_sync, the watcher) and the CLI log. The SSH server only reads the
- * store (keys_store_load), never the sources. */
+ * (keys_sync, the watcher) and the CLI log.
+ *
+ * Who may log in is decided in memory, never from a file: the SSH
+ * listener holds the watcher's live set (keys_watch_set) and asks
+ * keys_authorise at the moment of each decision. The store files are
+ * written for inspection only; a store that cannot be written (read-only
+ * root) or a stale one left by an earlier run grants nothing. */
 #ifndef AIRLOCK_KEYS_KEYS_H
 #define AIRLOCK_KEYS_KEYS_H
 
@@ -127,6 +132,43 @@ const struct keys_entry *keys_set_find(const struct keys_set *set,
                                        const unsigned char *blob,
                                        size_t len);
 
+/* ---- Authorisation --------------------------------------------------- */
+
+/* The smallest RSA modulus accepted, in bits (OpenSSH's
+ * SSH_RSA_MINIMUM_MODULUS_SIZE since 8.x is 1024; we follow NIST SP
+ * 800-131A and ssh-audit's policy: 2048). */
+#define KEYS_RSA_MIN_BITS 2048
+
+/* true when type (an authorized_keys key type name such as "ssh-ed25519")
+ * may log in: Ed25519, ECDSA P-256/384/521, RSA, and the two FIDO types.
+ * DSA and every certificate type are refused. This table, in parse.c, is
+ * the only list of allowed types: the parser and the server both ask it. */
+bool keys_type_allowed(const char *type);
+
+/* The one authorisation decision for a matched key, modelled on OpenSSH's
+ * auth_authorise_keyopts() (auth2-pubkeyfile.c): may entry e log in from
+ * peer_addr (numeric IPv4/IPv6 text) at wall-clock time now? Checks the
+ * key type, the RSA minimum, expiry-time= and from=, once, here. Returns
+ * 0 when it may, the effective options being e->opts (restrict already
+ * folded in by the parser; the session applies only those); -EPERM with
+ * *why set to a static reason otherwise. */
+int keys_authorise(const struct keys_entry *e,
+                   const char *peer_addr,
+                   time_t now,
+                   const char **why);
+
+/* The entry of user whose key is (type, blob, len), blobs compared in
+ * constant time; NULL if none. */
+const struct keys_entry *keys_set_find_user(const struct keys_set *set,
+                                            const char *user,
+                                            const char *type,
+                                            const unsigned char *blob,
+                                            size_t len);
+
+/* Number of distinct users in set; when it is exactly one, that user's
+ * name is copied to one (size bytes), else one is set to "". */
+size_t keys_set_users(const struct keys_set *set, char *one, size_t size);
+
 /* ---- Option checks for the server ------------------------------------ */
 
 /* from= check with OpenSSH semantics (match_hostname/addr_match_list):
@@ -197,13 +239,16 @@ void keys_config_free(struct keys_config *cfg);
  * same rule without linking this module. */
 bool keys_config_any_source(const struct keys_config *cfg);
 
-/* Builds the store once from the sources: reads and validates each,
- * keeps the last good keys (from the current store) of a source that
- * exists but cannot be read, folds duplicates, writes one store file per
- * user with keys, removes the others. Logs accepted/removed keys and
- * every rejected line ("SOURCE:LINE: rejected: REASON"). Returns the
- * number of keys in the store (>= 0) or -errno when the store cannot be
- * written. */
+/* Builds the set once from the sources: reads and validates each, folds
+ * duplicates, drops the keys of users that do not exist (one line per
+ * source and user), then writes one store file per user with keys for
+ * inspection and removes the others. A source that exists but cannot be
+ * read contributes no key (fail closed; logged, and retried by the
+ * watcher). Logs accepted/removed keys and every rejected line
+ * ("SOURCE:LINE: rejected: REASON"). Returns the number of keys in the
+ * set (>= 0), or -errno when the set cannot be built (ENOMEM) or the
+ * store cannot be written (for the `keys sync` command, which exists to
+ * write it). */
 int keys_sync(const struct keys_config *cfg);
 
 /* Reads every source into *ret: the effective set of all users (entry
@@ -216,11 +261,18 @@ int keys_collect(const struct keys_config *cfg, struct keys_set *ret);
 
 struct keys_watch;
 
-/* Syncs once, then sets up inotify watches on the sources. NULL with
- * errno on failure (inotify unavailable, ENOMEM). */
+/* Syncs once, then sets up inotify watches on the sources. Without
+ * inotify (EMFILE, ENOSYS) it logs one line and re-reads the sources
+ * every few seconds instead. NULL with errno on ENOMEM. */
 struct keys_watch *keys_watch_new(const struct keys_config *cfg);
 
-/* The inotify fd to poll for POLLIN (non-blocking, close-on-exec). */
+/* The live set: the keys of the last sync, the only thing that grants
+ * access. Empty (never stale) when the last sync could not be built.
+ * Valid until the next keys_watch_handle. */
+const struct keys_set *keys_watch_set(const struct keys_watch *w);
+
+/* The inotify fd to poll for POLLIN (non-blocking, close-on-exec), or -1
+ * when polling by timeout only. */
 int keys_watch_fd(const struct keys_watch *w);
 
 /* poll() timeout in ms until keys_watch_handle must run even without

@@ -1,11 +1,13 @@
 /* from= pattern matching (OpenSSH's addr_match_list/match_pattern
- * semantics, without DNS: only the peer's address is matched) and the
- * expiry-time check. */
+ * semantics, without DNS: only the peer's address is matched), the
+ * expiry-time check, and keys_authorise, the one place where a matched
+ * key's type, size and options decide a login. */
 #include "keys/keys.h"
 #include "keys/internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,4 +199,31 @@ bool
 keys_expired(const struct keys_options *o, time_t now)
 {
     return o != NULL && o->valid_before != 0 && now >= o->valid_before;
+}
+
+int
+keys_authorise(const struct keys_entry *e,
+               const char *peer_addr,
+               time_t now,
+               const char **why)
+{
+    /* Type and size were checked when the line was parsed; checked again
+     * so that no path into the live set can skip them. */
+    if (!keys_type_allowed(e->type)) {
+        *why = "key type not allowed";
+        return -EPERM;
+    }
+    if (strcmp(e->type, "ssh-rsa") == 0 && e->bits < KEYS_RSA_MIN_BITS) {
+        *why = "RSA key shorter than 2048 bits";
+        return -EPERM;
+    }
+    if (keys_expired(&e->opts, now)) {
+        *why = "key expired (expiry-time)";
+        return -EPERM;
+    }
+    if (!keys_from_allows(&e->opts, peer_addr)) {
+        *why = "source address not allowed by from=";
+        return -EPERM;
+    }
+    return 0;
 }

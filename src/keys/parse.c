@@ -90,7 +90,7 @@ static const struct key_type key_types[] = {
 
 #define N_KEY_TYPES (sizeof(key_types) / sizeof(key_types[0]))
 
-#define RSA_MIN_BITS 2048
+#define RSA_MIN_BITS KEYS_RSA_MIN_BITS
 #define RSA_MAX_BITS 16384 /* OpenSSH's SSHBUF_MAX_BIGNUM */
 
 static const struct key_type *
@@ -103,6 +103,15 @@ find_key_type(const char *s, size_t len)
         }
     }
     return NULL;
+}
+
+bool
+keys_type_allowed(const char *type)
+{
+    const struct key_type *kt =
+        type != NULL ? find_key_type(type, strlen(type)) : NULL;
+
+    return kt != NULL && kt->kind != KIND_REFUSED;
 }
 
 static bool
@@ -808,6 +817,7 @@ check_blob(const struct key_type *kt,
         }
         if (nbits < RSA_MIN_BITS) {
             return "RSA keys shorter than 2048 bits are not accepted";
+            /* (KEYS_RSA_MIN_BITS; keys_authorise checks it again.) */
         }
         if (nbits > RSA_MAX_BITS) {
             return "RSA keys longer than 16384 bits are not accepted";
@@ -1225,4 +1235,47 @@ keys_set_find(const struct keys_set *set,
         }
     }
     return found;
+}
+
+const struct keys_entry *
+keys_set_find_user(const struct keys_set *set,
+                   const char *user,
+                   const char *type,
+                   const unsigned char *blob,
+                   size_t len)
+{
+    const struct keys_entry *found = NULL;
+
+    /* As keys_set_find: every candidate of the right length is compared,
+     * so the time taken does not tell which entry matched. */
+    for (size_t i = 0; i < set->count; i++) {
+        const struct keys_entry *e = &set->entries[i];
+        if (e->blob_len == len && strcmp(e->type, type) == 0 &&
+            sodium_memcmp(e->blob, blob, len) == 0 && found == NULL &&
+            strcmp(e->user, user) == 0) {
+            found = e;
+        }
+    }
+    return found;
+}
+
+size_t
+keys_set_users(const struct keys_set *set, char *one, size_t size)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < set->count; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++) {
+            seen = strcmp(set->entries[k].user, set->entries[i].user) == 0;
+        }
+        n += !seen;
+    }
+    if (size > 0) {
+        one[0] = '\0';
+        if (n == 1 && strlen(set->entries[0].user) < size) {
+            memcpy(one, set->entries[0].user, strlen(set->entries[0].user) + 1);
+        }
+    }
+    return n;
 }

@@ -237,7 +237,7 @@ check_file(const struct stat *st, uid_t uid)
 enum src_status {
     SRC_OK,         /* read; its keys (maybe none) count */
     SRC_GONE,       /* does not exist: its keys are gone */
-    SRC_UNREADABLE, /* exists but cannot be read: keep its last good keys */
+    SRC_UNREADABLE, /* exists but cannot be read: no key from it (retry) */
     SRC_REFUSED,    /* unsafe or over a limit: none of its keys count */
 };
 
@@ -253,6 +253,7 @@ struct keys_sync_memo {
     bool started;
     struct memo_item *items;
     size_t n;
+    struct keys_set live; /* the set of the last sync: what grants access */
 };
 
 static bool
@@ -305,6 +306,7 @@ keys_sync_memo_free(struct keys_sync_memo *memo)
         free(memo->items[i].source);
     }
     free(memo->items);
+    keys_set_free(&memo->live);
     free(memo);
 }
 
@@ -403,7 +405,7 @@ read_source(int fd, char **ret, size_t *ret_len)
 struct build {
     const struct keys_config *cfg;
     struct keys_sync_memo *memo;
-    struct keys_set old;          /* current store, all users */
+    const struct keys_set *old;   /* the live set so far (memo), or empty */
     struct keys_set set;          /* the new effective set, in source order */
     char (*users)[KEYS_USER_MAX]; /* users with a store file */
     size_t nusers;
@@ -411,30 +413,32 @@ struct build {
     bool failed; /* ENOMEM */
 };
 
-/* Keeps the old entries of a source that cannot be read right now; a
- * prefix ending in '/' keeps a whole directory's. */
+/* A source that exists but cannot be read right now (a directory where
+ * the file was, EIO, a secret mount half-swapped) contributes no key:
+ * keeping its last good keys would let a key that was since removed from
+ * it log in, and the watcher retries within seconds anyway (fail closed).
+ * A prefix ending in '/' names a whole directory. */
 static void
-keep_old(struct build *b, const char *source, bool prefix, int err)
+source_unreadable(struct build *b, const char *source, bool prefix, int err)
 {
-    size_t kept = 0, slen = strlen(source);
+    size_t lost = 0, slen = strlen(source);
 
-    for (size_t i = 0; i < b->old.count; i++) {
-        const struct keys_entry *e = &b->old.entries[i];
-        bool match = prefix ? strncmp(e->source, source, slen) == 0
-                            : strcmp(e->source, source) == 0;
-        if (match) {
-            if (keys_set_add(&b->set, e) < 0) {
-                b->failed = true;
-                return;
-            }
-            kept++;
-        }
+    for (size_t i = 0; i < b->old->count; i++) {
+        const struct keys_entry *e = &b->old->entries[i];
+        lost += prefix ? strncmp(e->source, source, slen) == 0
+                       : strcmp(e->source, source) == 0;
     }
-    log_error("%s: cannot read: %s; keeping its %zu last good key(s), "
-              "retrying",
-              source,
-              strerror(-err),
-              kept);
+    if (b->memo != NULL) {
+        log_error("%s: cannot read: %s; none of its keys grants access until "
+                  "it can be read (%zu key(s) withdrawn), retrying",
+                  source,
+                  strerror(-err),
+                  lost);
+    } else {
+        log_error("%s: cannot read: %s; none of its keys grants access",
+                  source,
+                  strerror(-err));
+    }
     b->retry = true;
 }
 
@@ -474,14 +478,17 @@ add_fd(struct build *b, int fd, const char *source, const char *user)
     if (fstat(fd, &st) < 0) {
         r = -errno;
         (void)close(fd);
-        keep_old(b, source, false, r);
+        source_unreadable(b, source, false, r);
         return;
     }
     if (!S_ISREG(st.st_mode)) {
         /* A directory or FIFO where the file was: likely a deployment in
          * progress; treat as unreadable rather than as deleted. */
         (void)close(fd);
-        keep_old(b, source, false, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL);
+        source_unreadable(b,
+                          source,
+                          false,
+                          S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL);
         return;
     }
     why = check_file(&st, lookup_uid(user));
@@ -501,7 +508,7 @@ add_fd(struct build *b, int fd, const char *source, const char *user)
         return;
     }
     if (r < 0) {
-        keep_old(b, source, false, r);
+        source_unreadable(b, source, false, r);
         return;
     }
     add_text(b, source, user, text, len);
@@ -534,13 +541,13 @@ add_file_source(struct build *b)
             b->retry = true; /* the watch may need re-arming */
             return;
         }
-        keep_old(b, source, false, r);
+        source_unreadable(b, source, false, r);
         return;
     }
     if (realpath(path, resolved) == NULL) {
         int r = -errno;
         (void)close(fd);
-        keep_old(b, source, false, r);
+        source_unreadable(b, source, false, r);
         return;
     }
     why = check_parents(resolved, lookup_uid(user));
@@ -611,13 +618,13 @@ add_dir_source(struct build *b)
             b->retry = true;
             return;
         }
-        keep_old(b, prefix, true, r);
+        source_unreadable(b, prefix, true, r);
         return;
     }
     if (fstat(dfd, &st) < 0 || realpath(path, resolved) == NULL) {
         int r = -errno;
         (void)close(dfd);
-        keep_old(b, prefix, true, r);
+        source_unreadable(b, prefix, true, r);
         return;
     }
     why = !owner_ok(&st, (uid_t)-1) ? "bad ownership (must be owned by root)"
@@ -633,7 +640,7 @@ add_dir_source(struct build *b)
     if (d == NULL) {
         int r = -errno;
         (void)close(dfd);
-        keep_old(b, prefix, true, r);
+        source_unreadable(b, prefix, true, r);
         return;
     }
     while ((de = readdir(d)) != NULL) {
@@ -705,7 +712,7 @@ add_dir_source(struct build *b)
             continue;
         }
         if (fd < 0) {
-            keep_old(b, source, false, fd);
+            source_unreadable(b, source, false, fd);
             continue;
         }
         add_fd(b, fd, source, names[i]);
@@ -719,10 +726,11 @@ add_dir_source(struct build *b)
 
 /* ---- Building the set ------------------------------------------------- */
 
-/* Loads the current store (all users) into b->old and remembers which
- * users have a store file, even one that no longer loads. */
+/* Remembers which users have a store file, so that a user with no key
+ * left loses it. The files' contents are never read back: what they say
+ * may be stale (an earlier run, a read-only root) and grants nothing. */
 static void
-load_old_store(struct build *b)
+list_store_users(struct build *b)
 {
     size_t n = 0;
 
@@ -735,18 +743,46 @@ load_old_store(struct build *b)
         return;
     }
     b->nusers = n;
-    for (size_t i = 0; i < n; i++) {
-        struct keys_set s = {NULL, 0, 0};
-        if (keys_store_load(b->users[i], &s) < 0) {
+}
+
+/* A key for a user the container does not have can never log in; say so
+ * once per user at each sync (the set is sorted by user, so a user's keys
+ * are adjacent), and drop it from the set. A numeric name is a uid that
+ * needs no passwd entry (as setuser's). */
+static void
+drop_unknown_users(struct build *b)
+{
+    struct keys_set *set = &b->set;
+    char last[KEYS_USER_MAX] = "";
+    size_t out = 0;
+
+    for (size_t i = 0; i < set->count; i++) {
+        struct keys_entry *e = &set->entries[i];
+        bool numeric = strspn(e->user, "0123456789") == strlen(e->user);
+
+        if (numeric || lookup_uid(e->user) != (uid_t)-1) {
+            if (out != i) {
+                set->entries[out] = *e;
+                memset(e, 0, sizeof(*e));
+            }
+            out++;
             continue;
         }
-        for (size_t k = 0; k < s.count; k++) {
-            if (keys_set_add(&b->old, &s.entries[k]) < 0) {
-                b->failed = true;
+        if (strcmp(last, e->user) != 0) {
+            size_t n = 0;
+            for (size_t k = i; k < set->count; k++) {
+                n += strcmp(set->entries[k].user, e->user) == 0;
             }
+            log_error("%s: user '%s' does not exist: its %zu key(s) rejected",
+                      e->source,
+                      e->user,
+                      n);
+            memcpy(last, e->user, sizeof(last));
         }
-        keys_set_free(&s);
+        keys_entry_free(e);
+        memset(e, 0, sizeof(*e));
     }
+    set->count = out;
 }
 
 static int
@@ -813,7 +849,12 @@ sort_by_user(struct keys_set *set)
 static int
 build_set(struct build *b)
 {
-    load_old_store(b);
+    static const struct keys_set empty;
+
+    if (b->old == NULL) {
+        b->old = b->memo != NULL ? &b->memo->live : &empty;
+    }
+    list_store_users(b);
     if (b->cfg->env_keys != NULL) {
         size_t len = strlen(b->cfg->env_keys);
         if (len > KEYS_MAX_FILE) {
@@ -835,6 +876,7 @@ build_set(struct build *b)
     }
     sort_by_user(&b->set);
     fold_duplicates(&b->set);
+    drop_unknown_users(b);
     return 0;
 }
 
@@ -847,7 +889,6 @@ keys_collect(const struct keys_config *cfg, struct keys_set *ret)
     memset(&b, 0, sizeof(b));
     b.cfg = cfg;
     r = build_set(&b);
-    keys_set_free(&b.old);
     free(b.users);
     if (r < 0) {
         keys_set_free(&b.set);
@@ -906,6 +947,60 @@ log_entry(const char *what, const struct keys_entry *e)
     free(opts);
 }
 
+/* Writes the store files for inspection: one per user with keys, and
+ * removes those of users with none. Returns 0 or the first -errno
+ * (logged); *changed says whether a file was written or removed. */
+static int
+write_store(struct build *b, bool *changed)
+{
+    int r = keys_store_prepare();
+
+    if (r < 0) {
+        return log_errno(LOG_LEVEL_WARN,
+                         r,
+                         "key store '%s' (for inspection only) not written",
+                         KEYS_STORE_DIR);
+    }
+    for (size_t i = 0; i < b->set.count;) {
+        const char *user = b->set.entries[i].user;
+        bool written = false;
+        size_t k = i;
+        while (k < b->set.count && strcmp(b->set.entries[k].user, user) == 0) {
+            k++;
+        }
+        r = keys_store_write(user, &b->set, i, k, &written);
+        *changed = *changed || written;
+        if (r < 0) {
+            return log_errno(LOG_LEVEL_WARN,
+                             r,
+                             "key store of '%s' (for inspection only) not "
+                             "written",
+                             user);
+        }
+        i = k;
+    }
+    /* Users with no key left lose their store file. */
+    for (size_t i = 0; i < b->nusers; i++) {
+        const char *user = b->users[i];
+        bool still = false;
+        for (size_t k = 0; k < b->set.count && !still; k++) {
+            still = strcmp(b->set.entries[k].user, user) == 0;
+        }
+        if (!still) {
+            r = keys_store_remove(user);
+            if (r < 0) {
+                return log_errno(LOG_LEVEL_WARN,
+                                 r,
+                                 "stale key store of '%s' not removed (it "
+                                 "grants nothing)",
+                                 user);
+            }
+            *changed = true;
+        }
+    }
+    return 0;
+}
+
 int
 keys_sync_with(const struct keys_config *cfg,
                struct keys_sync_memo *memo,
@@ -916,85 +1011,56 @@ keys_sync_with(const struct keys_config *cfg,
     bool first = memo == NULL || !memo->started;
     bool changed = false;
     size_t added = 0, removed = 0;
-    int r;
+    int r, w;
 
     memset(&b, 0, sizeof(b));
     b.cfg = cfg;
     b.memo = memo;
     r = build_set(&b);
     if (r < 0) {
-        goto out;
-    }
-    r = keys_store_prepare();
-    if (r < 0) {
+        /* Nothing current can be vouched for: grant nothing (fail closed)
+         * rather than keep a set that may hold removed keys. */
         log_errno(LOG_LEVEL_ERROR,
                   r,
-                  "cannot create the key store '%s'",
-                  KEYS_STORE_DIR);
-        goto out;
-    }
-
-    for (size_t i = 0; i < b.set.count;) {
-        const char *user = b.set.entries[i].user;
-        bool written = false;
-        size_t k = i;
-        while (k < b.set.count && strcmp(b.set.entries[k].user, user) == 0) {
-            k++;
-        }
-        r = keys_store_write(user, &b.set, i, k, &written);
-        changed = changed || written;
-        if (r < 0) {
-            log_errno(LOG_LEVEL_ERROR,
-                      r,
-                      "cannot write the key store of '%s'",
-                      user);
-            goto out;
-        }
-        i = k;
-    }
-    /* Users with no key left lose their store file. */
-    for (size_t i = 0; i < b.nusers; i++) {
-        const char *user = b.users[i];
-        bool still = false;
-        for (size_t k = 0; k < b.set.count && !still; k++) {
-            still = strcmp(b.set.entries[k].user, user) == 0;
-        }
-        if (!still) {
-            r = keys_store_remove(user);
-            if (r < 0) {
-                log_errno(LOG_LEVEL_ERROR,
-                          r,
-                          "cannot remove the key store of '%s'",
-                          user);
-                goto out;
-            }
+                  "key sources could not be applied; no key grants access "
+                  "until they can");
+        b.retry = true;
+        if (memo != NULL && memo->live.count > 0) {
+            keys_set_free(&memo->live);
             changed = true;
         }
+        goto out;
     }
 
     for (size_t i = 0; i < b.set.count; i++) {
-        bool is_new = !set_has(&b.old, &b.set.entries[i]);
+        bool is_new = !set_has(b.old, &b.set.entries[i]);
         added += is_new;
         if (first || is_new) {
             log_entry("accepted", &b.set.entries[i]);
         }
     }
-    for (size_t i = 0; i < b.old.count; i++) {
-        if (!set_has(&b.set, &b.old.entries[i])) {
+    for (size_t i = 0; i < b.old->count; i++) {
+        if (!set_has(&b.set, &b.old->entries[i])) {
             removed++;
-            log_entry("removed", &b.old.entries[i]);
+            log_entry("removed", &b.old->entries[i]);
         }
     }
     if (first || added > 0 || removed > 0) {
-        log_info("key store: %zu key(s) (%zu added, %zu removed)",
+        log_info("key set: %zu key(s) (%zu added, %zu removed)",
                  b.set.count,
                  added,
                  removed);
     }
+    /* The store is a view of the set; failing to write it (read-only
+     * root) changes nothing about who may log in. */
+    w = write_store(&b, &changed);
+    r = memo == NULL && w < 0 ? w : (int)b.set.count;
     if (memo != NULL) {
         memo->started = true;
+        keys_set_free(&memo->live);
+        memo->live = b.set;
+        memset(&b.set, 0, sizeof(b.set));
     }
-    r = (int)b.set.count;
 out:
     if (ret_retry != NULL) {
         *ret_retry = b.retry;
@@ -1003,9 +1069,14 @@ out:
         *ret_changed = changed || added > 0 || removed > 0;
     }
     free(b.users);
-    keys_set_free(&b.old);
     keys_set_free(&b.set);
     return r;
+}
+
+const struct keys_set *
+keys_sync_memo_set(const struct keys_sync_memo *memo)
+{
+    return &memo->live;
 }
 
 int

@@ -58,7 +58,7 @@ copy_config(struct keys_config *dst, const struct keys_config *src)
 static bool
 watch_dir(struct keys_watch *w, const char *rooted)
 {
-    return inotify_add_watch(w->fd, rooted, WATCH_MASK) >= 0;
+    return w->fd >= 0 && inotify_add_watch(w->fd, rooted, WATCH_MASK) >= 0;
 }
 
 /* Watches the directories inside the key directory too: a Kubernetes
@@ -132,7 +132,7 @@ sync_now(struct keys_watch *w)
         retry = true;
     }
     w->due = DEADLINE_NONE;
-    w->retry_at = retry ? now_ms() + RETRY_MS : DEADLINE_NONE;
+    w->retry_at = retry || w->fd < 0 ? now_ms() + RETRY_MS : DEADLINE_NONE;
     return r < 0 ? r : changed ? 1 : 0;
 }
 
@@ -158,7 +158,14 @@ keys_watch_new(const struct keys_config *cfg)
     }
     w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (w->fd < 0) {
-        goto fail;
+        /* Out of inotify instances (fs.inotify.max_user_instances is 128
+         * per uid, shared with the app): a key change must still reach
+         * the live set, so re-read on the retry timer instead. */
+        log_errno(LOG_LEVEL_WARN,
+                  -errno,
+                  "inotify unavailable; re-reading the key sources every "
+                  "%d s",
+                  RETRY_MS / 1000);
     }
     (void)sync_now(w);
     return w;
@@ -167,6 +174,12 @@ fail:
     (void)keys_watch_free(w);
     errno = saved;
     return NULL;
+}
+
+const struct keys_set *
+keys_watch_set(const struct keys_watch *w)
+{
+    return keys_sync_memo_set(w->memo);
 }
 
 int
@@ -189,7 +202,7 @@ keys_watch_handle(struct keys_watch *w)
     bool seen = false;
     uint64_t now;
 
-    for (;;) {
+    while (w->fd >= 0) {
         ssize_t n = read(w->fd, buf, sizeof(buf));
         if (n < 0) {
             if (errno == EINTR) {

@@ -3,7 +3,8 @@
  * connection, never the listener), sheds what it inherited, arms its own
  * login grace timer (libssh's key exchange would otherwise block forever),
  * and grants access only on a verified signature (SSH_PUBLICKEY_STATE_VALID)
- * from a key in the root-owned store. */
+ * from a key the listener, the one authority (authority.h), accepts at
+ * that moment. It holds no key set of its own and reads no key file. */
 #include "sshd/conn.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "sshd/audit.h"
+#include "sshd/authority.h"
 #include "sshd/session.h"
 
 /* Preformatted at start so the SIGALRM handler only calls write(2). */
@@ -85,7 +87,7 @@ conn_sanitise_process(const struct conn_params *p)
     (void)signal(SIGPIPE, SIG_IGN);
     /* 0-2 stay: stdout carries the audit trail, stderr the log. */
     keep[0] = p->fd;
-    keep[1] = p->notify_fd;
+    keep[1] = p->auth_fd;
     close_fds_from(3, keep, 2);
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     (void)setrlimit(RLIMIT_CORE, &rl);
@@ -118,6 +120,7 @@ conn_exit(struct conn *c, int status)
 /* ---- authentication ------------------------------------------------- */
 
 static void conn_drop_privileges(struct conn *c);
+static bool auth_request(struct conn *c, const char *user);
 
 static void
 auth_fail_delay(void)
@@ -177,11 +180,9 @@ auth_none(ssh_session session, const char *user, void *userdata)
     struct conn *c = userdata;
 
     (void)session;
-    if (++c->requests > SSHD_MAX_AUTH_REQUEST) {
-        c->fatal = CONN_EXIT_AUTHFAIL;
-        return SSH_AUTH_DENIED;
-    }
-    (void)auth_check_user(c, user);
+    /* "none" is how a client asks which methods there are: counted
+     * against the total cap, not as a failure (as in OpenSSH). */
+    (void)auth_request(c, user);
     return SSH_AUTH_DENIED;
 }
 
@@ -217,25 +218,6 @@ key_blob(ssh_key key, unsigned char **ret_blob, size_t *ret_len)
     return 0;
 }
 
-/* The key types a user key may have: no certificates (libssh 0.10 cannot
- * check a CA, principals or validity), no DSA. */
-static bool
-key_type_allowed(enum ssh_keytypes_e t)
-{
-    switch (t) {
-    case SSH_KEYTYPE_ED25519:
-    case SSH_KEYTYPE_RSA:
-    case SSH_KEYTYPE_ECDSA_P256:
-    case SSH_KEYTYPE_ECDSA_P384:
-    case SSH_KEYTYPE_ECDSA_P521:
-    case SSH_KEYTYPE_SK_ED25519:
-    case SSH_KEYTYPE_SK_ECDSA:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* The blob's own type string must be the name libssh derived: a line
  * "ssh-ed25519 <rsa blob>" never matches. */
 static bool
@@ -252,78 +234,54 @@ blob_type_is(const unsigned char *blob, size_t len, const char *type)
     return n == tl && len >= 4 + tl && memcmp(blob + 4, type, tl) == 0;
 }
 
-/* Finds the store entry for (user, key). Returns NULL with *why set when
- * the key may not log in as user; the entry belongs to *set. */
-static const struct keys_entry *
+/* Asks the authority whether key may log in as user (signed: a login,
+ * else a PK_OK probe). Returns 0 and fills *ret (the effective entry, to
+ * free with keys_entry_free), or -EPERM with *why; any other error means
+ * the authority could not answer, and the connection must end. */
+static int
 auth_lookup(struct conn *c,
             const char *user,
             ssh_key key,
-            struct keys_set *set,
+            bool signed_req,
+            struct keys_entry *ret,
+            char *why_buf,
+            size_t why_size,
             const char **why)
 {
-    enum ssh_keytypes_e t = ssh_key_type(key);
-    const char *type = ssh_key_type_to_char(t);
-    const struct keys_entry *e = NULL;
+    const char *type = ssh_key_type_to_char(ssh_key_type(key));
     unsigned char *blob = NULL;
     size_t len = 0;
     int r;
 
-    if (!key_type_allowed(t) || type == NULL) {
+    if (type == NULL || !keys_type_allowed(type)) {
         *why = "key type not allowed";
-        return NULL;
+        return -EPERM;
     }
-    if (c->have_preloaded) {
-        if (strcmp(user, c->p->only_user) != 0) {
-            *why = "invalid user";
-            return NULL;
-        }
-        *set = c->preloaded;
-    } else {
-        if (!keys_valid_user(user)) {
-            *why = "invalid user";
-            return NULL;
-        }
-        /* Read fresh at every attempt: a revoked key fails at once. */
-        r = keys_store_load(user, set);
-        if (r == -ENOENT) {
-            *why = "invalid user";
-            return NULL;
-        }
-        if (r < 0) {
-            *why = "key store unreadable";
-            return NULL;
-        }
+    if (c->p->only_user[0] != '\0' && strcmp(user, c->p->only_user) != 0) {
+        /* Already running as only_user: no other user can be served. */
+        *why = "invalid user";
+        return -EPERM;
     }
     if (key_blob(key, &blob, &len) < 0 || !blob_type_is(blob, len, type)) {
+        free(blob);
         *why = "malformed key";
-        goto out;
+        return -EPERM;
     }
-    e = keys_set_find(set, type, blob, len);
-    if (log_get_level() >= LOG_LEVEL_DEBUG) {
-        char fp[KEYS_FP_MAX];
-        if (keys_fingerprint(blob, len, fp, sizeof(fp)) == 0) {
-            log_debug("offered %s %s; %zu key(s) for '%s'",
+    r = authority_ask(c->p->auth_fd,
+                      signed_req,
+                      user,
                       type,
-                      fp,
-                      set->count,
-                      san(user));
-        }
-    }
-    if (e == NULL) {
-        *why = "key not authorized";
-    } else if (t == SSH_KEYTYPE_RSA && e->bits < 2048) {
-        *why = "RSA key shorter than 2048 bits";
-        e = NULL;
-    } else if (keys_expired(&e->opts, time(NULL))) {
-        *why = "key expired (expiry-time)";
-        e = NULL;
-    } else if (!keys_from_allows(&e->opts, c->p->peer)) {
-        *why = "source address not allowed by from=";
-        e = NULL;
-    }
-out:
+                      blob,
+                      len,
+                      ret,
+                      why_buf,
+                      why_size,
+                      why);
     free(blob);
-    return e;
+    if (r < 0 && r != -EPERM) {
+        log_errno(LOG_LEVEL_ERROR, r, "asking the key authority: %s", *why);
+    }
+    return r;
 }
 
 /* Resolves the target user once; refuses root when not permitted. */
@@ -360,6 +318,47 @@ auth_target(struct conn *c, const char *user, const char **why)
     return 0;
 }
 
+/* The SHA256 fingerprint of a key libssh parsed, into fp (for the audit
+ * of a refusal, when the authority gave none). */
+static void
+offered_fingerprint(ssh_key key, char *fp, size_t size)
+{
+    unsigned char *hash = NULL;
+    size_t hlen = 0;
+
+    (void)copy_string(fp, size, "?");
+    if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) ==
+        0) {
+        char *f =
+            ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+        if (f != NULL) {
+            (void)copy_string(fp, size, f);
+            ssh_string_free_char(f);
+        }
+        ssh_clean_pubkey_hash(&hash);
+    }
+}
+
+/* Counts one authentication request of any method against the total
+ * cap and checks the user-name rule. false when it must be refused
+ * (c->fatal is then set, or the name changed). */
+static bool
+auth_request(struct conn *c, const char *user)
+{
+    if (c->authenticated || c->fatal != 0) {
+        c->fatal = c->fatal != 0 ? c->fatal : CONN_EXIT_AUTHFAIL;
+        return false;
+    }
+    if (++c->requests > SSHD_MAX_AUTH_REQUEST) {
+        audit("too many authentication requests from %s port %u",
+              c->p->peer,
+              c->p->peer_port);
+        c->fatal = CONN_EXIT_AUTHFAIL;
+        return false;
+    }
+    return auth_check_user(c, user);
+}
+
 static int
 auth_pubkey(ssh_session session,
             const char *user,
@@ -368,77 +367,74 @@ auth_pubkey(ssh_session session,
             void *userdata)
 {
     struct conn *c = userdata;
-    struct keys_set set = {0};
-    const struct keys_entry *e;
+    struct keys_entry e;
+    char why_buf[128];
     const char *why = NULL;
     const char *ktype = ssh_key_type_to_char(ssh_key_type(pubkey));
-    int rc = SSH_AUTH_DENIED;
+    bool signed_req = state == SSH_PUBLICKEY_STATE_VALID;
+    int r;
 
     (void)session;
-    if (c->authenticated || c->fatal != 0) {
-        c->fatal = c->fatal != 0 ? c->fatal : CONN_EXIT_AUTHFAIL;
+    if (!auth_request(c, user)) {
         return SSH_AUTH_DENIED;
     }
-    if (++c->requests > SSHD_MAX_AUTH_REQUEST) {
-        audit("too many authentication requests from %s port %u",
+    if (state != SSH_PUBLICKEY_STATE_NONE && !signed_req) {
+        char fp[KEYS_FP_MAX];
+        offered_fingerprint(pubkey, fp, sizeof(fp));
+        audit("Failed publickey for '%s' from %s port %u ssh2: %s %s: bad "
+              "signature",
+              san(user),
               c->p->peer,
-              c->p->peer_port);
-        c->fatal = CONN_EXIT_AUTHFAIL;
+              c->p->peer_port,
+              ktype ? ktype : "?",
+              fp);
+        auth_count_failure(c);
         return SSH_AUTH_DENIED;
     }
-    if (!auth_check_user(c, user)) {
-        return SSH_AUTH_DENIED;
+    /* Asked at this moment, for this request: a key removed since the
+     * connection began, or since its PK_OK probe, is refused here. */
+    r = auth_lookup(c,
+                    user,
+                    pubkey,
+                    signed_req,
+                    &e,
+                    why_buf,
+                    sizeof(why_buf),
+                    &why);
+    if (r == 0 && auth_target(c, user, &why) < 0) {
+        keys_entry_free(&e);
+        r = -EPERM;
     }
-    e = auth_lookup(c, user, pubkey, &set, &why);
-    if (e != NULL && auth_target(c, user, &why) < 0) {
-        e = NULL;
-    }
-    if (e == NULL) {
-        char fp[KEYS_FP_MAX] = "?";
-        unsigned char *hash = NULL;
-        size_t hlen = 0;
-        if (ssh_get_publickey_hash(pubkey,
-                                   SSH_PUBLICKEY_HASH_SHA256,
-                                   &hash,
-                                   &hlen) == 0) {
-            char *f =
-                ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-            if (f != NULL) {
-                (void)copy_string(fp, sizeof(fp), f);
-                ssh_string_free_char(f);
-            }
-            ssh_clean_pubkey_hash(&hash);
-        }
+    if (r < 0) {
+        char fp[KEYS_FP_MAX];
+        offered_fingerprint(pubkey, fp, sizeof(fp));
         audit("Failed publickey for '%s' from %s port %u ssh2: %s %s: %s",
               san(user),
               c->p->peer,
               c->p->peer_port,
               ktype ? ktype : "?",
               fp,
-              why);
+              san(why));
+        if (r != -EPERM) {
+            /* No answer from the authority: nothing can be decided. */
+            c->fatal = CONN_EXIT_ERROR;
+            return SSH_AUTH_DENIED;
+        }
         auth_count_failure(c);
         auth_fail_delay();
-        goto out;
+        return SSH_AUTH_DENIED;
     }
-    if (state == SSH_PUBLICKEY_STATE_NONE) {
+    if (!signed_req) {
         /* Only "this key would be acceptable" (PK_OK): not a login, and
          * not counted as a failure. */
-        rc = SSH_AUTH_SUCCESS;
-        goto out;
+        keys_entry_free(&e);
+        return SSH_AUTH_SUCCESS;
     }
-    if (state != SSH_PUBLICKEY_STATE_VALID) {
-        audit("Failed publickey for '%s' from %s port %u ssh2: %s %s: bad "
-              "signature",
-              san(user),
-              c->p->peer,
-              c->p->peer_port,
-              e->type,
-              e->fingerprint);
-        auth_count_failure(c);
-        goto out;
-    }
-    if (keys_set_add(&c->matched, e) < 0) {
-        goto out;
+    r = keys_set_add(&c->matched, &e);
+    keys_entry_free(&e);
+    if (r < 0) {
+        c->fatal = CONN_EXIT_ERROR;
+        return SSH_AUTH_DENIED;
     }
     /* Drop now, inside the callback: libssh may process the client's
      * channel requests in the same poll round, before conn_main's loop
@@ -453,16 +449,77 @@ auth_pubkey(ssh_session session,
           san(user),
           c->p->peer,
           c->p->peer_port,
-          e->type,
-          e->fingerprint,
-          san(e->source),
-          e->line);
-    rc = SSH_AUTH_SUCCESS;
-out:
-    if (set.entries != NULL && set.entries != c->preloaded.entries) {
-        keys_set_free(&set);
+          c->matched.entries[0].type,
+          c->matched.entries[0].fingerprint,
+          san(c->matched.entries[0].source),
+          c->matched.entries[0].line);
+    return SSH_AUTH_SUCCESS;
+}
+
+/* Methods we never accept still count: each request is audited (method,
+ * user, source; never a password), counts against MaxAuthTries and the
+ * total cap, and obeys the user-name rule, as in OpenSSH. */
+static void
+auth_refuse_method(struct conn *c, const char *method, const char *user)
+{
+    if (!auth_request(c, user)) {
+        return;
     }
-    return rc;
+    audit("Failed %s for '%s' from %s port %u ssh2: method not accepted",
+          method,
+          san(user),
+          c->p->peer,
+          c->p->peer_port);
+    auth_count_failure(c);
+    auth_fail_delay();
+}
+
+static int
+auth_password(ssh_session session,
+              const char *user,
+              const char *password,
+              void *userdata)
+{
+    (void)session;
+    (void)password; /* never looked at, never logged */
+    auth_refuse_method(userdata, "password", user);
+    return SSH_AUTH_DENIED;
+}
+
+/* Every request no callback took: keyboard-interactive, hostbased,
+ * gssapi and unknown methods arrive here as SSH_REQUEST_AUTH; the rest
+ * (channel requests) go to the session code. */
+static int
+conn_message(ssh_session session, ssh_message msg, void *userdata)
+{
+    struct conn *c = userdata;
+    const char *method;
+
+    if (ssh_message_type(msg) != SSH_REQUEST_AUTH) {
+        return session_message(session, msg, userdata);
+    }
+    switch (ssh_message_subtype(msg)) {
+    case SSH_AUTH_METHOD_INTERACTIVE:
+        method = "keyboard-interactive";
+        break;
+    case SSH_AUTH_METHOD_HOSTBASED:
+        method = "hostbased";
+        break;
+    case SSH_AUTH_METHOD_PASSWORD:
+        method = "password";
+        break;
+    case SSH_AUTH_METHOD_GSSAPI_MIC:
+        method = "gssapi-with-mic";
+        break;
+    default:
+        method = "unknown method";
+        break;
+    }
+    auth_refuse_method(c, method, ssh_message_auth_user(msg));
+    /* Replies "failure, publickey can continue". */
+    (void)ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PUBLICKEY);
+    (void)ssh_message_reply_default(msg);
+    return 0;
 }
 
 /* GSSAPI code runs pre-auth whatever methods are advertised; refusing
@@ -506,23 +563,16 @@ conn_drop_privileges(struct conn *c)
 }
 
 /* All keys belong to one user: drop to it now, so a pre-auth bug in the
- * SSH stack gains nothing an authorized user lacks. The store is read
- * before the drop (it is root-only); the listener re-checks revocation. */
+ * SSH stack gains nothing an authorized user lacks. Nothing needs root
+ * afterwards: keys are checked by the listener (authority.h). */
 static void
 conn_early_drop(struct conn *c)
 {
     const char *why = NULL;
-    int r;
 
     if (c->p->only_user[0] == '\0') {
         return;
     }
-    r = keys_store_load(c->p->only_user, &c->preloaded);
-    if (r < 0) {
-        log_errno(LOG_LEVEL_ERROR, r, "key store of '%s'", c->p->only_user);
-        _exit(CONN_EXIT_ERROR);
-    }
-    c->have_preloaded = true;
     if (auth_target(c, c->p->only_user, &why) < 0) {
         audit("connection from %s port %u refused: user '%s': %s",
               c->p->peer,
@@ -560,26 +610,24 @@ conn_setup_session(struct conn *c)
     c->server_cb.userdata = c;
     c->server_cb.auth_none_function = auth_none;
     c->server_cb.auth_pubkey_function = auth_pubkey;
+    c->server_cb.auth_password_function = auth_password;
     c->server_cb.gssapi_select_oid_function = gssapi_select_none;
     c->server_cb.channel_open_request_session_function = session_open;
     ssh_callbacks_init(&c->server_cb);
     ssh_set_server_callbacks(c->session, &c->server_cb);
-    ssh_set_message_callback(c->session, session_message, c);
+    ssh_set_message_callback(c->session, conn_message, c);
 }
 
 static void
 conn_notify_listener(struct conn *c)
 {
-    char line[256];
-    int n;
+    int r = authority_notify_login(c->p->auth_fd);
 
-    n = snprintf(line,
-                 sizeof(line),
-                 "A %s %s\n",
-                 c->user,
-                 c->matched.entries[0].fingerprint);
-    if (n > 0 && (size_t)n < sizeof(line)) {
-        (void)write_all(c->p->notify_fd, line, (size_t)n);
+    if (r < 0) {
+        /* The listener could not count this login nor revoke it later:
+         * do not go on without it. */
+        log_errno(LOG_LEVEL_ERROR, r, "telling the listener of the login");
+        conn_exit(c, CONN_EXIT_ERROR);
     }
 }
 
@@ -648,6 +696,14 @@ conn_main(const struct conn_params *p)
         }
         conn_drain_signals(c);
         if (c->stopping) {
+            conn_exit(c, CONN_EXIT_OK);
+        }
+        if (c->revoked) {
+            audit("key of '%s' revoked during authentication from %s port "
+                  "%u, closing",
+                  san(c->user),
+                  p->peer,
+                  p->peer_port);
             conn_exit(c, CONN_EXIT_OK);
         }
     }

@@ -31,13 +31,13 @@ struct conn_params {
     const struct sshd_config *cfg;
     ssh_bind bind;
     int fd;        /* accepted socket */
-    int notify_fd; /* write end: "A user fingerprint\n" after auth */
+    int auth_fd;   /* socketpair to the listener, the key authority */
     char peer[INET6_ADDRSTRLEN];
     unsigned peer_port;
     char local[INET6_ADDRSTRLEN];
     unsigned local_port;
-    /* Non-empty when every key in the store belongs to this one user: the
-     * process drops to it before key exchange. */
+    /* Non-empty when every key in the live set belongs to this one user:
+     * the process drops to it before key exchange. */
     char only_user[KEYS_USER_MAX];
 };
 
@@ -57,11 +57,10 @@ struct conn {
     bool authenticated;
     int fatal;    /* exit status to leave with, 0 = none */
     bool dropped; /* already running as the session user */
-    struct keys_set
-        preloaded; /* the store of only_user, read before the drop */
-    bool have_preloaded;
     struct privdrop_target *target;
-    struct keys_set matched; /* one entry: the key that logged in */
+    struct keys_set matched; /* one entry: the key that logged in, with
+                              * the effective options the authority
+                              * returned (the session applies only these) */
     uint64_t auth_ms;
 
     /* sessions */

@@ -1,6 +1,8 @@
 /* Accept loop. The listener never parses SSH bytes: it accepts, decides,
- * forks. Everything it learns from a connection process is one line on a
- * pipe after authentication ("A user fingerprint") and the exit status. */
+ * forks, and is the one authority on logins (authority.h): it holds the
+ * live key set and answers each connection process's questions over a
+ * socketpair, remembers what it granted, and revokes a grant the moment
+ * the set or the clock no longer supports it. */
 #include "sshd/listener.h"
 
 #include <arpa/inet.h>
@@ -22,6 +24,7 @@
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "sshd/audit.h"
+#include "sshd/authority.h"
 #include "sshd/conn.h"
 #include "sshd/limits.h"
 
@@ -32,13 +35,10 @@ struct child {
     pid_t pid;
     struct src_addr src;
     char peer[INET6_ADDRSTRLEN];
-    bool authed;
+    bool authed;    /* logged in (its 'A' notice came) */
     bool signalled; /* we sent it a signal: its death is no crash */
-    int notify_fd;
-    char buf[160];
-    size_t blen;
-    char user[KEYS_USER_MAX];
-    char fp[KEYS_FP_MAX];
+    int auth_fd;    /* our end of its authority socketpair, or -1 */
+    struct authority_grant grant; /* the key it was granted, if any */
 };
 
 static struct child children[MAX_CHILDREN];
@@ -156,20 +156,6 @@ free_slot(void)
     return NULL;
 }
 
-/* When every key in the store belongs to one user, its name (for the
- * drop before key exchange); else "". */
-static void
-single_key_user(char *buf, size_t size)
-{
-    char names[2][KEYS_USER_MAX];
-    size_t n = 0;
-
-    buf[0] = '\0';
-    if (keys_store_users(names, 2, &n) == 0 && n == 1) {
-        (void)copy_string(buf, size, names[0]);
-    }
-}
-
 static void
 handle_accept(const struct sshd_config *cfg,
               ssh_bind bind,
@@ -187,7 +173,7 @@ handle_accept(const struct sshd_config *cfg,
     struct child *ch;
     enum admit a;
     uint64_t now = now_ms();
-    int fd, one = 1, pipefd[2];
+    int fd, one = 1, sp[2];
     pid_t pid;
 
     fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
@@ -250,21 +236,24 @@ handle_accept(const struct sshd_config *cfg,
                                  ? ((struct sockaddr_in *)&ls)->sin_port
                                  : ((struct sockaddr_in6 *)&ls)->sin6_port);
     }
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        log_errno(LOG_LEVEL_WARN, -errno, "pipe");
+    /* SEQPACKET: one request, one answer, message boundaries kept. */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+        log_errno(LOG_LEVEL_WARN, -errno, "socketpair");
         (void)close(fd);
         return;
     }
-    single_key_user(p.only_user, sizeof(p.only_user));
+    /* When every key belongs to one user, the connection drops to it
+     * before key exchange. */
+    (void)keys_set_users(keys_watch_set(w), p.only_user, sizeof(p.only_user));
     p.cfg = cfg;
     p.bind = bind;
     p.fd = fd;
-    p.notify_fd = pipefd[1];
+    p.auth_fd = sp[1];
     pid = fork();
     if (pid < 0) {
         log_errno(LOG_LEVEL_WARN, -errno, "fork");
-        (void)close(pipefd[0]);
-        (void)close(pipefd[1]);
+        (void)close(sp[0]);
+        (void)close(sp[1]);
         (void)close(fd);
         return;
     }
@@ -275,17 +264,16 @@ handle_accept(const struct sshd_config *cfg,
             (void)close(lfds[i]);
         }
         (void)close(sigfd);
-        (void)close(pipefd[0]);
-        (void)w;
+        (void)close(sp[0]);
         conn_main(&p);
     }
     (void)close(fd);
-    (void)close(pipefd[1]);
+    (void)close(sp[1]);
     memset(ch, 0, sizeof(*ch));
     ch->pid = pid;
     ch->src = src;
     memcpy(ch->peer, p.peer, sizeof(ch->peer));
-    ch->notify_fd = pipefd[0];
+    ch->auth_fd = sp[0];
 }
 
 static enum conn_outcome
@@ -338,55 +326,42 @@ reap_children(void)
                       ch->peer,
                       (unsigned long long)(left / 1000));
             }
-            if (ch->notify_fd >= 0) {
-                (void)close(ch->notify_fd);
+            if (ch->auth_fd >= 0) {
+                (void)close(ch->auth_fd);
             }
             memset(ch, 0, sizeof(*ch));
-            ch->notify_fd = -1;
+            ch->auth_fd = -1;
         }
     }
 }
 
-/* Is the key (fingerprint) still in user's store? Errors count as "no":
- * an unreadable store must not keep a session alive. */
-static bool
-key_still_valid(const char *user, const char *fp)
-{
-    struct keys_set set = {0};
-    bool found = false;
-
-    if (keys_store_load(user, &set) < 0) {
-        return false;
-    }
-    for (size_t i = 0; i < set.count; i++) {
-        if (strcmp(set.entries[i].fingerprint, fp) == 0 &&
-            !keys_expired(&set.entries[i].opts, time(NULL))) {
-            found = true;
-            break;
-        }
-    }
-    keys_set_free(&set);
-    return found;
-}
-
+/* Re-checks a connection's grant against the live set and the clock;
+ * one that no longer holds is revoked: the connection process gets
+ * SIGUSR1 and ends itself and its sessions. A grant not yet used for a
+ * login is always revoked; AIRLOCK_SSH_REVOKE_SESSIONS=no keeps only
+ * sessions already open. */
 static void
-check_revocation(const struct sshd_config *cfg, struct child *ch)
+check_revocation(const struct sshd_config *cfg,
+                 const struct keys_set *set,
+                 struct child *ch)
 {
-    if (!ch->authed || ch->signalled || key_still_valid(ch->user, ch->fp)) {
+    if (!ch->grant.active || ch->signalled ||
+        authority_grant_holds(&ch->grant, set, ch->peer, time(NULL))) {
         return;
     }
-    if (!cfg->revoke_sessions) {
+    if (ch->authed && !cfg->revoke_sessions) {
         audit("key %s of '%s' revoked; open session from %s kept "
               "(AIRLOCK_SSH_REVOKE_SESSIONS=no)",
-              ch->fp,
-              ch->user,
+              ch->grant.fingerprint,
+              ch->grant.user,
               ch->peer);
-        ch->signalled = true; /* log once */
+        ch->grant.active = false; /* log once */
         return;
     }
-    audit("key %s of '%s' revoked: closing its connection from %s",
-          ch->fp,
-          ch->user,
+    audit("key %s of '%s' revoked or expired: closing its connection from "
+          "%s",
+          ch->grant.fingerprint,
+          ch->grant.user,
           ch->peer);
     if (kill(ch->pid, SIGUSR1) == 0) {
         ch->signalled = true;
@@ -394,33 +369,62 @@ check_revocation(const struct sshd_config *cfg, struct child *ch)
 }
 
 static void
-read_notify(const struct sshd_config *cfg, struct child *ch)
+check_all_grants(const struct sshd_config *cfg, struct keys_watch *w)
 {
-    ssize_t r;
-    char *nl;
-
-    r = read(ch->notify_fd, ch->buf + ch->blen, sizeof(ch->buf) - 1 - ch->blen);
-    if (r <= 0) {
-        (void)close(ch->notify_fd);
-        ch->notify_fd = -1;
-        return;
-    }
-    ch->blen += (size_t)r;
-    ch->buf[ch->blen] = '\0';
-    nl = strchr(ch->buf, '\n');
-    if (nl == NULL) {
-        if (ch->blen == sizeof(ch->buf) - 1) {
-            ch->blen = 0; /* garbage: ignore */
+    for (unsigned i = 0; i < MAX_CHILDREN; i++) {
+        if (children[i].pid > 0) {
+            check_revocation(cfg, keys_watch_set(w), &children[i]);
         }
-        return;
     }
-    *nl = '\0';
-    if (ch->buf[0] == 'A' &&
-        sscanf(ch->buf, "A %63s %63s", ch->user, ch->fp) == 2) {
+}
+
+/* Answers what the connection process asks (authority.h). A process that
+ * breaks the protocol is no longer trusted to end itself: it is killed. */
+static void
+serve_authority(const struct sshd_config *cfg,
+                struct keys_watch *w,
+                struct child *ch)
+{
+    bool logged_in = false;
+    int r = authority_serve(ch->auth_fd,
+                            keys_watch_set(w),
+                            ch->peer,
+                            time(NULL),
+                            &ch->grant,
+                            &logged_in);
+
+    if (logged_in) {
         ch->authed = true;
-        check_revocation(cfg, ch);
+        check_revocation(cfg, keys_watch_set(w), ch);
     }
-    ch->blen = 0;
+    if (r < 0) {
+        if (r != -EPIPE && r != -ECONNRESET) {
+            log_errno(LOG_LEVEL_WARN,
+                      r,
+                      "connection process %d from %s: bad authority request, "
+                      "killing it",
+                      (int)ch->pid,
+                      ch->peer);
+            ch->signalled = true;
+            (void)kill(ch->pid, SIGKILL);
+        }
+        (void)close(ch->auth_fd);
+        ch->auth_fd = -1;
+    }
+}
+
+/* Some grant may expire (expiry-time=) while its session runs: look at
+ * least once a second while any grant is held. */
+static bool
+any_grant(void)
+{
+    for (unsigned i = 0; i < MAX_CHILDREN; i++) {
+        if (children[i].pid > 0 && children[i].grant.active &&
+            !children[i].signalled) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void
@@ -467,7 +471,7 @@ listener_run(const struct sshd_config *cfg,
              struct keys_watch *watch)
 {
     for (unsigned i = 0; i < MAX_CHILDREN; i++) {
-        children[i].notify_fd = -1;
+        children[i].auth_fd = -1;
     }
     for (;;) {
         struct pollfd pfd[8 + 2 + MAX_CHILDREN];
@@ -482,17 +486,18 @@ listener_run(const struct sshd_config *cfg,
         }
         pfd[n].fd = sigfd;
         pfd[n++].events = POLLIN;
-        if (watch != NULL) {
-            wfd = keys_watch_fd(watch);
-            timeout = keys_watch_timeout(watch);
+        wfd = keys_watch_fd(watch);
+        timeout = keys_watch_timeout(watch);
+        if (any_grant() && (timeout < 0 || timeout > 1000)) {
+            timeout = 1000;
         }
         pfd[n].fd = wfd;
         pfd[n++].events = POLLIN;
         first_child = n;
         for (unsigned i = 0; i < MAX_CHILDREN; i++) {
-            if (children[i].pid > 0 && children[i].notify_fd >= 0) {
+            if (children[i].pid > 0 && children[i].auth_fd >= 0) {
                 owner[n] = &children[i];
-                pfd[n].fd = children[i].notify_fd;
+                pfd[n].fd = children[i].auth_fd;
                 pfd[n++].events = POLLIN;
             }
         }
@@ -515,20 +520,16 @@ listener_run(const struct sshd_config *cfg,
             }
         }
         for (unsigned i = first_child; i < n; i++) {
-            if (pfd[i].revents != 0 && owner[i]->pid > 0) {
-                read_notify(cfg, owner[i]);
+            if (pfd[i].revents != 0 && owner[i]->pid > 0 &&
+                owner[i]->auth_fd >= 0) {
+                serve_authority(cfg, watch, owner[i]);
             }
         }
-        if (watch != NULL &&
-            (pfd[nfds + 1].revents != 0 || (prc == 0 && timeout >= 0))) {
-            if (keys_watch_handle(watch) == 1) {
-                for (unsigned i = 0; i < MAX_CHILDREN; i++) {
-                    if (children[i].pid > 0) {
-                        check_revocation(cfg, &children[i]);
-                    }
-                }
-            }
+        if (pfd[nfds + 1].revents != 0 || keys_watch_timeout(watch) == 0) {
+            (void)keys_watch_handle(watch);
         }
+        /* Every round: the set may have changed, and the clock moves. */
+        check_all_grants(cfg, watch);
         for (unsigned i = 0; i < nfds; i++) {
             if (pfd[i].revents != 0) {
                 handle_accept(cfg, bind, fds[i], fds, nfds, sigfd, watch);

@@ -78,7 +78,7 @@ sshd_server_main(int argc, char **argv)
     struct keys_config kcfg;
     struct keys_watch *watch = NULL;
     struct rlimit rl = {0, 0};
-    char names[2][KEYS_USER_MAX];
+    char names[1][KEYS_USER_MAX];
     char fp[128];
     const char *var = NULL, *reason = NULL, *lv;
     ssh_key hostkey = NULL;
@@ -145,21 +145,16 @@ sshd_server_main(int argc, char **argv)
     }
     (void)signal(SIGPIPE, SIG_IGN);
 
-    /* Build the store from the sources, then watch them. */
+    /* Read the sources into the live set, then watch them. The listener
+     * holds that set and decides every login from it (authority.h). */
     watch = keys_watch_new(&kcfg);
     if (watch == NULL) {
-        log_errno(LOG_LEVEL_WARN,
-                  -errno,
-                  "key watcher unavailable, keys are read once");
-        if (keys_sync(&kcfg) < 0) {
-            log_error("cannot build the key store");
-            return SSHD_EXIT_SETUP;
-        }
+        log_errno(LOG_LEVEL_ERROR, -errno, "cannot hold the key set");
+        return SSHD_EXIT_SETUP;
     }
-    r = keys_store_users(names, 2, &nusers);
-    if (r < 0 || nusers == 0) {
-        log_error("no valid authorized key in the store (%s): SSH server "
-                  "not started",
+    nusers = keys_set_users(keys_watch_set(watch), names[0], sizeof(names[0]));
+    if (nusers == 0) {
+        log_error("no valid authorized key (%s): SSH server not started",
                   keys_config_any_source(&kcfg)
                       ? "every configured key was rejected or the sources "
                         "are empty"

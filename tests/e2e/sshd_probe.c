@@ -17,6 +17,7 @@
  *                                  command, whose exit status comes back
  * Every call is bounded by a 10 s libssh timeout. */
 #include <libssh/libssh.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,30 @@ mode_password(const char *port, const char *user)
 
     puts(rc == SSH_AUTH_SUCCESS ? "accepted" : "refused");
     return rc == SSH_AUTH_SUCCESS;
+}
+
+/* Up to 100 password requests on one connection, the user name either
+ * fixed or alternating with "alice" ("alternate"); prints how many were
+ * answered before the server cut the connection. */
+static int
+mode_passwords(const char *port, const char *user)
+{
+    ssh_session s = connect_to(port);
+    bool alternate = strcmp(user, "alternate") == 0;
+    int i;
+
+    for (i = 0; i < 100; i++) {
+        const char *u = alternate ? (i % 2 ? "alice" : "root") : user;
+        char pw[32];
+        int rc;
+        snprintf(pw, sizeof(pw), "pw-%d-never-logged", i);
+        rc = ssh_userauth_password(s, u, pw);
+        if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL) {
+            break;
+        }
+    }
+    printf("cut-after %d\n", i);
+    return i >= 100;
 }
 
 static int
@@ -233,6 +258,9 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[2], "password") == 0) {
         return mode_password(argv[1], argv[3]);
+    }
+    if (strcmp(argv[2], "passwords") == 0) {
+        return mode_passwords(argv[1], argv[3]);
     }
     if (strcmp(argv[2], "kbdint") == 0) {
         return mode_kbdint(argv[1], argv[3]);

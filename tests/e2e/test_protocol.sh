@@ -18,6 +18,12 @@ pub alice >"$AIRLOCK_ROOT/etc/airlock/authorized_keys.d/alice"
 start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" || { finish; exit 1; }
 
 probe() { timeout 30 "$PROBE" "$PORT" "$@"; }
+# Each failing probe earns 127.0.0.1 penalty time (test_limits.sh tests
+# that); a fresh listener forgets it, so the next probe is not refused.
+fresh_sshd() {
+    stop_sshd
+    start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" || { finish; exit 1; }
+}
 
 out=$(probe user-change "$T/keys/root")
 expect_eq "user name change between attempts: refused, even with a good key after" refused "$out"
@@ -26,10 +32,28 @@ out=$(probe password root)
 expect_eq "password via libssh refused" refused "$out"
 out=$(probe kbdint root)
 expect_eq "keyboard-interactive via libssh refused" refused "$out"
+check "audit: password attempt logged, without the password" \
+    audit_has "Failed password for 'root' from 127.0.0.1"
+check "audit: keyboard-interactive attempt logged" \
+    audit_has "Failed keyboard-interactive for 'root' from 127.0.0.1"
+out=$(probe passwords root)
+expect_eq "100 password requests: cut at MaxAuthTries (6)" "cut-after 6" "$out"
+check "audit: MaxAuthTries reached by passwords" \
+    audit_has "maximum authentication attempts \\(6\\) exceeded for 'root'"
+fresh_sshd
+out=$(probe passwords alternate)
+# The first request is refused; the second, under another name, is refused
+# and ends the connection: no third is answered.
+expect_eq "password requests alternating users: cut at the first change" \
+    "cut-after 2" "$out"
+check "no password ever reaches the log" \
+    bash -c "! grep -q 'never-logged' '$T/sshd.out' '$T/sshd.err'"
+fresh_sshd
 out=$(probe probes "$T/keys/root")
 check "endless probes of an authorized key are cut (total request cap)" grep -qE '^cut-after (3[0-9]|[12][0-9])$' <<<"$out"
 echo "# $out"
 check "audit: request cap logged" audit_has "too many authentication requests"
+fresh_sshd
 out=$(probe requests "$T/keys/root")
 expect_eq "x11 and LD_PRELOAD refused; LANG and exec work" refused-as-expected "$out"
 out=$(probe signal "$T/keys/root")

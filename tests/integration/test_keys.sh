@@ -176,11 +176,12 @@ check "file owned by its own user accepted" wait_until 2 in_store app 3
 chmod 666 "$KD/app"
 check "world-writable source refused" wait_until 2 not_in_store app 3
 # An unreadable source (here a directory where the file was: root reads
-# through mode bits) keeps its last good keys and logs an error.
+# through mode bits) grants nothing until it can be read again (fail
+# closed), and says so.
 rm "$R/keys/file"
 mkdir "$R/keys/file"
-check "unreadable source logged" wait_until 2 grep -q "/keys/file: cannot read: Is a directory; keeping its 1 last good key(s)" "$T/watch.log"
-check "unreadable source keeps its keys" in_store root 5
+check "unreadable source logged" wait_until 2 grep -q "/keys/file: cannot read: Is a directory; none of its keys grants access until it can be read (1 key(s) withdrawn)" "$T/watch.log"
+check "unreadable source: its keys withdrawn" wait_until 2 not_in_store root 5
 n1=$(grep -c "/keys/file: cannot read" "$T/watch.log")
 check "unreadable source retried and logged again" wait_until 8 \
     bash -c "[ \$(grep -c '/keys/file: cannot read' '$T/watch.log') -gt $n1 ]"

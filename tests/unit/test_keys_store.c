@@ -446,7 +446,7 @@ test_keys_removed_key_leaves_the_store(void **state)
 }
 
 static void
-test_keys_unreadable_source_keeps_last_good_keys(void **state)
+test_keys_unreadable_source_grants_nothing(void **state)
 {
     char text[8192];
 
@@ -458,31 +458,32 @@ test_keys_unreadable_source_keeps_last_good_keys(void **state)
     set_env(NULL, "/keys/file", NULL);
     assert_int_equal(sync_env(), 2);
 
-    /* EIO on the file: its key stays; the directory is still read. */
+    /* EIO on the file: its key is withdrawn (fail closed), the directory
+     * is still read. */
     inject_errno = EIO;
     inject_suffix = "/keys/file";
     snprintf(text, sizeof(text), "%s\n", pub[2]);
     write_rel("/etc/airlock/authorized_keys.d/root", text, 0644);
-    assert_int_equal(sync_env(), 2);
-    assert_true(store_has("root", pub[0]));
+    assert_int_equal(sync_env(), 1);
+    assert_false(store_has("root", pub[0]));
     assert_true(store_has("root", pub[2]));
     assert_false(store_has("root", pub[1]));
 
     /* EACCES on a directory entry: same. */
     inject_errno = EACCES;
     inject_suffix = "/authorized_keys.d/root";
-    assert_int_equal(sync_env(), 2);
-    assert_true(store_has("root", pub[2]));
+    assert_int_equal(sync_env(), 1);
+    assert_true(store_has("root", pub[0]));
+    assert_false(store_has("root", pub[2]));
     inject_errno = 0;
 
     /* A file replaced by a directory counts as unreadable too. */
     sh("rm %s/keys/file && mkdir %s/keys/file", root, root);
-    assert_int_equal(sync_env(), 2);
-    assert_true(store_has("root", pub[0]));
-    /* Deleted: its keys go. */
-    sh("rmdir %s/keys/file", root);
     assert_int_equal(sync_env(), 1);
     assert_false(store_has("root", pub[0]));
+    assert_true(store_has("root", pub[2]));
+    sh("rmdir %s/keys/file", root);
+    assert_int_equal(sync_env(), 1);
 }
 
 static void
@@ -747,7 +748,7 @@ main(void)
             test_keys_store_load_refuses_symlinks_and_bad_modes,
             each),
         cmocka_unit_test_setup(test_keys_removed_key_leaves_the_store, each),
-        cmocka_unit_test_setup(test_keys_unreadable_source_keeps_last_good_keys,
+        cmocka_unit_test_setup(test_keys_unreadable_source_grants_nothing,
                                each),
         cmocka_unit_test_setup(test_keys_strict_modes_refuse_unsafe_sources,
                                each),
