@@ -30,8 +30,8 @@ struct chan;
 struct conn_params {
     const struct sshd_config *cfg;
     ssh_bind bind;
-    int fd;        /* accepted socket */
-    int auth_fd;   /* socketpair to the listener, the key authority */
+    int fd;      /* accepted socket */
+    int auth_fd; /* socketpair to the listener, the key authority */
     char peer[INET6_ADDRSTRLEN];
     unsigned peer_port;
     char local[INET6_ADDRSTRLEN];

@@ -1,0 +1,120 @@
+#!/bin/bash
+# The listener as the one authority on logins (issue 9): no snapshot, no
+# file grants access. Attacks driven by paramiko (raw messages) and the
+# OpenSSH client: the revocation race between key exchange and the signed
+# request, revocation and expiry of an open connection, a stale key store
+# on a read-only /run, keys for a user that does not exist.
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+# Debian's python3 has python3-paramiko; a python3 earlier in PATH (pyenv,
+# a venv) may not.
+PY=/usr/bin/python3
+ATTACK=$E2E_DIR/authority_attack.py
+attack() { timeout -k 2 45 "$PY" "$ATTACK" "$@"; }
+
+newkey keeper -t ed25519
+newkey victim -t ed25519
+newkey stale -t ed25519
+KF=$AIRLOCK_ROOT/keys/file
+mkdir -p "$AIRLOCK_ROOT/keys"
+put_keys() { # put_keys NAME...: the file source holds exactly these keys
+    local n
+    for n in "$@"; do pub "$n"; done >"$KF.new"
+    chmod 644 "$KF.new"
+    mv "$KF.new" "$KF"
+}
+# log_count WHAT: how many "WHAT key for 'root'" lines name the victim key.
+log_count() { grep -c "$1 key for 'root'.*test-victim" "$T/sshd.err"; }
+# log_count_ge WHAT N: at least N such lines.
+log_count_ge() { [ "$(log_count "$1")" -ge "$2" ]; }
+
+# --- the revocation race -------------------------------------------------
+# Every key belongs to root, so the connection process drops before key
+# exchange; it used to check a snapshot of the store taken at accept.
+put_keys keeper victim
+start_sshd AIRLOCK_AUTHORIZED_KEYS_FILE=/keys/file || { finish; exit 1; }
+logged=0
+for i in 1 2 3 4 5; do
+    rm -f "$T/ready" "$T/go"
+    put_keys keeper victim
+    wait_until 5 log_count_ge accepted "$i"
+    attack race "127.0.0.$((10 + i))" "$PORT" "$T/keys/victim" root "$T/ready" "$T/go" >"$T/race.$i" &
+    apid=$!
+    wait_until 15 test -e "$T/ready"
+    n=$(log_count removed)
+    put_keys keeper
+    wait_until 5 log_count_ge removed $((n + 1))
+    touch "$T/go"
+    wait "$apid"
+    echo "# race $i: $(cat "$T/race.$i")"
+    grep -q '^refused' "$T/race.$i" || logged=$((logged + 1))
+done
+expect_eq "revocation race: a key removed after key exchange never logs in (5 runs)" 0 "$logged"
+check "audit: the late signed request refused as not authorized" \
+    audit_has "Failed publickey for 'root' .*: key not authorized"
+expect_eq "keeper key still logs in" in "$(sshc -k keeper -- echo in)"
+
+# --- revocation and expiry reach an open connection ----------------------
+put_keys keeper victim
+wait_until 5 log_count_ge accepted 6
+rm -f "$T/ready"
+attack hold 127.0.0.20 "$PORT" "$T/keys/victim" root "$T/ready" >"$T/hold.out" &
+apid=$!
+wait_until 15 test -e "$T/ready"
+put_keys keeper
+wait "$apid"
+echo "# revoked while logged in: $(cat "$T/hold.out")"
+check "revoked key: its open connection is closed within 5 s" \
+    grep -qE '^closed-after [0-5]$' "$T/hold.out"
+check "audit: revocation logged" \
+    audit_has "key SHA256:[^ ]+ of 'root' revoked or expired: closing"
+
+# expiry-time= a few seconds ahead: the session ends when it passes.
+exp=$(date -u -d '+4 seconds' +%Y%m%d%H%M%SZ)
+{ printf 'expiry-time="%s" ' "$exp"; pub victim; pub keeper; } >"$KF.new"
+chmod 644 "$KF.new"
+mv "$KF.new" "$KF"
+wait_until 5 log_count_ge accepted 7
+t0=$SECONDS
+out=$(SSH_TIMEOUT=20 sshc -b 127.0.0.21 -k victim -- 'echo started; sleep 15; echo not-cut' 2>/dev/null)
+dt=$((SECONDS - t0))
+echo "# expiring session: ${dt}s, output: $(tr '\n' ' ' <<<"$out")"
+expect_eq "expiring key: the session starts, then is cut at expiry" started "$out"
+check "expiring key: cut within 8 s of the login" test "$dt" -le 8
+expect_eq "expired key cannot log in again" "" \
+    "$(sshc -b 127.0.0.22 -k victim -- echo in 2>/dev/null)"
+stop_sshd
+
+# --- a stale store on a read-only /run grants nothing ---------------------
+# An earlier run left a store holding 'stale'; the sources now hold only
+# 'keeper'; /run is read-only, so the store cannot be rewritten.
+rm -rf "$AIRLOCK_ROOT/run"
+AIRLOCK_AUTHORIZED_KEYS="$(pub stale)" "$SSHD" keys sync 2>/dev/null
+check "stale store prepared" grep -q "$(cut -d' ' -f2 "$T/keys/stale.pub")" \
+    "$AIRLOCK_ROOT/run/airlock/authorized_keys/root"
+mount --bind "$AIRLOCK_ROOT/run" "$AIRLOCK_ROOT/run"
+mount -o remount,bind,ro "$AIRLOCK_ROOT/run"
+start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub keeper)" || { finish; exit 1; }
+check "read-only /run: the store could not be written (logged)" \
+    grep -q "not written" "$T/sshd.err"
+expect_eq "read-only /run: the configured key logs in" in \
+    "$(sshc -k keeper -- echo in)"
+expect_eq "read-only /run: the stale store's key is refused" "" \
+    "$(sshc -k stale -- echo in 2>/dev/null)"
+stop_sshd
+umount "$AIRLOCK_ROOT/run"
+
+# --- keys for a user that does not exist ----------------------------------
+: >"$T/sshd.err"
+env AIRLOCK_SSH_LISTEN=127.0.0.1 AIRLOCK_SSH_PORT=$PORT \
+    AIRLOCK_SSH_USER=debug AIRLOCK_AUTHORIZED_KEYS="$(pub keeper)" \
+    timeout 10 "$SSHD" >/dev/null 2>"$T/sshd.err"
+rc=$?
+check "no such user: the server does not start (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+check "no such user: one line names the source and the user" \
+    grep -q "AIRLOCK_AUTHORIZED_KEYS: user 'debug' does not exist: its 1 key(s) rejected" \
+    "$T/sshd.err"
+check "no such user: not 'ready'" bash -c "! grep -q 'ready:' '$T/sshd.err'"
+
+finish
