@@ -180,6 +180,16 @@ size_t keys_set_users(const struct keys_set *set, char *one, size_t size);
  * positive and always denies as a negative (fail closed). */
 bool keys_from_allows(const struct keys_options *o, const char *peer_addr);
 
+/* permitopen= check (sshd(8) AUTHORIZED_KEYS FILE FORMAT): may a
+ * direct-tcpip channel go to host (as the client sent it: a name, an
+ * IPv4 address, or an IPv6 address without brackets) and port? Each entry
+ * is "host:port" or "[v6addr]:port", port may be "*"; hosts compare
+ * exactly, without DNS, brackets removed. No permitopen= allows every
+ * destination. */
+bool keys_permitopen_allows(const struct keys_options *o,
+                            const char *host,
+                            unsigned port);
+
 /* true when the key has an expiry-time and now is at or after it. */
 bool keys_expired(const struct keys_options *o, time_t now);
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/strutil.h"
+
 bool
 keys_cidr_parse(const char *s,
                 unsigned char addr[16],
@@ -199,6 +201,47 @@ bool
 keys_expired(const struct keys_options *o, time_t now)
 {
     return o != NULL && o->valid_before != 0 && now >= o->valid_before;
+}
+
+bool
+keys_permitopen_allows(const struct keys_options *o,
+                       const char *host,
+                       unsigned port)
+{
+    if (o->npermitopen == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < o->npermitopen; i++) {
+        const char *v = o->permitopen[i], *h = v, *colon;
+        size_t hlen;
+        uint64_t p = 0;
+
+        /* The parser accepted only "host:port" and "[v6]:port". */
+        if (v[0] == '[') {
+            const char *close = strchr(v, ']');
+            if (close == NULL) {
+                continue;
+            }
+            h = v + 1;
+            hlen = (size_t)(close - h);
+            colon = close + 1;
+        } else {
+            colon = strrchr(v, ':');
+            if (colon == NULL) {
+                continue;
+            }
+            hlen = (size_t)(colon - v);
+        }
+        if (*colon != ':' || strlen(host) != hlen ||
+            memcmp(h, host, hlen) != 0) {
+            continue;
+        }
+        if (strcmp(colon + 1, "*") == 0 ||
+            (parse_uint(colon + 1, 65535, &p) == 0 && p == port)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 int

@@ -718,28 +718,6 @@ session_open(ssh_session session, void *userdata)
 
 /* ---- local port forwarding (ssh -L) ---------------------------------- */
 
-/* permitopen="host:port" (port may be "*"); no list allows everything. */
-static bool
-forward_permitted(const struct keys_options *o, const char *host, unsigned port)
-{
-    char want[300];
-
-    if (o->npermitopen == 0) {
-        return true;
-    }
-    for (size_t i = 0; i < o->npermitopen; i++) {
-        snprintf(want, sizeof(want), "%s:%u", host, port);
-        if (strcmp(o->permitopen[i], want) == 0) {
-            return true;
-        }
-        snprintf(want, sizeof(want), "%s:*", host);
-        if (strcmp(o->permitopen[i], want) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Connects to host:port with a bounded wait; a socket fd or -errno. */
 static int
 forward_connect(const char *host, unsigned port)
@@ -811,7 +789,7 @@ session_message(ssh_session session, ssh_message msg, void *userdata)
         return 1;
     }
     if (!c->cfg->tcp_forwarding || o->no_port_forwarding ||
-        !forward_permitted(o, host, port)) {
+        !keys_permitopen_allows(o, host, port)) {
         audit("port forwarding to %s port %u refused for '%s': %s",
               san(host),
               port,

@@ -341,6 +341,30 @@ test_keys_authorise_checks_expiry_from_and_type(void **state)
     assert_true(keys_type_allowed("sk-ssh-ed25519@openssh.com"));
 }
 
+static void
+test_keys_permitopen_matches_ipv6_names_and_wildcards(void **state)
+{
+    struct fixture *f = *state;
+    const struct keys_options *o;
+
+    add(&f->set,
+        "permitopen=\"[::1]:8097\",permitopen=\"db:*\","
+        "permitopen=\"127.0.0.1:80\" " KEY_A,
+        "x");
+    o = &f->set.entries[0].opts;
+    assert_true(keys_permitopen_allows(o, "::1", 8097));
+    assert_false(keys_permitopen_allows(o, "::1", 8098));
+    assert_false(keys_permitopen_allows(o, "[::1]", 8097));
+    assert_true(keys_permitopen_allows(o, "db", 5432));
+    assert_false(keys_permitopen_allows(o, "db2", 5432));
+    assert_true(keys_permitopen_allows(o, "127.0.0.1", 80));
+    assert_false(keys_permitopen_allows(o, "127.0.0.1", 8080));
+    assert_false(keys_permitopen_allows(o, "127.0.0", 80));
+    /* No permitopen= at all: everything. */
+    add(&f->set, KEY_B, "x");
+    assert_true(keys_permitopen_allows(&f->set.entries[1].opts, "any", 1));
+}
+
 int
 main(void)
 {
@@ -366,6 +390,10 @@ main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_keys_authorise_checks_expiry_from_and_type,
+            setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_keys_permitopen_matches_ipv6_names_and_wildcards,
             setup,
             teardown),
     };
