@@ -267,6 +267,21 @@ int keys_sync(const struct keys_config *cfg);
  * 0 or -errno. */
 int keys_collect(const struct keys_config *cfg, struct keys_set *ret);
 
+/* ---- Listing --------------------------------------------------------- */
+
+/* The `airlock-sshd keys list` text of set: per user a line
+ * "user 'U': N key(s)", then "  SOURCE:LINE: TYPE BITS FP 'COMMENT'
+ * options 'OPTS' expiry WHEN" per key; "no keys" for an empty set.
+ * malloc'ed, *ret_len bytes (NUL-terminated too); NULL on ENOMEM. */
+char *keys_set_listing(const struct keys_set *set, size_t *ret_len);
+
+/* The running server lists the set it holds on an abstract unix socket
+ * (unix(7): no file, so it works on a read-only root; scoped to the
+ * network namespace, i.e. the container). Fills *sa and returns the
+ * address length to pass to bind/connect. */
+struct sockaddr_un;
+unsigned keys_listing_addr(struct sockaddr_un *sa);
+
 /* ---- Watcher (embeddable in a poll loop) ----------------------------- */
 
 struct keys_watch;

@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/safeio.h"
+#include "common/timeutil.h"
 #include "keys/internal.h"
 #include "keys/keys.h"
 
@@ -52,22 +55,103 @@ format_expiry(time_t t, char *buf, size_t size)
 
 /* One output line per key: what the store would hold. */
 static void
-print_entry(const char *prefix, const struct keys_entry *e)
+fprint_entry(FILE *f, const char *prefix, const struct keys_entry *e)
 {
     char *opts = keys_options_format(&e->opts);
     char exp[32];
 
     format_expiry(e->opts.valid_before, exp, sizeof(exp));
-    printf("%s%s %u %s '%s' options '%s' expiry %s%s\n",
-           prefix,
-           e->type,
-           e->bits,
-           e->fingerprint,
-           e->comment,
-           opts ? keys_sanitize(opts) : "?",
-           exp,
-           keys_expired(&e->opts, time(NULL)) ? " (expired)" : "");
+    fprintf(f,
+            "%s%s %u %s '%s' options '%s' expiry %s%s\n",
+            prefix,
+            e->type,
+            e->bits,
+            e->fingerprint,
+            e->comment,
+            opts ? keys_sanitize(opts) : "?",
+            exp,
+            keys_expired(&e->opts, time(NULL)) ? " (expired)" : "");
     free(opts);
+}
+
+static void
+print_entry(const char *prefix, const struct keys_entry *e)
+{
+    fprint_entry(stdout, prefix, e);
+}
+
+char *
+keys_set_listing(const struct keys_set *set, size_t *ret_len)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (f == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < set->count; i++) {
+        const struct keys_entry *e = &set->entries[i];
+        char prefix[4200];
+        if (i == 0 || strcmp(set->entries[i - 1].user, e->user) != 0) {
+            size_t n = 0;
+            for (size_t k = i; k < set->count; k++) {
+                n += strcmp(set->entries[k].user, e->user) == 0;
+            }
+            fprintf(f, "user '%s': %zu key(s)\n", e->user, n);
+        }
+        (void)snprintf(prefix, sizeof(prefix), "  %s:%u: ", e->source, e->line);
+        fprint_entry(f, prefix, e);
+    }
+    if (set->count == 0) {
+        fputs("no keys\n", f);
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *ret_len = len;
+    return buf;
+}
+
+/* What the running server holds, from its listing socket: 1 with the
+ * text printed, 0 when no server answered (none runs in this network
+ * namespace), -EACCES when one runs but refused us. */
+static int
+list_from_server(void)
+{
+    struct sockaddr_un sa;
+    socklen_t len = keys_listing_addr(&sa);
+    char buf[4096];
+    size_t total = 0;
+    uint64_t deadline = now_ms() + 2000;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0) {
+        return 0;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
+        (void)close(fd);
+        return 0;
+    }
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        ssize_t n;
+        if (poll(&p, 1, deadline_timeout(now_ms(), deadline)) <= 0) {
+            break;
+        }
+        n = read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+            break;
+        }
+        if (total == 0) {
+            fputs("held by the running airlock-sshd:\n", stdout);
+        }
+        fwrite(buf, 1, (size_t)n, stdout);
+        total += (size_t)n;
+    }
+    (void)close(fd);
+    return total > 0 ? 1 : -EACCES;
 }
 
 struct check_state {
@@ -162,29 +246,34 @@ static int
 cmd_list(const struct keys_config *cfg)
 {
     struct keys_set set = {NULL, 0, 0};
-    int r = keys_collect(cfg, &set);
+    char *text;
+    size_t len = 0;
+    int r = list_from_server();
 
+    /* The server's set is what decides logins; the sources as this
+     * environment configures them are only a fallback (a session has no
+     * AIRLOCK_AUTHORIZED_KEYS, for one). */
+    if (r > 0) {
+        return 0;
+    }
+    if (r == -EACCES) {
+        fputs("the running airlock-sshd lists its keys to root (or its own "
+              "user) only; keys from the sources configured here:\n",
+              stdout);
+    }
+    r = keys_collect(cfg, &set);
     if (r < 0) {
         fprintf(stderr, "keys list: %s\n", strerror(-r));
         return EXIT_REJECTED;
     }
-    for (size_t i = 0; i < set.count; i++) {
-        const struct keys_entry *e = &set.entries[i];
-        char prefix[4200];
-        if (i == 0 || strcmp(set.entries[i - 1].user, e->user) != 0) {
-            size_t n = 0;
-            for (size_t k = i; k < set.count; k++) {
-                n += strcmp(set.entries[k].user, e->user) == 0;
-            }
-            printf("user '%s': %zu key(s)\n", e->user, n);
-        }
-        (void)snprintf(prefix, sizeof(prefix), "  %s:%u: ", e->source, e->line);
-        print_entry(prefix, e);
-    }
-    if (set.count == 0) {
-        printf("no keys\n");
-    }
+    text = keys_set_listing(&set, &len);
     keys_set_free(&set);
+    if (text == NULL) {
+        fprintf(stderr, "keys list: %s\n", strerror(ENOMEM));
+        return EXIT_REJECTED;
+    }
+    fwrite(text, 1, len, stdout);
+    free(text);
     return 0;
 }
 

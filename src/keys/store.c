@@ -7,12 +7,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/path.h"
@@ -462,4 +465,16 @@ keys_store_remove(const char *user)
     }
     (void)close(dfd);
     return r;
+}
+
+unsigned
+keys_listing_addr(struct sockaddr_un *sa)
+{
+    static const char name[] = "airlock-sshd/keys";
+
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    /* sun_path[0] = '\0': the abstract namespace. */
+    memcpy(sa->sun_path + 1, name, sizeof(name) - 1);
+    return (unsigned)(offsetof(struct sockaddr_un, sun_path) + sizeof(name));
 }

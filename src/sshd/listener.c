@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -427,6 +428,60 @@ any_grant(void)
     return false;
 }
 
+/* The listing socket for `airlock-sshd keys list` (keys.h): what the
+ * authority holds, for root and the server's own user. -1 when it cannot
+ * be had (another server in this network namespace has it): logged, and
+ * `keys list` then falls back to reading the sources. */
+static int
+listing_open(void)
+{
+    struct sockaddr_un sa;
+    unsigned len = keys_listing_addr(&sa);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) < 0 ||
+        listen(fd, 4) < 0) {
+        log_errno(LOG_LEVEL_WARN,
+                  -errno,
+                  "key listing socket unavailable; `keys list` will read the "
+                  "sources instead");
+        if (fd >= 0) {
+            (void)close(fd);
+        }
+        return -1;
+    }
+    return fd;
+}
+
+/* Answers one `keys list`: the text is sent in one non-blocking write
+ * (a client that does not read gets what fits in the socket buffer,
+ * never a stalled listener), then the connection is closed. */
+static void
+listing_serve(int lfd, struct keys_watch *w)
+{
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    char *text;
+    size_t len = 0;
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+    if (fd < 0) {
+        return;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+        (cred.uid != 0 && cred.uid != geteuid())) {
+        (void)close(fd);
+        return;
+    }
+    text = keys_set_listing(keys_watch_set(w), &len);
+    if (text != NULL) {
+        ssize_t n = send(fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)n;
+        free(text);
+    }
+    (void)close(fd);
+}
+
 static void
 stop_children(int sigfd)
 {
@@ -470,12 +525,14 @@ listener_run(const struct sshd_config *cfg,
              int sigfd,
              struct keys_watch *watch)
 {
+    int listfd = listing_open();
+
     for (unsigned i = 0; i < MAX_CHILDREN; i++) {
         children[i].auth_fd = -1;
     }
     for (;;) {
-        struct pollfd pfd[8 + 2 + MAX_CHILDREN];
-        struct child *owner[8 + 2 + MAX_CHILDREN];
+        struct pollfd pfd[8 + 3 + MAX_CHILDREN];
+        struct child *owner[8 + 3 + MAX_CHILDREN];
         unsigned n = 0, first_child;
         int timeout = -1, wfd = -1, prc;
         struct signalfd_siginfo si;
@@ -492,6 +549,8 @@ listener_run(const struct sshd_config *cfg,
             timeout = 1000;
         }
         pfd[n].fd = wfd;
+        pfd[n++].events = POLLIN;
+        pfd[n].fd = listfd;
         pfd[n++].events = POLLIN;
         first_child = n;
         for (unsigned i = 0; i < MAX_CHILDREN; i++) {
@@ -515,6 +574,9 @@ listener_run(const struct sshd_config *cfg,
                 } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
                     log_info("stopping on signal %u", si.ssi_signo);
                     stop_children(sigfd);
+                    if (listfd >= 0) {
+                        (void)close(listfd);
+                    }
                     return 0;
                 }
             }
@@ -524,6 +586,9 @@ listener_run(const struct sshd_config *cfg,
                 owner[i]->auth_fd >= 0) {
                 serve_authority(cfg, watch, owner[i]);
             }
+        }
+        if (pfd[nfds + 2].revents != 0) {
+            listing_serve(listfd, watch);
         }
         if (pfd[nfds + 1].revents != 0 || keys_watch_timeout(watch) == 0) {
             (void)keys_watch_handle(watch);

@@ -55,6 +55,16 @@ check "audit: the late signed request refused as not authorized" \
     audit_has "Failed publickey for 'root' .*: key not authorized"
 expect_eq "keeper key still logs in" in "$(sshc -k keeper -- echo in)"
 
+# `keys list` inside a session shows what the authority holds, although
+# the session has none of the key variables.
+out=$(sshc -k keeper -- "$SSHD keys list")
+check "keys list in a session: from the running server" \
+    grep -q '^held by the running airlock-sshd:' <<<"$out"
+check "keys list in a session: the key that logged in is listed" \
+    grep -q "test-keeper" <<<"$out"
+check "keys list in a session: the removed key is not" \
+    bash -c "! grep -q test-victim <<<\"\$1\"" _ "$out"
+
 # --- revocation and expiry reach an open connection ----------------------
 put_keys keeper victim
 wait_until 5 log_count_ge accepted 6
