@@ -1,17 +1,25 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "common/nbout.h"
+
 #define LOG_LINE_MAX 2048
 
 static const char *log_prog = "airlock";
 static int log_fd = STDERR_FILENO;
 static enum log_level log_level = LOG_LEVEL_INFO;
+/* Set by log_set_nonblocking (PID 1): lines that cannot be written at
+ * once are dropped and counted, never waited for. */
+static struct nbout log_nb;
+static bool log_nb_on;
+static unsigned long log_dropped;
 
 static const char *const level_names[] = {
     [LOG_LEVEL_ERROR] = "error",
@@ -25,6 +33,44 @@ log_setup(const char *prog, int fd)
 {
     log_prog = prog;
     log_fd = fd;
+}
+
+int
+log_set_nonblocking(void)
+{
+    int r = nbout_open(&log_nb, log_fd);
+
+    log_nb_on = r >= 0;
+    return r;
+}
+
+unsigned long
+log_dropped_lines(void)
+{
+    return log_dropped;
+}
+
+/* One line in one non-blocking write; a line that does not fit now is
+ * dropped, and the next line that gets through says how many were. */
+static void
+log_write_nonblocking(const char *line, size_t len)
+{
+    if (log_dropped > 0) {
+        char note[96];
+        int n = snprintf(note,
+                         sizeof(note),
+                         "%s[%ld]: warning: %lu log line(s) dropped: output "
+                         "not read\n",
+                         log_prog,
+                         (long)getpid(),
+                         log_dropped);
+        if (n > 0 && nbout_write(&log_nb, note, (size_t)n) == n) {
+            log_dropped = 0;
+        }
+    }
+    if (nbout_write(&log_nb, line, len) != (ssize_t)len) {
+        log_dropped++;
+    }
 }
 
 void
@@ -106,6 +152,10 @@ log_vmsg(enum log_level level, int err, const char *fmt, va_list ap)
         snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(-err));
     }
     len = log_format(line, sizeof(line), log_prog, (long)getpid(), level, msg);
+    if (log_nb_on) {
+        log_write_nonblocking(line, len);
+        return;
+    }
     /* One write per line so concurrent writers never interleave mid-line;
      * a short write on a pipe is finished, a failing one is dropped. */
     while (off < len) {

@@ -15,6 +15,16 @@ enum log_level {
  * lines go to (stderr by default). */
 void log_setup(const char *prog, int fd);
 void log_set_level(enum log_level level);
+
+/* From now on, never wait for the log fd (PID 1: a container whose output
+ * nobody reads must not stop reaping and signal handling). A line that
+ * cannot be written at once is dropped and counted; the next line that
+ * gets through is preceded by a warning with the count. Returns 0, 1 when
+ * only a best effort is possible (nbout.h: NBOUT_POLLED), or -errno. */
+int log_set_nonblocking(void);
+
+/* Lines dropped since the last warning about them. */
+unsigned long log_dropped_lines(void);
 enum log_level log_get_level(void);
 
 /* Parses "error", "warn", "info", "debug" (or 0..3); returns 0 or -EINVAL. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/nbout.h"
 #include "common/safeio.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
@@ -472,6 +473,9 @@ services_tick(struct services *s,
                 next = deadline_min(next, svc->stop_deadline);
             } else {
                 next = deadline_min(next, svc->stop_deadline);
+                if (svc->turn_until > now) {
+                    next = deadline_min(next, svc->turn_until);
+                }
             }
         }
     }
@@ -489,48 +493,192 @@ service_signal_down(struct service *svc)
     (void)kill(-svc->pid, SIGCONT);
 }
 
-bool
-services_stop_step(struct services *s, uint64_t now, uint64_t grace_ms)
+void
+services_kill_all(struct services *s, uint64_t reap_deadline)
 {
+    for (size_t i = 0; i < s->count; i++) {
+        struct service *svc = &s->svc[i];
+
+        if (svc->pid > 0) {
+            (void)kill(-svc->pid, SIGKILL);
+            (void)kill(svc->pid, SIGKILL);
+            svc->state = SVC_STOPPING;
+            svc->killed = true;
+            svc->stop_deadline = reap_deadline;
+        }
+        if (svc->finish_pid > 0) {
+            (void)kill(svc->finish_pid, SIGKILL);
+        }
+    }
+}
+
+bool
+services_stop_step(struct services *s, uint64_t now, uint64_t deadline)
+{
+    bool left = false;
+
     for (size_t i = s->count; i-- > 0;) {
         struct service *svc = &s->svc[i];
 
         if (svc->state == SVC_STOPPING && svc->pid > 0) {
-            return false; /* one at a time, in reverse start order */
+            left = true;
+            if (now < svc->turn_until) {
+                return false; /* its turn: one at a time, in order */
+            }
+            /* Its turn is over: it keeps its down signal until the
+             * deadline, and the next one is not held up by it. */
+            continue;
         }
         if (svc->pid > 0) {
+            size_t waiting = 1;
+            for (size_t k = 0; k < i; k++) {
+                waiting += s->svc[k].pid > 0 && s->svc[k].state != SVC_STOPPING;
+            }
             log_info("service '%s': stopping with signal %d",
                      svc->name,
                      svc->down_signal);
             svc->state = SVC_STOPPING;
-            svc->stop_deadline = now + grace_ms;
+            svc->stop_deadline = deadline;
+            /* An equal share of what is left of the budget each, so one
+             * service ignoring its signal cannot starve the others of a
+             * graceful stop. */
+            svc->turn_until =
+                now + (deadline > now ? (deadline - now) / waiting : 0);
             service_signal_down(svc);
             return false;
         }
         if (svc->finish_pid > 0) {
             (void)kill(svc->finish_pid, SIGKILL);
-            return false;
+            left = true;
+            continue;
         }
         svc->state = SVC_DOWN;
+    }
+    return !left;
+}
+
+/* ---- Output: prefixed lines to the container's stdout ----------------
+ *
+ * PID 1 must never wait for whoever reads its stdout: it writes through a
+ * non-blocking handle (nbout.h), keeps what does not fit now in a bounded
+ * buffer, and while that buffer is full stops reading the services'
+ * pipes, so a service feels the backpressure it would feel writing to the
+ * container's stdout itself, and PID 1 goes on reaping and forwarding. */
+
+int
+services_output_init(struct services *s, int fd)
+{
+    s->pending_len = 0;
+    s->dropped = 0;
+    return nbout_open(&s->out, fd);
+}
+
+/* The next line of the pending buffer, written in one write (pipe(7): up
+ * to PIPE_BUF bytes go whole or not at all, so lines never interleave with
+ * other writers). Returns true when the buffer emptied. */
+bool
+services_flush_output(struct services *s)
+{
+    while (s->pending_len > 0) {
+        const char *nl = memchr(s->pending, '\n', s->pending_len);
+        size_t len =
+            nl != NULL ? (size_t)(nl - s->pending) + 1 : s->pending_len;
+        ssize_t w = nbout_write(&s->out, s->pending, len);
+
+        if (w == -EAGAIN || w == 0) {
+            return false;
+        }
+        if (w < 0) {
+            /* EPIPE and the like: nobody will ever read it. */
+            s->dropped++;
+            w = (ssize_t)len;
+        }
+        memmove(s->pending, s->pending + w, s->pending_len - (size_t)w);
+        s->pending_len -= (size_t)w;
     }
     return true;
 }
 
-static void
-emit_line(const struct service *svc,
-          const struct service_ctx *ctx,
+bool
+services_output_blocked(const struct services *s)
+{
+    return sizeof(s->pending) - s->pending_len <
+           SERVICE_NAME_MAX + SERVICE_LINE_MAX + 3;
+}
+
+int
+services_output_poll_fd(const struct services *s)
+{
+    return s->pending_len > 0 ? nbout_poll_fd(&s->out) : -1;
+}
+
+/* "NAME: data\n", written at once when nothing is pending, else queued
+ * behind what is. Returns false when there is no room: the caller keeps
+ * the line and tries again once the output drained. */
+static bool
+emit_line(struct services *s,
+          const struct service *svc,
           const char *data,
           size_t len)
 {
     char out[SERVICE_NAME_MAX + SERVICE_LINE_MAX + 4];
-    size_t nlen = strlen(svc->name);
+    size_t nlen = strlen(svc->name), total = nlen + 3 + len;
+    ssize_t w = -EAGAIN;
 
     memcpy(out, svc->name, nlen);
     memcpy(out + nlen, ": ", 2);
     memcpy(out + nlen + 2, data, len);
     out[nlen + 2 + len] = '\n';
-    /* One write per line keeps lines whole against other writers. */
-    (void)write_all(ctx->out_fd, out, nlen + 3 + len);
+    if (s->pending_len == 0 || services_flush_output(s)) {
+        w = nbout_write(&s->out, out, total);
+        if (w == (ssize_t)total) {
+            return true;
+        }
+        if (w < 0 && w != -EAGAIN) {
+            s->dropped++;
+            return true;
+        }
+    }
+    if (w < 0) {
+        w = 0;
+    }
+    /* A partial write (a terminal, or a line over PIPE_BUF): the rest
+     * must follow before anything else. */
+    if (sizeof(s->pending) - s->pending_len < total - (size_t)w) {
+        return w == 0 ? false : (s->dropped++, true);
+    }
+    memcpy(s->pending + s->pending_len, out + w, total - (size_t)w);
+    s->pending_len += total - (size_t)w;
+    return true;
+}
+
+/* Emits the complete lines at the start of svc->line; returns false when
+ * the output is full (the rest stays in svc->line). */
+static bool
+emit_buffered_lines(struct services *s, struct service *svc)
+{
+    size_t start = 0;
+    bool ok = true;
+
+    for (size_t i = 0; i < svc->line_len; i++) {
+        if (svc->line[i] == '\n') {
+            if (!emit_line(s, svc, svc->line + start, i - start)) {
+                ok = false;
+                break;
+            }
+            start = i + 1;
+        }
+    }
+    memmove(svc->line, svc->line + start, svc->line_len - start);
+    svc->line_len -= start;
+    if (ok && svc->line_len == sizeof(svc->line)) {
+        /* A line longer than the buffer is split, never dropped. */
+        ok = emit_line(s, svc, svc->line, svc->line_len);
+        if (ok) {
+            svc->line_len = 0;
+        }
+    }
+    return ok;
 }
 
 void
@@ -543,11 +691,14 @@ services_drain_output(struct services *s,
     /* Bounded per call so one chatty service cannot starve the loop. */
     int budget = 64;
 
-    while (svc->out_fd >= 0 && budget-- > 0) {
+    (void)ctx;
+    /* Lines read before the output filled up go first. */
+    bool room = emit_buffered_lines(s, svc);
+    while (room && svc->out_fd >= 0 && budget-- > 0 &&
+           svc->line_len < sizeof(svc->line)) {
         ssize_t n = read(svc->out_fd,
                          svc->line + svc->line_len,
                          sizeof(svc->line) - svc->line_len);
-        size_t start = 0;
 
         if (n < 0 && errno == EINTR) {
             continue;
@@ -556,24 +707,24 @@ services_drain_output(struct services *s,
             break;
         }
         svc->line_len += (size_t)n;
-        for (size_t i = 0; i < svc->line_len; i++) {
-            if (svc->line[i] == '\n') {
-                emit_line(svc, ctx, svc->line + start, i - start);
-                start = i + 1;
-            }
-        }
-        memmove(svc->line, svc->line + start, svc->line_len - start);
-        svc->line_len -= start;
-        if (svc->line_len == sizeof(svc->line)) {
-            /* A line longer than the buffer is split, never dropped. */
-            emit_line(svc, ctx, svc->line, svc->line_len);
-            svc->line_len = 0;
-        }
+        room = emit_buffered_lines(s, svc);
     }
-    if (flush_partial && svc->line_len > 0) {
-        emit_line(svc, ctx, svc->line, svc->line_len);
+    if (flush_partial && room && svc->line_len > 0) {
+        /* The service is gone: its last, unterminated line. */
+        if (!emit_line(s, svc, svc->line, svc->line_len)) {
+            s->dropped++;
+        }
         svc->line_len = 0;
     }
+}
+
+bool
+services_line_waiting(const struct services *s, size_t index)
+{
+    const struct service *svc = &s->svc[index];
+
+    return memchr(svc->line, '\n', svc->line_len) != NULL ||
+           svc->line_len == sizeof(svc->line);
 }
 
 int

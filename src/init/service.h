@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/nbout.h"
 #include "init/children.h"
 
 #define SERVICES_MAX         64
@@ -49,15 +50,23 @@ struct service {
     int out_fd; /* read end of the service's stdout+stderr, or -1 */
     int out_wfd;
     uint64_t started_at, restart_at, stop_deadline, backoff_ms;
+    uint64_t turn_until; /* shutdown: the next service is signalled then */
     unsigned restarts;
     int last_code;
     char line[SERVICE_LINE_MAX];
     size_t line_len;
 };
 
+/* What PID 1 holds of service output that stdout did not take yet. */
+#define SERVICES_OUT_MAX (64 * 1024)
+
 struct services {
     struct service svc[SERVICES_MAX];
     size_t count;
+    struct nbout out; /* the container's stdout, never waited for */
+    char pending[SERVICES_OUT_MAX];
+    size_t pending_len;
+    unsigned long dropped; /* lines nobody could ever read (EPIPE) */
 };
 
 /* What starting a process needs from PID 1. */
@@ -65,7 +74,6 @@ struct service_ctx {
     const sigset_t *child_mask;
     char *const *envp;
     struct children *children;
-    int out_fd; /* where prefixed lines go (airlock's stdout) */
 };
 
 /* The delay before the next restart: 100 ms after a run of at least 10 s,
@@ -108,15 +116,45 @@ uint64_t services_tick(struct services *s,
                        uint64_t now,
                        bool stopping);
 
-/* Shutdown: signals the last running service not yet signalled (reverse
- * start order) with its down signal; returns true when all are down. */
-bool services_stop_step(struct services *s, uint64_t now, uint64_t grace_ms);
+/* Shutdown, one step: signals the last running service not yet signalled
+ * (reverse start order) with its down signal and SIGCONT, and gives it an
+ * equal share of the time left until deadline (CLOCK_MONOTONIC ms: the
+ * stop's one budget) before the next one is signalled; the next is
+ * signalled at once when it exits sooner. A service still running at
+ * deadline gets SIGKILL from services_tick. Returns true when all are
+ * down. */
+bool services_stop_step(struct services *s, uint64_t now, uint64_t deadline);
 
-/* Reads and forwards whatever the service printed, line by line. */
+/* The stop budget is spent: SIGKILL to every service's group and finish
+ * script; services_tick abandons one still there at reap_deadline. */
+void services_kill_all(struct services *s, uint64_t reap_deadline);
+
+/* Where the prefixed lines go (airlock's stdout): sets up a handle that
+ * never blocks (nbout_open's return: 0, 1 for best effort, -errno). */
+int services_output_init(struct services *s, int fd);
+
+/* Reads what the service printed and forwards it line by line, as far as
+ * the output takes it; a line it cannot take now stays in the service's
+ * buffer (and the pipe is not read further) until the output drains.
+ * flush_partial: the service is gone, forward its unterminated last line.
+ * Never blocks. */
 void services_drain_output(struct services *s,
                            size_t index,
                            const struct service_ctx *ctx,
                            bool flush_partial);
+
+/* Writes what is pending, without blocking; true when nothing is left. */
+bool services_flush_output(struct services *s);
+
+/* true while the pending buffer cannot take another whole line: the
+ * services' pipes are then not read (backpressure). */
+bool services_output_blocked(const struct services *s);
+
+/* The fd to poll for POLLOUT while output is pending, else -1. */
+int services_output_poll_fd(const struct services *s);
+
+/* Does the service hold a complete line it could not forward yet? */
+bool services_line_waiting(const struct services *s, size_t index);
 
 /* `airlock restart NAME`: the down signal, SIGKILL after grace_ms, then
  * a start without backoff. -ENOENT for an unknown name. */

@@ -89,7 +89,6 @@ service_ctx_of(struct supervisor *sup)
         .child_mask = &sup->child_mask,
         .envp = sup->envp,
         .children = &sup->children,
-        .out_fd = STDOUT_FILENO,
     };
     return ctx;
 }
@@ -112,6 +111,9 @@ signal_app(struct supervisor *sup, int sig)
     }
 }
 
+/* The stop has one budget (design.md): every stage waits at most until
+ * sup->stop_deadline, set once when the stop begins; a stage ends early
+ * as soon as its processes are gone. */
 static void
 enter_stage(struct supervisor *sup, enum stop_stage stage, uint64_t now)
 {
@@ -119,24 +121,19 @@ enter_stage(struct supervisor *sup, enum stop_stage stage, uint64_t now)
     sup->stage_deadline = DEADLINE_NONE;
     switch (stage) {
     case STAGE_STOP_APP:
-        if (sup->app_pid > 0) {
-            sup->stage_deadline = now + sup->cfg->grace_ms;
-        }
-        break;
     case STAGE_HOOKS:
-        sup->stage_deadline = now + sup->cfg->grace_ms;
+        sup->stage_deadline = sup->stop_deadline;
         break;
     case STAGE_TERM_ALL:
         log_debug("sending SIGTERM to every remaining process");
         (void)killall_signal(SIGTERM, sup->is_pid1);
         (void)killall_signal(SIGCONT, sup->is_pid1);
         sup->no_children = false;
-        sup->stage_deadline = now + sup->cfg->grace_ms;
+        sup->stage_deadline = sup->stop_deadline;
         break;
     case STAGE_KILL_ALL:
-        log_warn("processes still running after the grace period, "
-                 "sending SIGKILL");
-        (void)killall_signal(SIGKILL, sup->is_pid1);
+        /* Bounded even for a process the kernel cannot kill at once
+         * (uninterruptible sleep): airlock exits after KILL_REAP_MS. */
         sup->no_children = false;
         sup->stage_deadline = now + KILL_REAP_MS;
         break;
@@ -181,7 +178,45 @@ start_next_hook(struct supervisor *sup)
 
 static void reap_all(struct supervisor *sup, uint64_t now);
 
-/* Moves through the stop stages as far as their conditions allow. */
+/* The budget is spent: SIGKILL to the app's group, the running hook's,
+ * every service's, and (unless --no-kill-all-on-exit) every process left
+ * in the container; then the reaping stage. */
+static void
+stop_budget_spent(struct supervisor *sup, uint64_t now)
+{
+    log_warn("stop budget of %llu ms used up, sending SIGKILL to every "
+             "process left",
+             (unsigned long long)sup->cfg->grace_ms);
+    if (sup->app_pid > 0) {
+        (void)kill(-sup->app_pid, SIGKILL);
+        (void)kill(sup->app_pid, SIGKILL);
+        sup->app_killed = true;
+    }
+    if (sup->hook_pid > 0) {
+        (void)kill(-sup->hook_pid, SIGKILL);
+        sup->next_hook = sup->nhooks;
+    }
+    services_kill_all(&sup->services, now + KILL_REAP_MS);
+    if (sup->cfg->kill_all_on_exit) {
+        (void)killall_signal(SIGKILL, sup->is_pid1);
+    }
+    enter_stage(sup, STAGE_KILL_ALL, now);
+}
+
+/* In STAGE_KILL_ALL: nothing of ours is left (kill-all mode: nothing at
+ * all, ECHILD). */
+static bool
+all_gone(const struct supervisor *sup)
+{
+    if (sup->cfg->kill_all_on_exit) {
+        return sup->no_children;
+    }
+    return sup->children.count == 0;
+}
+
+/* Moves through the stop stages as far as their conditions allow. Each
+ * stage moves on as soon as its processes are gone; all share the one
+ * deadline of the stop, after which stop_budget_spent ends everything. */
 static void
 advance_stop(struct supervisor *sup, uint64_t now)
 {
@@ -189,25 +224,17 @@ advance_stop(struct supervisor *sup, uint64_t now)
         enum stop_stage before = sup->stage;
         bool overdue = sup->stage_deadline <= now;
 
+        if (sup->stage != STAGE_RUN && sup->stage != STAGE_DONE &&
+            sup->stage != STAGE_KILL_ALL && sup->stop_deadline <= now) {
+            stop_budget_spent(sup, now);
+            continue;
+        }
         switch (sup->stage) {
         case STAGE_RUN:
         case STAGE_DONE:
             return;
         case STAGE_STOP_APP:
-            if (sup->app_pid > 0 && overdue && !sup->app_killed) {
-                log_warn("app (pid %d) still running after %llu ms, "
-                         "sending SIGKILL",
-                         (int)sup->app_pid,
-                         (unsigned long long)sup->cfg->grace_ms);
-                (void)kill(-sup->app_pid, SIGKILL);
-                (void)kill(sup->app_pid, SIGKILL);
-                sup->app_killed = true;
-                sup->stage_deadline = now + KILL_REAP_MS;
-                overdue = false;
-            }
-            /* An app that survives SIGKILL (uninterruptible sleep) must
-             * not hold the container forever. */
-            if (sup->app_pid <= 0 || (sup->app_killed && overdue)) {
+            if (sup->app_pid <= 0) {
                 enter_stage(sup, STAGE_HOOKS, now);
                 if (!start_next_hook(sup)) {
                     enter_stage(sup, STAGE_STOP_SERVICES, now);
@@ -215,18 +242,12 @@ advance_stop(struct supervisor *sup, uint64_t now)
             }
             break;
         case STAGE_HOOKS:
-            if (sup->hook_pid > 0 && overdue) {
-                log_warn("shutdown hooks still running after the grace "
-                         "period, sending SIGKILL");
-                (void)kill(-sup->hook_pid, SIGKILL);
-                sup->next_hook = sup->nhooks;
-            }
-            if (sup->hook_pid <= 0 && (overdue || !start_next_hook(sup))) {
+            if (sup->hook_pid <= 0 && !start_next_hook(sup)) {
                 enter_stage(sup, STAGE_STOP_SERVICES, now);
             }
             break;
         case STAGE_STOP_SERVICES:
-            if (services_stop_step(&sup->services, now, sup->cfg->grace_ms)) {
+            if (services_stop_step(&sup->services, now, sup->stop_deadline)) {
                 enter_stage(sup,
                             supervisor_next_stage(STAGE_STOP_SERVICES,
                                                   sup->cfg->kill_all_on_exit),
@@ -237,13 +258,11 @@ advance_stop(struct supervisor *sup, uint64_t now)
             reap_all(sup, now);
             if (sup->no_children) {
                 enter_stage(sup, STAGE_DONE, now);
-            } else if (overdue) {
-                enter_stage(sup, STAGE_KILL_ALL, now);
             }
             break;
         case STAGE_KILL_ALL:
             reap_all(sup, now);
-            if (sup->no_children || overdue) {
+            if (all_gone(sup) || overdue) {
                 enter_stage(sup, STAGE_DONE, now);
             }
             break;
@@ -258,6 +277,7 @@ static void
 begin_stop(struct supervisor *sup, uint64_t now)
 {
     if (sup->stage == STAGE_RUN) {
+        sup->stop_deadline = now + sup->cfg->grace_ms;
         enter_stage(sup, STAGE_STOP_APP, now);
     }
 }
@@ -479,15 +499,50 @@ wait_for_syslog(const struct supervisor *sup)
              sup->syslog_socket);
 }
 
+/* From the loop on, PID 1 never waits for its stdout or stderr: a
+ * container whose output nobody reads must still reap and stop. */
+static void
+output_never_blocks(struct supervisor *sup)
+{
+    int r = services_output_init(&sup->services, STDOUT_FILENO);
+
+    if (r == 1) {
+        log_warn("no non-blocking handle on stdout (is /proc mounted?): "
+                 "service lines are written only while it is writable");
+    } else if (r < 0) {
+        log_errno(LOG_LEVEL_WARN, r, "stdout: service lines are dropped");
+    }
+    if (log_set_nonblocking() == 1) {
+        log_warn("no non-blocking handle on stderr (is /proc mounted?): log "
+                 "lines are written only while it is writable");
+    }
+}
+
+/* After the output drained: the lines services printed meanwhile. */
+static void
+resume_output(struct supervisor *sup, const struct service_ctx *ctx)
+{
+    if (!services_flush_output(&sup->services)) {
+        return;
+    }
+    for (size_t i = 0; i < sup->services.count; i++) {
+        if (services_line_waiting(&sup->services, i)) {
+            services_drain_output(&sup->services, i, ctx, false);
+        }
+    }
+}
+
 int
 supervisor_run(struct supervisor *sup)
 {
-    struct pollfd pfd[2 + SERVICES_MAX];
-    size_t svc_of[2 + SERVICES_MAX];
+    struct pollfd pfd[3 + SERVICES_MAX];
+    size_t svc_of[3 + SERVICES_MAX];
     uint64_t now = now_ms();
+    int out_fd;
 
     /* Run phase: from here on nothing may exit, abort or block without a
      * bound; every failure is logged and the loop goes on. */
+    output_never_blocks(sup);
     struct service_ctx ctx = service_ctx_of(sup);
     services_start_all(&sup->services, &ctx, now);
     wait_for_syslog(sup);
@@ -522,7 +577,16 @@ supervisor_run(struct supervisor *sup)
             pfd[n].fd = sup->control_fd;
             pfd[n++].events = POLLIN;
         }
-        for (size_t i = 0; i < sup->services.count; i++) {
+        out_fd = services_output_poll_fd(&sup->services);
+        if (out_fd >= 0) {
+            pfd[n].fd = out_fd;
+            pfd[n++].events = POLLOUT;
+        }
+        /* While stdout does not take more, the services' pipes are left
+         * to fill: backpressure on them, never a wait in PID 1. */
+        for (size_t i = 0; i < sup->services.count &&
+                           !services_output_blocked(&sup->services);
+             i++) {
             if (sup->services.svc[i].out_fd >= 0) {
                 svc_of[n] = i;
                 pfd[n].fd = sup->services.svc[i].out_fd;
@@ -546,6 +610,8 @@ supervisor_run(struct supervisor *sup)
                 handle_signals(sup, now);
             } else if (pfd[i].fd == sup->control_fd) {
                 handle_control(sup, now);
+            } else if (pfd[i].fd == out_fd) {
+                resume_output(sup, &ctx);
             } else {
                 services_drain_output(&sup->services, svc_of[i], &ctx, false);
             }

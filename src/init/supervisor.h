@@ -47,7 +47,8 @@ struct supervisor {
 
     enum stop_stage stage;
     uint64_t stage_deadline;
-    bool no_children; /* waitpid said ECHILD since the last spawn */
+    uint64_t stop_deadline; /* the whole stop's: begin + grace */
+    bool no_children;       /* waitpid said ECHILD since the last spawn */
 
     /* Shutdown hooks, run one at a time in STAGE_HOOKS. */
     char (*hooks)[PATH_MAX];

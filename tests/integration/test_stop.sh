@@ -1,0 +1,116 @@
+#!/bin/bash
+# The stop as a whole: one budget (--grace) from the signal to airlock's
+# exit, however many processes ignore SIGTERM, and a PID 1 that never
+# waits for its own stdout, even when nobody reads it.
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+# mksvc ROOT NAME BODY: a service whose run script is BODY (sh).
+mksvc() {
+    mkdir -p "$1/etc/service/$2"
+    printf '#!/bin/sh\n%s\n' "$3" >"$1/etc/service/$2/run"
+    chmod +x "$1/etc/service/$2/run"
+}
+
+# ms_since START_NS: milliseconds from START_NS (date +%s%N) to now.
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# airlock_pid BGPID: airlock's pid (the child of unshare), bounded wait.
+airlock_pid() {
+    local p=""
+    for _ in $(seq 1 250); do
+        p=$(pgrep -P "$1" | head -n 1)
+        [ -n "$p" ] && break
+        sleep 0.02
+    done
+    echo "$p"
+}
+
+# wait_exit PID SECONDS: waits (bounded) for a background job of this
+# shell; sets RC to its status, or 255 when it still runs after SECONDS.
+wait_exit() {
+    local i
+    for ((i = 0; i < $2 * 50; i++)); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.02
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        RC=255
+        return
+    fi
+    wait "$1"
+    RC=$?
+}
+
+# --- a flooding service, and a stdout that nobody reads -------------------
+R=$T/flood
+mksvc "$R" flood 'exec yes "flood line from a service that never stops"'
+mkfifo "$T/fifo"
+# The reader opens the FIFO and never reads from it.
+# shellcheck disable=SC2217 # the point: it never reads
+sleep 60 <"$T/fifo" &
+READER=$!
+CLEANUP_PIDS+=("$READER")
+AIRLOCK_ROOT=$R AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
+    --kill-child "$AIRLOCK" --grace 2 -- sleep 1000 >"$T/fifo" 2>&1 &
+BG=$!
+CLEANUP_PIDS+=("$BG")
+AP=$(airlock_pid "$BG")
+# Long enough for the pipe (64 KiB) and airlock's own buffer to fill.
+sleep 1.5
+t0=$(date +%s%N)
+kill -TERM "$AP"
+wait_exit "$BG" 10
+rc=$RC
+dt=$(ms_since "$t0")
+echo "# stalled stdout: SIGTERM to exit in $dt ms, status $rc"
+expect_eq "stdout never read: airlock still stops on SIGTERM (app status)" \
+    143 "$rc"
+check "stdout never read: ...within the 2 s grace plus 1 s" test "$dt" -lt 3000
+kill "$READER" 2>/dev/null
+
+# Lines still flow, whole and prefixed, when the reader is slow but reads.
+R2=$T/slow
+mksvc "$R2" flood 'i=0; while [ $i -lt 3000 ]; do echo "line $i of a flood"; i=$((i+1)); done; exec sleep 60'
+AIRLOCK_ROOT=$R2 AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
+    --kill-child "$AIRLOCK" --grace 2 -- sleep 3 2>/dev/null |
+    (sleep 1; cat) >"$T/slow.out"
+expect_eq "slow reader: every line arrives" 3000 "$(grep -c '^flood: line [0-9]* of a flood$' "$T/slow.out")"
+check "slow reader: no mixed or broken line" \
+    bash -c "! grep -v '^flood: line [0-9]* of a flood$' '$T/slow.out' | grep -q ."
+
+# --- one budget: the app and two services ignore SIGTERM ------------------
+R3=$T/stubborn
+mksvc "$R3" one "trap '' TERM; while :; do sleep 0.1; done"
+mksvc "$R3" two "trap '' TERM; while :; do sleep 0.1; done"
+AIRLOCK_ROOT=$R3 AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
+    --kill-child "$AIRLOCK" --grace 2 -- \
+    sh -c "trap '' TERM; touch '$T/app.ready'; while :; do sleep 0.1; done" \
+    >"$T/stubborn.out" 2>"$T/stubborn.err" &
+BG=$!
+CLEANUP_PIDS+=("$BG")
+AP=$(airlock_pid "$BG")
+wait_until 5 test -e "$T/app.ready"
+sleep 0.3
+t0=$(date +%s%N)
+kill -TERM "$AP"
+wait_exit "$BG" 10
+rc=$RC
+dt=$(ms_since "$t0")
+echo "# app + 2 services ignoring SIGTERM, --grace 2: exit in $dt ms, status $rc"
+expect_eq "stubborn app: killed at the end of the budget (137)" 137 "$rc"
+check "app + 2 stubborn services: exit within the 2 s budget plus 0.5 s" \
+    test "$dt" -lt 2500
+check "the budget's end is logged once" \
+    test "$(grep -c 'stop budget of 2000 ms used up' "$T/stubborn.err")" -eq 1
+
+# A service ignoring its signal does not starve the next of its turn.
+R4=$T/turns
+mksvc "$R4" a-polite "trap 'echo polite-term >>$T/turns.log; exit 0' TERM; while :; do sleep 0.1; done"
+mksvc "$R4" b-deaf "trap '' TERM; while :; do sleep 0.1; done"
+AIRLOCK_ROOT=$R4 AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
+    --kill-child "$AIRLOCK" --grace 2 -- sleep 0.5 >/dev/null 2>&1
+expect_eq "after a deaf service, the next still gets its down signal" \
+    polite-term "$(cat "$T/turns.log" 2>/dev/null)"
+
+finish
