@@ -17,6 +17,7 @@ endif
 
 # The container environment and startup scripts; cron runs as a service.
 DEB_PKGS += cron
-UNIT_TESTS += environ startup
+UNIT_TESTS += environ startup stop
 test_environ_DEPS := $(B)/libinit.a $(B)/libcommon.a
 test_startup_DEPS := $(B)/libinit.a $(B)/libcommon.a
+test_stop_DEPS := $(B)/libinit.a $(B)/libcommon.a
