@@ -121,20 +121,36 @@ envv_get(const struct envv *e, const char *name)
     return i < 0 ? NULL : e->v[i] + strlen(name) + 1;
 }
 
+const char *
+env_client_refusal(const char *name, const char *value)
+{
+    if (name == NULL || value == NULL) {
+        return "no name or value";
+    }
+    /* Length first: the other checks then never walk a huge string. */
+    if (strnlen(name, ENV_CLIENT_NAMEMAX + 1) > ENV_CLIENT_NAMEMAX) {
+        return "name longer than 64 bytes";
+    }
+    if (strnlen(value, ENV_CLIENT_VALMAX + 1) > ENV_CLIENT_VALMAX) {
+        return "value longer than 255 bytes";
+    }
+    if (!env_valid_name(name)) {
+        return "not a valid variable name";
+    }
+    if (strchr(value, '\n') != NULL) {
+        return "newline in the value";
+    }
+    if (strcmp(name, "LANG") != 0 && strcmp(name, "TERM") != 0 &&
+        strncmp(name, "LC_", 3) != 0) {
+        return "only LANG, LC_* and TERM may be set";
+    }
+    return NULL;
+}
+
 bool
 env_client_allowed(const char *name, const char *value)
 {
-    size_t vlen;
-
-    if (!env_valid_name(name) || value == NULL) {
-        return false;
-    }
-    vlen = strlen(value);
-    if (vlen > ENV_CLIENT_VALMAX || strchr(value, '\n') != NULL) {
-        return false;
-    }
-    return strcmp(name, "LANG") == 0 || strcmp(name, "TERM") == 0 ||
-           strncmp(name, "LC_", 3) == 0;
+    return env_client_refusal(name, value) == NULL;
 }
 
 int
