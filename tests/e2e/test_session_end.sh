@@ -106,6 +106,19 @@ expect_gone "key revoked: a session ignoring SIGHUP is gone within 6 s" "$SESSIO
 check "audit: revoked session hung up" audit_has "session [0-9]+ of 'alice' hung up: key revoked"
 wait_until 5 no_conns
 
+# The client closes the channel but keeps the connection: the same stop
+# for that channel's session alone.
+rm -f "$T/pids/chan"
+timeout 30 /usr/bin/python3 "$E2E_DIR/chan_close.py" "$PORT" "$T/keys/root" \
+    "$T/pids/chan" 6 "trap '' HUP; echo \$\$ >$T/pids/chan; sleep 1000" >"$T/chan.out" 2>&1 &
+cc=$!
+wait_until 10 grep -q closed "$T/chan.out"
+t0=$(date +%s%N)
+expect_gone "channel closed by the client: a session ignoring SIGHUP is gone within 3.5 s" "$(cat "$T/pids/chan" 2>/dev/null)" 3500 "$t0"
+check "channel closed: the connection stays up meanwhile" kill -0 "$cc"
+wait "$cc"
+wait_until 5 no_conns
+
 # SIGTERM to airlock-sshd: the listener passes it on to its connections,
 # which stop their sessions before exiting (the listener waits 3 s).
 trap_session stopped root root
