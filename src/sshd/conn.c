@@ -742,7 +742,8 @@ conn_timers(struct conn *c, uint64_t now)
 
 /* The session loop: one poll over the SSH socket, the signalfd and the
  * channels' pipes, with a timeout from the next deadline (a session's
- * SIGKILL, the idle timeout, the next keepalive). */
+ * SIGKILL, the idle timeout, the next keepalive), at most a second so a
+ * missed wake-up (a failed allocation to retry) costs no more. */
 static void __attribute__((noreturn)) conn_session_loop(struct conn *c)
 {
     const struct conn_params *p = c->p;
@@ -753,13 +754,20 @@ static void __attribute__((noreturn)) conn_session_loop(struct conn *c)
     for (;;) {
         struct pollfd pfd[2 + 3 * SSHD_MAX_CHANNELS];
         unsigned n = 0, ns;
-        uint64_t next;
+        uint64_t next, now;
+        bool unsent;
 
         conn_check_end(c);
-        next = session_progress(c);
-        next = deadline_min(next, conn_timers(c, now_ms()));
+        now = now_ms();
+        next = deadline_min(session_progress(c), now + 1000);
+        next = deadline_min(next, conn_timers(c, now));
+        /* Non-blocking libssh calls (the window adjust sent by
+         * session_pull's read, keepalives) may leave a packet queued
+         * when the socket is full; nothing else would send it while the
+         * client waits for it, so it goes out here or on POLLOUT. */
+        unsent = ssh_blocking_flush(c->session, 0) == SSH_AGAIN;
         pfd[n].fd = ssh_get_fd(c->session);
-        pfd[n].events = POLLIN;
+        pfd[n].events = (short)(POLLIN | (unsent ? POLLOUT : 0));
         n++;
         pfd[n].fd = c->sigfd;
         pfd[n].events = POLLIN;
@@ -778,7 +786,8 @@ static void __attribute__((noreturn)) conn_session_loop(struct conn *c)
             conn_drain_signals(c);
         }
         session_handle(c, pfd + n, ns);
-        if (pfd[0].revents != 0 && ssh_event_dopoll(c->event, 0) == SSH_ERROR) {
+        if ((pfd[0].revents & ~POLLOUT) != 0 &&
+            ssh_event_dopoll(c->event, 0) == SSH_ERROR) {
             audit("connection of '%s' from %s port %u ended: %s",
                   san(c->user),
                   p->peer,
