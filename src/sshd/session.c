@@ -57,7 +57,9 @@
  * the window, which libssh 0.10 accepts and buffers (libssh-notes.md
  * section 6). The connection is ended then, as OpenSSH does ("peer
  * ignored channel window"). With the staging buffer, one channel holds
- * at most 4 MiB of client data. */
+ * about 4 MiB of client data at most: the packets of the socket read
+ * that crossed the limit still land before the loop ends the
+ * connection. */
 #define IN_LIBSSH_MAX (2u << 20)
 
 enum chan_kind { KIND_NONE, KIND_SHELL, KIND_EXEC, KIND_SFTP, KIND_FORWARD };
