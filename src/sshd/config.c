@@ -103,6 +103,25 @@ parse_path(const char *s, char *dst, size_t size, const char **reason)
     return 0;
 }
 
+/* A timer in seconds (fractions allowed): 0 switches it off, otherwise
+ * 1 s at least, so a typo cannot turn it into a busy loop. */
+static int
+parse_timer(const char *s,
+            unsigned max_s,
+            uint64_t *ret_ms,
+            const char **reason)
+{
+    uint64_t ms;
+
+    if (parse_seconds_ms(s, (uint64_t)max_s * 1000, &ms) < 0 ||
+        (ms != 0 && ms < 1000)) {
+        *reason = "not 0 (off) or a number of seconds from 1 to the maximum";
+        return -EINVAL;
+    }
+    *ret_ms = ms;
+    return 0;
+}
+
 int
 sshd_config_load(struct sshd_config *cfg,
                  const char *(*get)(const char *name, void *ud),
@@ -126,6 +145,12 @@ sshd_config_load(struct sshd_config *cfg,
     cfg->revoke_sessions = true;
     cfg->tcp_forwarding = false;
     strcpy(cfg->sftp_server, "/usr/lib/openssh/sftp-server");
+    cfg->idle_timeout_ms = 0;
+    /* libssh-notes 7.3: 30 s x 3 finds a vanished client within 2 min
+     * without waiting for TCP's own timeouts (libssh sets no
+     * SO_KEEPALIVE), so its authenticated slot is freed. */
+    cfg->client_alive_interval_ms = 30000;
+    cfg->client_alive_count_max = 3;
 
 #define VAR(name) (var = (name), v = get(name, ud), v != NULL && *v != '\0')
     if (VAR("AIRLOCK_SSH_LISTEN")) {
@@ -176,6 +201,15 @@ sshd_config_load(struct sshd_config *cfg,
     }
     if (r == 0 && VAR("AIRLOCK_SSH_SFTP_SERVER")) {
         r = parse_path(v, cfg->sftp_server, sizeof(cfg->sftp_server), &reason);
+    }
+    if (r == 0 && VAR("AIRLOCK_SSH_IDLE_TIMEOUT")) {
+        r = parse_timer(v, 7 * 86400, &cfg->idle_timeout_ms, &reason);
+    }
+    if (r == 0 && VAR("AIRLOCK_SSH_CLIENT_ALIVE_INTERVAL")) {
+        r = parse_timer(v, 3600, &cfg->client_alive_interval_ms, &reason);
+    }
+    if (r == 0 && VAR("AIRLOCK_SSH_CLIENT_ALIVE_COUNT_MAX")) {
+        r = parse_range(v, 1, 100, &cfg->client_alive_count_max, &reason);
     }
 #undef VAR
     if (r < 0) {

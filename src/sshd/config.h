@@ -31,6 +31,14 @@ struct sshd_config {
     bool tcp_forwarding;          /* ssh -L, off by default */
     char host_key_file[PATH_MAX]; /* "" = generate under /etc/airlock */
     char sftp_server[PATH_MAX];
+    /* After login: no channel data or request for this long ends the
+     * connection (0 = never). */
+    uint64_t idle_timeout_ms;
+    /* ClientAliveInterval/CountMax: nothing received from the client for
+     * an interval sends a keepalive; count_max unanswered ones end the
+     * connection (interval 0 = no keepalives). */
+    uint64_t client_alive_interval_ms;
+    unsigned client_alive_count_max;
 };
 
 /* Fills *cfg from the environment (getenv). Returns 0, or -EINVAL with

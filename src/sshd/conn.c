@@ -559,6 +559,14 @@ conn_drop_privileges(struct conn *c)
                   errstr ? errstr : "?");
         _exit(CONN_EXIT_ERROR);
     }
+    /* Changing uid resets the dumpable flag to fs.suid_dumpable, which
+     * may be 1: the process holds the host key and now shares its uid
+     * with the sessions (and maybe the app), so same-uid ptrace and
+     * /proc/PID/mem must be refused again. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+        log_errno(LOG_LEVEL_ERROR, -errno, "PR_SET_DUMPABLE after the drop");
+        _exit(CONN_EXIT_ERROR);
+    }
     c->dropped = true;
 }
 
@@ -647,6 +655,199 @@ conn_drain_signals(struct conn *c)
     }
 }
 
+/* ---- after login ------------------------------------------------------ */
+
+/* Every end after login goes through here: the sessions are stopped
+ * (SIGHUP, SIGKILL after 2 s, reaped) before the process exits, whatever
+ * the reason. */
+static void __attribute__((noreturn))
+conn_end(struct conn *c, int status, const char *why)
+{
+    session_stop_all(c, why);
+    ssh_disconnect(c->session);
+    _exit(status);
+}
+
+/* Ends the connection when a flag or the transport says so; returns
+ * otherwise. */
+static void
+conn_check_end(struct conn *c)
+{
+    const struct conn_params *p = c->p;
+
+    if (c->fatal != 0) {
+        conn_end(c, c->fatal, "protocol violation");
+    }
+    if (c->violation != NULL) {
+        audit("connection of '%s' from %s port %u closed: %s",
+              san(c->user),
+              p->peer,
+              p->peer_port,
+              c->violation);
+        conn_end(c, CONN_EXIT_OK, c->violation);
+    }
+    if (c->revoked) {
+        audit("key %s of '%s' revoked, closing the connection from %s "
+              "port %u",
+              c->matched.entries[0].fingerprint,
+              san(c->user),
+              p->peer,
+              p->peer_port);
+        conn_end(c, CONN_EXIT_OK, "key revoked");
+    }
+    if (c->stopping) {
+        conn_end(c, CONN_EXIT_OK, "server stopping");
+    }
+    if (!ssh_is_connected(c->session)) {
+        session_stop_all(c, "client disconnected");
+        audit("disconnected '%s' from %s port %u after %llu ms",
+              san(c->user),
+              p->peer,
+              p->peer_port,
+              (unsigned long long)(now_ms() - c->auth_ms));
+        _exit(CONN_EXIT_OK);
+    }
+}
+
+/* Client liveness, as OpenSSH's ClientAliveInterval/CountMax. Any packet
+ * from the client is a sign of life; libssh counts every packet it
+ * decrypts in rx, whichever of its calls read it, which our own poll of
+ * the socket would miss. */
+static struct {
+    struct ssh_counter_struct rx;
+    uint64_t seen;    /* rx.in_packets at the last check */
+    uint64_t last_ms; /* when the client was last heard */
+    unsigned unanswered;
+} alive;
+
+/* ssh_send_keepalive() asks for a reply, and in blocking mode waits for it
+ * up to the session timeout: a dead client would stall every session for
+ * 10 minutes. Non-blocking, libssh sends the request and notes it as
+ * pending; a later call first collects the reply and sends nothing
+ * (channels.c ssh_global_request). Two calls thus send one request when
+ * none is outstanding and none while one is. A reply, or anything else
+ * from the client, shows up in alive.rx. */
+static void
+conn_send_keepalive(ssh_session session)
+{
+    int blocking = ssh_is_blocking(session);
+
+    ssh_set_blocking(session, 0);
+    (void)ssh_send_keepalive(session);
+    (void)ssh_send_keepalive(session);
+    ssh_set_blocking(session, blocking);
+}
+
+/* The idle timeout and the keepalives; ends the connection when one has
+ * run out. Returns the next deadline. */
+static uint64_t
+conn_timers(struct conn *c, uint64_t now)
+{
+    const struct sshd_config *cfg = c->cfg;
+    uint64_t next = DEADLINE_NONE;
+
+    if (cfg->idle_timeout_ms > 0) {
+        uint64_t due = c->activity_ms + cfg->idle_timeout_ms;
+        if (now >= due) {
+            audit("idle timeout (%llu s without channel activity) for '%s' "
+                  "from %s port %u, closing",
+                  (unsigned long long)(cfg->idle_timeout_ms / 1000),
+                  san(c->user),
+                  c->p->peer,
+                  c->p->peer_port);
+            conn_end(c, CONN_EXIT_OK, "idle timeout");
+        }
+        next = due;
+    }
+    if (cfg->client_alive_interval_ms > 0) {
+        uint64_t due;
+
+        if (alive.rx.in_packets != alive.seen) {
+            alive.seen = alive.rx.in_packets;
+            alive.last_ms = now;
+            alive.unanswered = 0;
+        }
+        due = alive.last_ms +
+              (uint64_t)(alive.unanswered + 1) * cfg->client_alive_interval_ms;
+        if (now >= due) {
+            if (alive.unanswered >= cfg->client_alive_count_max) {
+                audit("client alive timeout: no answer to %u keepalive(s) "
+                      "from '%s' at %s port %u, closing",
+                      alive.unanswered,
+                      san(c->user),
+                      c->p->peer,
+                      c->p->peer_port);
+                conn_end(c, CONN_EXIT_OK, "client not responding");
+            }
+            conn_send_keepalive(c->session);
+            alive.unanswered++;
+            due += cfg->client_alive_interval_ms;
+        }
+        next = deadline_min(next, due);
+    }
+    return next;
+}
+
+/* The session loop: one poll over the SSH socket, the signalfd and the
+ * channels' pipes, with a timeout from the next deadline (a session's
+ * SIGKILL, the idle timeout, the next keepalive), at most a second so a
+ * missed wake-up (a failed allocation to retry) costs no more. */
+static void __attribute__((noreturn)) conn_session_loop(struct conn *c)
+{
+    const struct conn_params *p = c->p;
+
+    c->activity_ms = c->auth_ms;
+    alive.last_ms = c->auth_ms;
+    ssh_set_counters(c->session, NULL, &alive.rx);
+    for (;;) {
+        struct pollfd pfd[2 + 3 * SSHD_MAX_CHANNELS];
+        unsigned n = 0, ns;
+        uint64_t next, now;
+        bool unsent;
+
+        conn_check_end(c);
+        now = now_ms();
+        next = deadline_min(session_progress(c), now + 1000);
+        next = deadline_min(next, conn_timers(c, now));
+        /* Non-blocking libssh calls (the window adjust sent by
+         * session_pull's read, keepalives) may leave a packet queued
+         * when the socket is full; nothing else would send it while the
+         * client waits for it, so it goes out here or on POLLOUT. */
+        unsent = ssh_blocking_flush(c->session, 0) == SSH_AGAIN;
+        pfd[n].fd = ssh_get_fd(c->session);
+        pfd[n].events = (short)(POLLIN | (unsent ? POLLOUT : 0));
+        n++;
+        pfd[n].fd = c->sigfd;
+        pfd[n].events = POLLIN;
+        n++;
+        ns = session_pollfds(c,
+                             pfd + n,
+                             (unsigned)(sizeof(pfd) / sizeof(pfd[0])) - n);
+        if (poll(pfd, n + ns, deadline_timeout(now_ms(), next)) < 0) {
+            if (errno != EINTR) {
+                log_errno(LOG_LEVEL_ERROR, -errno, "poll");
+                conn_end(c, CONN_EXIT_ERROR, "internal error");
+            }
+            continue;
+        }
+        if (pfd[1].revents != 0) {
+            conn_drain_signals(c);
+        }
+        session_handle(c, pfd + n, ns);
+        if ((pfd[0].revents & ~POLLOUT) != 0 &&
+            ssh_event_dopoll(c->event, 0) == SSH_ERROR) {
+            audit("connection of '%s' from %s port %u ended: %s",
+                  san(c->user),
+                  p->peer,
+                  p->peer_port,
+                  san(ssh_get_error(c->session)));
+            session_stop_all(c, "connection error");
+            _exit(CONN_EXIT_OK);
+        }
+        session_pull(c);
+    }
+}
+
 void
 conn_main(const struct conn_params *p)
 {
@@ -716,67 +917,5 @@ conn_main(const struct conn_params *p)
         (void)ssh_options_set(c->session, SSH_OPTIONS_TIMEOUT, &t);
     }
 
-    for (;;) {
-        struct pollfd pfd[1 + 3 * 8 + 1];
-        unsigned n = 0, ns;
-        int timeout = 1000;
-
-        if (c->fatal != 0) {
-            session_hangup_all(c, "protocol violation");
-            conn_exit(c, c->fatal);
-        }
-        if (c->revoked) {
-            audit("key %s of '%s' revoked, closing the connection from %s "
-                  "port %u",
-                  c->matched.entries[0].fingerprint,
-                  san(c->user),
-                  p->peer,
-                  p->peer_port);
-            session_hangup_all(c, "key revoked");
-            conn_exit(c, CONN_EXIT_OK);
-        }
-        if (c->stopping) {
-            session_hangup_all(c, "server stopping");
-            conn_exit(c, CONN_EXIT_OK);
-        }
-        if (!ssh_is_connected(c->session)) {
-            session_hangup_all(c, "client disconnected");
-            audit("disconnected '%s' from %s port %u after %llu ms",
-                  san(c->user),
-                  p->peer,
-                  p->peer_port,
-                  (unsigned long long)(now_ms() - c->auth_ms));
-            _exit(CONN_EXIT_OK);
-        }
-        session_progress(c);
-        pfd[n].fd = ssh_get_fd(c->session);
-        pfd[n].events = POLLIN;
-        n++;
-        pfd[n].fd = c->sigfd;
-        pfd[n].events = POLLIN;
-        n++;
-        ns = session_pollfds(c,
-                             pfd + n,
-                             (unsigned)(sizeof(pfd) / sizeof(pfd[0])) - n);
-        if (poll(pfd, n + ns, timeout) < 0 && errno != EINTR) {
-            log_errno(LOG_LEVEL_ERROR, -errno, "poll");
-            conn_exit(c, CONN_EXIT_ERROR);
-        }
-        if (pfd[1].revents != 0) {
-            conn_drain_signals(c);
-        }
-        session_handle(c, pfd + n, ns);
-        if (pfd[0].revents != 0) {
-            if (ssh_event_dopoll(c->event, 0) == SSH_ERROR) {
-                session_hangup_all(c, "connection error");
-                audit("connection of '%s' from %s port %u ended: %s",
-                      san(c->user),
-                      p->peer,
-                      p->peer_port,
-                      san(ssh_get_error(c->session)));
-                _exit(CONN_EXIT_OK);
-            }
-        }
-        session_pull(c);
-    }
+    conn_session_loop(c);
 }

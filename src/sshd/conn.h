@@ -68,6 +68,8 @@ struct conn {
     unsigned nchans;
     bool revoked;
     bool stopping;
+    uint64_t activity_ms;  /* last channel data or request (idle timeout) */
+    const char *violation; /* set by a callback: end the connection */
 };
 
 /* Runs the connection to its end; never returns (exits with CONN_EXIT_*). */
@@ -83,9 +85,13 @@ unsigned session_pollfds(struct conn *c, struct pollfd *pfd, unsigned max);
 void session_handle(struct conn *c, struct pollfd *pfd, unsigned n);
 /* Reaps children (SIGCHLD) and finishes channels that are done. */
 void session_reap(struct conn *c);
-void session_progress(struct conn *c);
-/* SIGHUP to every session's process group, then frees all channels. */
-void session_hangup_all(struct conn *c, const char *why);
+/* Finishes channels that are done and escalates the stop of channels the
+ * client closed; returns the next deadline (DEADLINE_NONE for none). */
+uint64_t session_progress(struct conn *c);
+/* Stops every session (SIGHUP, SIGKILL after 2 s) and waits, bounded,
+ * until they are reaped; audits each with why. For every end of a
+ * connection. */
+void session_stop_all(struct conn *c, const char *why);
 /* Lets the session read the client data libssh still holds. */
 void session_pull(struct conn *c);
 

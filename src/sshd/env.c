@@ -14,6 +14,8 @@
 
 #include "common/safeio.h"
 
+/* One container variable's file; a bigger one is skipped rather than cut,
+ * since a truncated value is a wrong value. */
 #define CONTAINER_VALUE_MAX 65536
 
 void
@@ -31,6 +33,8 @@ envv_free(struct envv *e)
     envv_init(e);
 }
 
+/* POSIX portable names only: a name with '=' or a newline would forge a
+ * second variable in the vector, and shells ignore other names anyway. */
 bool
 env_valid_name(const char *name)
 {
@@ -47,6 +51,8 @@ env_valid_name(const char *name)
     return true;
 }
 
+/* Index of NAME (nlen bytes, not NUL-terminated in "NAME=value" form) or
+ * -1; a linear scan, the vector holds at most ENV_MAX_VARS entries. */
 static int
 envv_find(const struct envv *e, const char *name, size_t nlen)
 {
@@ -58,6 +64,9 @@ envv_find(const struct envv *e, const char *name, size_t nlen)
     return -1;
 }
 
+/* Takes ownership of s ("NAME=value"): it replaces an earlier NAME, so the
+ * last source to set a variable wins (build_env's order is the policy);
+ * s is freed on failure. */
 static int
 envv_store(struct envv *e, char *s, size_t nlen)
 {
@@ -91,6 +100,8 @@ envv_set(struct envv *e, const char *name, const char *value)
     return envv_store(e, s, strlen(name));
 }
 
+/* Names are copied into a fixed buffer: longer ones are -EINVAL, which
+ * is why env_client_refusal() caps client names far below it. */
 int
 envv_put(struct envv *e, const char *assignment)
 {
@@ -121,20 +132,36 @@ envv_get(const struct envv *e, const char *name)
     return i < 0 ? NULL : e->v[i] + strlen(name) + 1;
 }
 
+const char *
+env_client_refusal(const char *name, const char *value)
+{
+    if (name == NULL || value == NULL) {
+        return "no name or value";
+    }
+    /* Length first: the other checks then never walk a huge string. */
+    if (strnlen(name, ENV_CLIENT_NAMEMAX + 1) > ENV_CLIENT_NAMEMAX) {
+        return "name longer than 64 bytes";
+    }
+    if (strnlen(value, ENV_CLIENT_VALMAX + 1) > ENV_CLIENT_VALMAX) {
+        return "value longer than 255 bytes";
+    }
+    if (!env_valid_name(name)) {
+        return "not a valid variable name";
+    }
+    if (strchr(value, '\n') != NULL) {
+        return "newline in the value";
+    }
+    if (strcmp(name, "LANG") != 0 && strcmp(name, "TERM") != 0 &&
+        strncmp(name, "LC_", 3) != 0) {
+        return "only LANG, LC_* and TERM may be set";
+    }
+    return NULL;
+}
+
 bool
 env_client_allowed(const char *name, const char *value)
 {
-    size_t vlen;
-
-    if (!env_valid_name(name) || value == NULL) {
-        return false;
-    }
-    vlen = strlen(value);
-    if (vlen > ENV_CLIENT_VALMAX || strchr(value, '\n') != NULL) {
-        return false;
-    }
-    return strcmp(name, "LANG") == 0 || strcmp(name, "TERM") == 0 ||
-           strncmp(name, "LC_", 3) == 0;
+    return env_client_refusal(name, value) == NULL;
 }
 
 int

@@ -5,9 +5,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ENV_MAX_VARS      512  /* whole session environment */
-#define ENV_CLIENT_MAX    32   /* env requests accepted per channel */
-#define ENV_CLIENT_VALMAX 1024 /* bytes in one client-supplied value */
+#define ENV_MAX_VARS   512 /* whole session environment */
+#define ENV_CLIENT_MAX 32  /* env requests accepted per channel */
+/* Bytes in a client-supplied name and value. Locale names and TERM are
+ * short; a longer name used to be accepted here and then fail the exec
+ * (envv_put keeps names under 256 bytes), so both are refused at the
+ * request, where the reason can be logged. */
+#define ENV_CLIENT_NAMEMAX 64
+#define ENV_CLIENT_VALMAX  255
 #define ENV_DEFAULT_PATH \
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define CONTAINER_ENV_DIR "/etc/container_environment"
@@ -32,7 +37,11 @@ const char *envv_get(const struct envv *e, const char *name);
 bool env_valid_name(const char *name);
 
 /* May a client set this variable with an env request? LANG, LC_* and TERM
- * only, value at most ENV_CLIENT_VALMAX bytes without NUL or newline. */
+ * only, the name at most ENV_CLIENT_NAMEMAX bytes, the value at most
+ * ENV_CLIENT_VALMAX bytes without newline. Returns NULL when allowed, else
+ * a static reason for the log. */
+const char *env_client_refusal(const char *name, const char *value);
+/* env_client_refusal() == NULL. */
 bool env_client_allowed(const char *name, const char *value);
 
 /* Adds the container environment: one file per variable in dir (the

@@ -3,9 +3,10 @@ ifneq ($(SSH),no)
 SSH_PKGS   := libssh libsodium
 SSH_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(SSH_PKGS) 2>/dev/null)
 SSH_LIBS    = $(shell $(PKG_CONFIG) --libs $(SSH_PKGS) 2>/dev/null || echo -lssh -lsodium)
-# The e2e tests drive the real OpenSSH client, sftp and ssh-audit
-# (bench/sshd.sh installs the servers it compares with itself); paramiko
-# drives raw-message attacks (tests/e2e/authority_attack.py).
+# The e2e tests drive the real OpenSSH client, sftp and ssh-audit, and
+# paramiko for raw-message attacks (tests/e2e/authority_attack.py) and a
+# client that ignores the channel window (bench/sshd.sh installs the
+# servers it compares with itself).
 DEB_PKGS   += libssh-dev libsodium-dev openssh-client openssh-sftp-server \
               ssh-audit python3 python3-paramiko
 # libssh-4 before 0.10.6-0+deb12u3 does not check AES-GCM tags.

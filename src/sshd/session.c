@@ -16,12 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/groupstop.h"
 #include "common/path.h"
 #include "common/safeio.h"
 #include "common/sigutil.h"
@@ -30,8 +33,34 @@
 #include "sshd/env.h"
 #include "sshd/session.h"
 
-#define PUMP_CHUNK   65536
+#define PUMP_CHUNK 65536
+/* A session's group gets SIGHUP, then SIGKILL this much later. */
 #define HUP_GRACE_MS 2000
+/* After SIGKILL, how long the connection waits for the kernel to finish
+ * the processes off before it exits anyway (one that sleeps
+ * uninterruptibly in a hung filesystem cannot be waited for). */
+#define KILL_REAP_MS 500
+
+/* Client data on its way to a child's stdin (issue 9, item 6). libssh
+ * 0.10 keeps in its own buffer whatever the data callback does not
+ * consume, and re-opens the window only while that buffer is small
+ * (channels.c: local_window + buffered < 640000, then to 1280000). So
+ * the callback consumes only what the pipe takes; the rest is pulled
+ * into the staging buffer below once the pipe has drained. The pull
+ * (ssh_channel_read) re-opens the window to 1280000 whatever libssh
+ * still holds, so a pull must take everything libssh holds, or at
+ * least 1280000 bytes: IN_STAGE_MAX is above that, and libssh's buffer
+ * never grows from one pull to the next. */
+#define IN_STAGE_MAX (2u << 20)
+/* A client that respects the window cannot make libssh hold more than
+ * 640000 + 1280000 bytes plus one packet (35000): more means it ignores
+ * the window, which libssh 0.10 accepts and buffers (libssh-notes.md
+ * section 6). The connection is ended then, as OpenSSH does ("peer
+ * ignored channel window"). With the staging buffer, one channel holds
+ * about 4 MiB of client data at most: the packets of the socket read
+ * that crossed the limit still land before the loop ends the
+ * connection. */
+#define IN_LIBSSH_MAX (2u << 20)
 
 enum chan_kind { KIND_NONE, KIND_SHELL, KIND_EXEC, KIND_SFTP, KIND_FORWARD };
 
@@ -56,15 +85,16 @@ struct chan {
     int in_fd, out_fd, err_fd;
     bool out_eof, err_eof;
 
-    unsigned char inbuf[PUMP_CHUNK];
-    size_t in_len;
-    bool in_pending; /* libssh holds client data we have not taken */
-    bool in_eof;     /* the client sent EOF */
+    unsigned char *inbuf;  /* staging, IN_STAGE_MAX, allocated on use */
+    size_t in_off, in_len; /* pending bytes: inbuf[in_off, in_off+len) */
+    size_t lib_held;       /* client bytes libssh holds for us */
+    bool in_pending;       /* lib_held > 0 */
+    bool in_eof;           /* the client sent EOF */
+    unsigned env_refused;  /* refused env requests (logged: the first 4) */
 
     bool client_closed;
     bool finished; /* exit status, EOF and close sent */
-    bool hup_sent;
-    uint64_t hup_ms;
+    struct group_stop stop;
     uint64_t start_ms;
     uint64_t bytes_in, bytes_out;
     char desc[SANITIZE_MAX + 16];
@@ -112,6 +142,14 @@ static const struct keys_options *
 key_opts(const struct chan *k)
 {
     return &k->c->matched.entries[0].opts;
+}
+
+/* Something happened on a channel: data either way or a request. The
+ * idle timeout counts from here; SSH keepalives do not count. */
+static void
+touch(struct conn *c)
+{
+    c->activity_ms = now_ms();
 }
 
 /* ---- signals -------------------------------------------------------- */
@@ -444,6 +482,11 @@ fail:
 
 /* ---- channel callbacks ---------------------------------------------- */
 
+/* Client data for the child's stdin. Only what the pipe takes now is
+ * consumed; libssh keeps the rest (see IN_STAGE_MAX) and does not
+ * re-open the window for it. data always starts at the oldest byte
+ * libssh holds, so writing it directly is in order only while nothing
+ * older waits in the staging buffer. */
 static int
 cb_data(ssh_session s,
         ssh_channel ch,
@@ -453,15 +496,24 @@ cb_data(ssh_session s,
         void *ud)
 {
     struct chan *k = ud;
-    size_t used = 0, take;
+    size_t used = 0;
 
     (void)s;
     (void)ch;
     if (is_stderr || k->client_closed) {
         return (int)len;
     }
+    touch(k->c);
     if (k->started && k->in_fd < 0) {
         return (int)len; /* the child closed its stdin: drop */
+    }
+    if (len > IN_LIBSSH_MAX) {
+        if (k->c->violation == NULL) {
+            k->c->violation = "client ignored the channel window";
+        }
+        k->lib_held = len;
+        k->in_pending = true;
+        return 0;
     }
     if (k->in_fd >= 0 && k->in_len == 0) {
         ssize_t w = write(k->in_fd, data, len);
@@ -472,17 +524,9 @@ cb_data(ssh_session s,
             return (int)len;
         }
     }
-    take = len - used;
-    if (take > sizeof(k->inbuf) - k->in_len) {
-        take = sizeof(k->inbuf) - k->in_len;
-    }
-    memcpy(k->inbuf + k->in_len, (unsigned char *)data + used, take);
-    k->in_len += take;
-    used += take;
     k->bytes_in += used;
-    if (used < len) {
-        k->in_pending = true;
-    }
+    k->lib_held = len - used;
+    k->in_pending = k->lib_held > 0;
     return (int)used;
 }
 
@@ -514,6 +558,7 @@ cb_signal(ssh_session s, ssh_channel ch, const char *signal, void *ud)
 
     (void)s;
     (void)ch;
+    touch(k->c);
     if (sig > 0 && k->started && !k->reaped) {
         (void)kill(-k->pid, sig);
     }
@@ -534,6 +579,7 @@ cb_pty(ssh_session s,
 
     (void)s;
     (void)ch;
+    touch(k->c);
     if (k->started || k->pty) {
         return -1;
     }
@@ -585,6 +631,7 @@ cb_window_change(ssh_session s,
 
     (void)s;
     (void)ch;
+    touch(k->c);
     if (!k->pty || k->out_fd < 0) {
         return -1;
     }
@@ -599,12 +646,25 @@ cb_env(ssh_session s,
        void *ud)
 {
     struct chan *k = ud;
+    const char *why;
     char *a;
 
     (void)s;
     (void)ch;
-    if (k->started || k->ncenv >= ENV_CLIENT_MAX ||
-        !env_client_allowed(name, value)) {
+    touch(k->c);
+    why = k->started                   ? "the command has started"
+          : k->ncenv >= ENV_CLIENT_MAX ? "too many variables"
+                                       : env_client_refusal(name, value);
+    if (why != NULL) {
+        /* Only a failure goes back (SSH has no reason field there), so
+         * the reason is logged; a client looping on refused requests
+         * gets four lines per channel, not a flood. */
+        if (k->env_refused++ < 4) {
+            log_info("env request '%s' refused for '%s': %s",
+                     san(name),
+                     san(k->c->user),
+                     why);
+        }
         return -1;
     }
     if (asprintf(&a, "%s=%s", name, value) < 0) {
@@ -619,6 +679,7 @@ cb_shell(ssh_session s, ssh_channel ch, void *ud)
 {
     (void)s;
     (void)ch;
+    touch(((struct chan *)ud)->c);
     return chan_start(ud, KIND_SHELL, NULL) == 0 ? 0 : -1;
 }
 
@@ -627,6 +688,7 @@ cb_exec(ssh_session s, ssh_channel ch, const char *command, void *ud)
 {
     (void)s;
     (void)ch;
+    touch(((struct chan *)ud)->c);
     return chan_start(ud, KIND_EXEC, command) == 0 ? 0 : -1;
 }
 
@@ -637,6 +699,7 @@ cb_subsystem(ssh_session s, ssh_channel ch, const char *name, void *ud)
 
     (void)s;
     (void)ch;
+    touch(k->c);
     if (strcmp(name, "sftp") != 0) {
         audit("subsystem '%s' refused for '%s'", san(name), san(k->c->user));
         return -1;
@@ -695,6 +758,7 @@ chan_new(struct conn *c, ssh_channel ch, bool session_kind)
     }
     c->chans[slot] = k;
     c->nchans++;
+    touch(c);
     return k;
 }
 
@@ -861,6 +925,8 @@ session_pollfds(struct conn *c, struct pollfd *pfd, unsigned max)
             continue;
         }
         win = ssh_channel_window_size(k->ch);
+        /* Client data waits in the staging buffer: its drain on POLLOUT
+         * is what lets session_pull take more from libssh. */
         if (k->in_fd >= 0 && k->in_len > 0 && n < max) {
             poll_map[n].k = k;
             poll_map[n].which = 0;
@@ -886,6 +952,7 @@ session_pollfds(struct conn *c, struct pollfd *pfd, unsigned max)
     return n;
 }
 
+/* Writes what the pipe takes from the staging buffer. */
 static void
 flush_stdin(struct chan *k)
 {
@@ -894,13 +961,16 @@ flush_stdin(struct chan *k)
     if (k->in_fd < 0 || k->in_len == 0) {
         return;
     }
-    w = write(k->in_fd, k->inbuf, k->in_len);
+    w = write(k->in_fd, k->inbuf + k->in_off, k->in_len);
     if (w > 0) {
-        memmove(k->inbuf, k->inbuf + w, k->in_len - (size_t)w);
+        k->in_off += (size_t)w;
         k->in_len -= (size_t)w;
     } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
         close_fd(&k->in_fd);
         k->in_len = 0;
+    }
+    if (k->in_len == 0) {
+        k->in_off = 0;
     }
 }
 
@@ -926,6 +996,7 @@ pump_out(struct chan *k, int which)
             k->client_closed = true;
         } else {
             k->bytes_out += (uint64_t)r;
+            touch(k->c);
         }
         return true;
     }
@@ -964,6 +1035,11 @@ session_handle(struct conn *c, struct pollfd *pfd, unsigned n)
     }
 }
 
+/* Moves client data libssh still holds into the staging buffer once the
+ * buffer is empty, all of it or IN_STAGE_MAX at a time (see
+ * IN_STAGE_MAX for why never less). libssh holds bytes only when the
+ * data callback saw them, so lib_held is exact and the read below never
+ * waits for packets (it returns at once when libssh holds data). */
 void
 session_pull(struct conn *c)
 {
@@ -971,7 +1047,8 @@ session_pull(struct conn *c)
         struct chan *k = c->chans[i];
         int r;
 
-        if (k == NULL || !k->in_pending || k->client_closed) {
+        if (k == NULL || !k->in_pending || k->client_closed ||
+            k->lib_held > IN_LIBSSH_MAX) {
             continue;
         }
         if (k->started && k->in_fd < 0) {
@@ -985,26 +1062,35 @@ session_pull(struct conn *c)
                                                                0) > 0) {
             }
             k->in_pending = guard < 0;
+            k->lib_held = 0;
             continue;
+        }
+        if (!k->started) {
+            continue; /* kept by libssh until the command runs */
         }
         flush_stdin(k);
         if (k->in_len > 0) {
             continue;
         }
-        k->in_pending = false;
-        /* The callback may run inside this read; it appends to inbuf,
-         * which is empty here, so the byte order is kept. */
-        r = ssh_channel_read_nonblocking(
-            k->ch,
-            k->inbuf + k->in_len,
-            (uint32_t)(sizeof(k->inbuf) - k->in_len),
-            0);
-        if (r > 0) {
-            k->in_len += (size_t)r;
-            k->bytes_in += (uint64_t)r;
-            k->in_pending = true; /* maybe more */
-            flush_stdin(k);
+        if (k->inbuf == NULL) {
+            k->inbuf = malloc(IN_STAGE_MAX);
+            if (k->inbuf == NULL) {
+                continue; /* libssh keeps it; tried again next round */
+            }
         }
+        r = ssh_channel_read_nonblocking(k->ch, k->inbuf, IN_STAGE_MAX, 0);
+        if (r > 0) {
+            k->in_off = 0;
+            k->in_len = (size_t)r;
+            k->bytes_in += (uint64_t)r;
+            k->lib_held = (size_t)r < k->lib_held && r == (int)IN_STAGE_MAX
+                              ? k->lib_held - (size_t)r
+                              : 0;
+            flush_stdin(k);
+        } else {
+            k->lib_held = 0; /* nothing (0), EOF or an error */
+        }
+        k->in_pending = k->lib_held > 0;
     }
 }
 
@@ -1093,15 +1179,41 @@ chan_free(struct conn *c, unsigned slot)
     for (unsigned i = 0; i < k->ncenv; i++) {
         free(k->cenv[i]);
     }
+    free(k->inbuf);
     free(k);
     c->chans[slot] = NULL;
     c->nchans--;
 }
 
-void
+/* Stops the session's process group: SIGHUP and SIGCONT now, SIGKILL
+ * after HUP_GRACE_MS (group_stop_tick). Only while the leader is our
+ * unreaped child: then its pid, which names the group, cannot have been
+ * reused. Returns the next deadline. */
+static uint64_t
+chan_stop(struct chan *k, uint64_t now, const char *why)
+{
+    if (!k->started || k->reaped || k->pid <= 0) {
+        return DEADLINE_NONE;
+    }
+    if (k->stop.state == GROUP_STOP_IDLE) {
+        (void)group_stop_begin(&k->stop, k->pid, SIGHUP, now, HUP_GRACE_MS);
+        audit("session %u of '%s' hung up: %s", k->id, san(k->c->user), why);
+    } else if (k->stop.state == GROUP_STOP_SIGNALLED &&
+               now >= k->stop.kill_at) {
+        audit("session %u of '%s' still running %u ms after SIGHUP, "
+              "sending SIGKILL",
+              k->id,
+              san(k->c->user),
+              HUP_GRACE_MS);
+    }
+    return group_stop_tick(&k->stop, now);
+}
+
+uint64_t
 session_progress(struct conn *c)
 {
     uint64_t now = now_ms();
+    uint64_t next = DEADLINE_NONE;
 
     for (unsigned i = 0; i < SSHD_MAX_CHANNELS; i++) {
         struct chan *k = c->chans[i];
@@ -1139,14 +1251,10 @@ session_progress(struct conn *c)
             chan_send_exit(k);
             k->finished = true;
         }
-        if (k->client_closed && k->started && !k->reaped) {
-            if (!k->hup_sent) {
-                (void)kill(-k->pid, SIGHUP);
-                k->hup_sent = true;
-                k->hup_ms = now;
-            } else if (now - k->hup_ms > HUP_GRACE_MS) {
-                (void)kill(-k->pid, SIGKILL);
-            }
+        if (k->client_closed) {
+            next =
+                deadline_min(next,
+                             chan_stop(k, now, "channel closed by the client"));
         }
         if ((k->finished || k->client_closed) && (!k->started || k->reaped)) {
             if (!k->finished && k->started) {
@@ -1158,17 +1266,82 @@ session_progress(struct conn *c)
             chan_free(c, i);
         }
     }
+    return next;
 }
 
+/* The one way a connection's sessions end when the connection does:
+ * every running session's group gets SIGHUP (and SIGCONT), SIGKILL
+ * after HUP_GRACE_MS, and the connection waits, bounded, until each
+ * leader is reaped. Our ends of the pipes and ptys are closed first, so
+ * a session blocked on one wakes up (EOF, EPIPE, or the pty hang-up).
+ *
+ * What this cannot reach: a process that left its session's group
+ * (setsid, setpgid) or outlived its leader (nohup cmd &, after the
+ * shell exited). Such a process keeps running as the session user,
+ * with that user's rights and nothing more, reparented to airlock
+ * (PID 1), until it exits or the container stops. SECURITY.md says so. */
 void
-session_hangup_all(struct conn *c, const char *why)
+session_stop_all(struct conn *c, const char *why)
 {
+    uint64_t start = now_ms();
+    uint64_t end = start + HUP_GRACE_MS + KILL_REAP_MS;
+    unsigned left, killed = 0;
+
     for (unsigned i = 0; i < SSHD_MAX_CHANNELS; i++) {
         struct chan *k = c->chans[i];
 
-        if (k != NULL && k->started && !k->reaped) {
-            (void)kill(-k->pid, SIGHUP);
-            audit("session %u of '%s' hung up: %s", k->id, san(c->user), why);
+        if (k == NULL) {
+            continue;
         }
+        close_fd(&k->in_fd);
+        close_fd(&k->out_fd);
+        close_fd(&k->err_fd);
+        close_fd(&k->pty_slave);
+        (void)chan_stop(k, start, why);
+    }
+    for (;;) {
+        struct pollfd pfd = {c->sigfd, POLLIN, 0};
+        struct signalfd_siginfo si;
+        uint64_t now, next = end;
+
+        /* SIGCHLD is blocked and read from the signalfd; whatever else
+         * arrives now (SIGTERM, SIGUSR1) asks for what is under way. */
+        while (read(c->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        }
+        session_reap(c);
+        now = now_ms();
+        left = 0;
+        for (unsigned i = 0; i < SSHD_MAX_CHANNELS; i++) {
+            struct chan *k = c->chans[i];
+
+            if (k != NULL && k->started && !k->reaped && k->pid > 0) {
+                left++;
+                next = deadline_min(next, chan_stop(k, now, why));
+            }
+        }
+        if (left == 0 || now >= end) {
+            break;
+        }
+        if (poll(&pfd, 1, deadline_timeout(now, next)) < 0 && errno != EINTR) {
+            /* Cannot wait for SIGCHLD: fall back to short sleeps, still
+             * bounded by end. */
+            struct timespec ts = {0, 20 * 1000000L};
+            (void)nanosleep(&ts, NULL);
+        }
+    }
+    for (unsigned i = 0; i < SSHD_MAX_CHANNELS; i++) {
+        killed +=
+            c->chans[i] != NULL && c->chans[i]->stop.state == GROUP_STOP_KILLED;
+    }
+    if (left > 0) {
+        log_warn("%u session process(es) of '%s' not reaped %u ms after "
+                 "SIGKILL; leaving them to PID 1",
+                 left,
+                 san(c->user),
+                 KILL_REAP_MS);
+    } else if (killed > 0 || now_ms() - start > 100) {
+        log_info("sessions of '%s' stopped in %llu ms",
+                 san(c->user),
+                 (unsigned long long)(now_ms() - start));
     }
 }

@@ -1,5 +1,5 @@
 /* Unit tests for src/common: parsing, deadlines, log line shape, paths,
- * atomic writes. */
+ * atomic writes, the group stop. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,9 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/groupstop.h"
 #include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
@@ -224,6 +228,103 @@ test_utf8_seq_len_accepts_valid_and_rejects_malformed(void **state)
     assert_int_equal(utf8_seq_len(u, 0), 0);
 }
 
+/* A child in its own group: ignoring SIGHUP when asked, or stopped. */
+static pid_t
+spawn_group(bool ignore_hup, bool stop_self)
+{
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        (void)setsid();
+        if (ignore_hup) {
+            (void)signal(SIGHUP, SIG_IGN);
+        }
+        if (stop_self) {
+            (void)raise(SIGSTOP);
+        }
+        for (;;) {
+            pause();
+        }
+    }
+    return pid;
+}
+
+/* waitpid with a bounded wait: the status, or -1 after limit_ms. */
+static int
+wait_status(pid_t pid, int limit_ms)
+{
+    struct timespec ts = {0, 10 * 1000000L};
+    int st;
+
+    for (int i = 0; i < limit_ms / 10; i++) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            return st;
+        }
+        nanosleep(&ts, NULL);
+    }
+    (void)kill(pid, SIGKILL);
+    (void)waitpid(pid, &st, 0);
+    return -1;
+}
+
+static void
+test_group_stop_escalates_to_sigkill_after_the_grace(void **state)
+{
+    struct group_stop s = {0};
+    pid_t pid = spawn_group(true, false);
+    struct timespec ts = {0, 50 * 1000000L};
+    uint64_t t0 = now_ms();
+    int st;
+
+    (void)state;
+    nanosleep(&ts, NULL); /* let the child ignore SIGHUP first */
+    assert_int_equal(group_stop_begin(&s, pid, SIGHUP, t0, 200), 0);
+    assert_int_equal(s.state, GROUP_STOP_SIGNALLED);
+    /* Before the deadline: still alive, the deadline is reported. */
+    assert_int_equal(group_stop_tick(&s, t0 + 100), t0 + 200);
+    assert_int_equal(waitpid(pid, &st, WNOHANG), 0);
+    /* At the deadline: SIGKILL, nothing pending any more. */
+    assert_int_equal(group_stop_tick(&s, t0 + 200), DEADLINE_NONE);
+    assert_int_equal(s.state, GROUP_STOP_KILLED);
+    st = wait_status(pid, 2000);
+    assert_true(st != -1 && WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGKILL);
+    /* A second begin on the same struct changes nothing. */
+    assert_int_equal(group_stop_begin(&s, pid, SIGHUP, t0, 200), 0);
+    assert_int_equal(s.state, GROUP_STOP_KILLED);
+}
+
+static void
+test_group_stop_continues_a_stopped_group(void **state)
+{
+    struct group_stop s = {0};
+    pid_t pid = spawn_group(false, true);
+    int st;
+
+    (void)state;
+    assert_int_equal(waitpid(pid, &st, WUNTRACED), pid);
+    assert_true(WIFSTOPPED(st));
+    assert_int_equal(group_stop_begin(&s, pid, SIGHUP, now_ms(), 5000), 0);
+    /* SIGCONT lets the pending SIGHUP act long before the grace ends. */
+    st = wait_status(pid, 2000);
+    assert_true(st != -1 && WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGHUP);
+    assert_int_equal(group_stop_begin(&s, pid, SIGHUP, now_ms(), 5000), 0);
+}
+
+static void
+test_group_stop_idle_has_no_deadline(void **state)
+{
+    struct group_stop s = {0};
+
+    (void)state;
+    assert_int_equal(group_stop_tick(&s, 12345), DEADLINE_NONE);
+    group_stop_kill_now(&s); /* no group: must not signal anything */
+    assert_int_equal(s.state, GROUP_STOP_IDLE);
+}
+
 int
 main(void)
 {
@@ -239,6 +340,9 @@ main(void)
         cmocka_unit_test(test_write_file_atomic_replaces_and_sets_mode),
         cmocka_unit_test(test_close_fds_from_keeps_listed),
         cmocka_unit_test(test_utf8_seq_len_accepts_valid_and_rejects_malformed),
+        cmocka_unit_test(test_group_stop_escalates_to_sigkill_after_the_grace),
+        cmocka_unit_test(test_group_stop_continues_a_stopped_group),
+        cmocka_unit_test(test_group_stop_idle_has_no_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

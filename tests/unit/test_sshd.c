@@ -72,6 +72,9 @@ test_config_defaults_match_the_issue(void **state)
     assert_false(cfg.tcp_forwarding);
     assert_string_equal(cfg.host_key_file, "");
     assert_string_equal(cfg.sftp_server, "/usr/lib/openssh/sftp-server");
+    assert_int_equal(cfg.idle_timeout_ms, 0);
+    assert_int_equal(cfg.client_alive_interval_ms, 30000);
+    assert_int_equal(cfg.client_alive_count_max, 3);
 }
 
 static void
@@ -89,6 +92,9 @@ test_config_reads_every_variable(void **state)
         {"AIRLOCK_SSH_TCP_FORWARDING", "yes"},
         {"AIRLOCK_SSH_HOST_KEY_FILE", "/run/secrets/hostkey"},
         {"AIRLOCK_SSH_SFTP_SERVER", "/usr/libexec/sftp-server"},
+        {"AIRLOCK_SSH_IDLE_TIMEOUT", "900"},
+        {"AIRLOCK_SSH_CLIENT_ALIVE_INTERVAL", "1.5"},
+        {"AIRLOCK_SSH_CLIENT_ALIVE_COUNT_MAX", "5"},
         {NULL, NULL},
     };
     struct sshd_config cfg;
@@ -109,6 +115,26 @@ test_config_reads_every_variable(void **state)
     assert_true(cfg.tcp_forwarding);
     assert_string_equal(cfg.host_key_file, "/run/secrets/hostkey");
     assert_string_equal(cfg.sftp_server, "/usr/libexec/sftp-server");
+    assert_int_equal(cfg.idle_timeout_ms, 900000);
+    assert_int_equal(cfg.client_alive_interval_ms, 1500);
+    assert_int_equal(cfg.client_alive_count_max, 5);
+}
+
+static void
+test_config_timers_zero_is_off(void **state)
+{
+    struct kv kv[] = {
+        {"AIRLOCK_SSH_IDLE_TIMEOUT", "0"},
+        {"AIRLOCK_SSH_CLIENT_ALIVE_INTERVAL", "0"},
+        {NULL, NULL},
+    };
+    struct sshd_config cfg;
+    const char *var = NULL, *reason = NULL;
+
+    (void)state;
+    assert_int_equal(load(kv, &cfg, &var, &reason), 0);
+    assert_int_equal(cfg.idle_timeout_ms, 0);
+    assert_int_equal(cfg.client_alive_interval_ms, 0);
 }
 
 static void
@@ -135,6 +161,14 @@ test_config_rejects_bad_values_naming_the_variable(void **state)
         {"AIRLOCK_SSH_TCP_FORWARDING", "2"},
         {"AIRLOCK_SSH_HOST_KEY_FILE", "relative/key"},
         {"AIRLOCK_SSH_SFTP_SERVER", "sftp-server"},
+        {"AIRLOCK_SSH_IDLE_TIMEOUT", "-1"},
+        {"AIRLOCK_SSH_IDLE_TIMEOUT", "0.5"},
+        {"AIRLOCK_SSH_IDLE_TIMEOUT", "604801"},
+        {"AIRLOCK_SSH_IDLE_TIMEOUT", "10m"},
+        {"AIRLOCK_SSH_CLIENT_ALIVE_INTERVAL", "3601"},
+        {"AIRLOCK_SSH_CLIENT_ALIVE_INTERVAL", "0.1"},
+        {"AIRLOCK_SSH_CLIENT_ALIVE_COUNT_MAX", "0"},
+        {"AIRLOCK_SSH_CLIENT_ALIVE_COUNT_MAX", "101"},
     };
 
     (void)state;
@@ -372,6 +406,34 @@ test_env_client_allow_list(void **state)
 }
 
 static void
+test_env_client_refuses_long_names_and_values_with_a_reason(void **state)
+{
+    char name[301], value[ENV_CLIENT_VALMAX + 2];
+
+    (void)state;
+    /* A 300-byte LC_ name used to pass here and fail the exec. */
+    memset(name, 'B', sizeof(name) - 1);
+    memcpy(name, "LC_", 3);
+    name[sizeof(name) - 1] = '\0';
+    assert_string_equal(env_client_refusal(name, "x"),
+                        "name longer than 64 bytes");
+    name[ENV_CLIENT_NAMEMAX] = '\0';
+    assert_null(env_client_refusal(name, "x"));
+    memset(value, 'v', sizeof(value) - 1);
+    value[sizeof(value) - 1] = '\0';
+    assert_string_equal(env_client_refusal("LC_ALL", value),
+                        "value longer than 255 bytes");
+    value[ENV_CLIENT_VALMAX] = '\0';
+    assert_null(env_client_refusal("LC_ALL", value));
+    assert_string_equal(env_client_refusal("LD_PRELOAD", "x"),
+                        "only LANG, LC_* and TERM may be set");
+    assert_string_equal(env_client_refusal("LC_1-2", "x"),
+                        "not a valid variable name");
+    assert_string_equal(env_client_refusal("LANG", "a\nb"),
+                        "newline in the value");
+}
+
+static void
 test_env_load_container_skips_secrets_and_bad_names(void **state)
 {
     char dir[] = "/tmp/test_sshd_env.XXXXXX";
@@ -456,6 +518,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_defaults_match_the_issue),
         cmocka_unit_test(test_config_reads_every_variable),
+        cmocka_unit_test(test_config_timers_zero_is_off),
         cmocka_unit_test(test_config_rejects_bad_values_naming_the_variable),
         cmocka_unit_test(test_sanitize_escapes_controls_quotes_and_backslashes),
         cmocka_unit_test(test_sanitize_truncates_visibly_on_a_whole_escape),
@@ -467,6 +530,8 @@ main(void)
             test_admit_checks_penalty_startups_source_and_authed_cap),
         cmocka_unit_test(test_envv_set_replaces_and_validates_names),
         cmocka_unit_test(test_env_client_allow_list),
+        cmocka_unit_test(
+            test_env_client_refuses_long_names_and_values_with_a_reason),
         cmocka_unit_test(test_env_load_container_skips_secrets_and_bad_names),
         cmocka_unit_test(test_signal_names_round_trip),
         cmocka_unit_test(test_term_validation),
