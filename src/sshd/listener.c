@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,7 @@ handle_accept(const struct sshd_config *cfg,
     struct conn_params p;
     struct src_addr src;
     unsigned unauth, src_unauth, authed;
+    struct admit_counts counts;
     struct child *ch;
     enum admit a;
     uint64_t now = now_ms();
@@ -206,16 +208,27 @@ handle_accept(const struct sshd_config *cfg,
     p.peer_port = ntohs(ss.ss_family == AF_INET
                             ? ((struct sockaddr_in *)&ss)->sin_port
                             : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    /* The table must hold a full MaxStartups plus the authenticated cap;
+     * a refusal for want of a slot would be a limit nobody configured. */
+    _Static_assert(MAX_CHILDREN >= SSHD_MAX_STARTUPS_LIMIT + SSHD_AUTHED_MAX,
+                   "MAX_CHILDREN too small for the configurable limits");
+    /* PerSourceNetBlockSize: from here on src names the source's block;
+     * p.peer keeps the address itself for logs and the exemption list. */
+    src_mask(&src, cfg->limits.netblock4, cfg->limits.netblock6);
+    penalties.conf = &cfg->limits.penalty;
     count_children(&src, &unauth, &src_unauth, &authed);
+    counts.unauth = unauth;
+    counts.src_unauth = src_unauth;
+    counts.authed = authed;
+    /* randombytes_uniform: unbiased, from the kernel's CSPRNG (sodium_init
+     * ran in main), so a client cannot predict which attempt passes. */
     a = limits_admit(&penalties,
+                     &cfg->limits,
                      &src,
+                     limits_exempt(&cfg->limits.penalty, p.peer),
                      now,
-                     unauth,
-                     src_unauth,
-                     authed,
-                     cfg->max_startups,
-                     SSHD_PER_SOURCE_MAX,
-                     SSHD_AUTHED_MAX);
+                     &counts,
+                     randombytes_uniform);
     ch = free_slot();
     if (a == ADMIT_OK && ch == NULL) {
         a = ADMIT_MAX_STARTUPS;
@@ -330,7 +343,12 @@ reap_children(void)
                          WTERMSIG(st));
             }
             was = penalty_active(&penalties, &ch->src, now, NULL);
-            penalty_add(&penalties, &ch->src, penalty_for(o), now);
+            if (!limits_exempt(penalties.conf, ch->peer)) {
+                penalty_add(&penalties,
+                            &ch->src,
+                            penalty_for(&penalties, o),
+                            now);
+            }
             if (!was && penalty_active(&penalties, &ch->src, now, NULL)) {
                 uint64_t left = 0;
                 (void)penalty_active(&penalties, &ch->src, now, &left);
