@@ -305,7 +305,11 @@ static enum conn_outcome
 outcome_of(const struct child *ch, int st)
 {
     if (WIFSIGNALED(st)) {
-        return ch->signalled ? OUTCOME_OK : OUTCOME_CRASH;
+        /* Only a death before authentication hints at an attack on the
+         * pre-auth code. After it the process runs as the logged-in user,
+         * who can kill it at will: that must not cost the address (and
+         * everyone behind the same NAT) a crash penalty. */
+        return ch->signalled || ch->authed ? OUTCOME_OK : OUTCOME_CRASH;
     }
     switch (WEXITSTATUS(st)) {
     case CONN_EXIT_GRACE:
@@ -316,6 +320,32 @@ outcome_of(const struct child *ch, int st)
         return ch->authed ? OUTCOME_OK : OUTCOME_NOAUTH;
     default:
         return OUTCOME_OK;
+    }
+}
+
+/* The "A user fp" line can still sit in the pipe when the exit is reaped
+ * first (both ready in one poll round; signals are handled before the
+ * pipes). Read it now so an authenticated connection is judged as one.
+ * poll() first: a process the child forked may hold the write end, and
+ * the listener must never block here. */
+static void
+drain_auth_notice(struct child *ch)
+{
+    struct pollfd pfd = {ch->notify_fd, POLLIN, 0};
+    ssize_t r;
+
+    if (ch->authed || ch->notify_fd < 0 || poll(&pfd, 1, 0) != 1 ||
+        (pfd.revents & POLLIN) == 0) {
+        return;
+    }
+    r = read(ch->notify_fd, ch->buf + ch->blen, sizeof(ch->buf) - 1 - ch->blen);
+    if (r <= 0) {
+        return;
+    }
+    ch->blen += (size_t)r;
+    ch->buf[ch->blen] = '\0';
+    if (strncmp(ch->buf, "A ", 2) == 0 && strchr(ch->buf, '\n') != NULL) {
+        ch->authed = true;
     }
 }
 
@@ -335,9 +365,16 @@ reap_children(void)
             if (ch->pid != pid) {
                 continue;
             }
+            drain_auth_notice(ch);
             o = outcome_of(ch, st);
             if (o == OUTCOME_CRASH) {
                 log_warn("connection process %d from %s died of signal %d",
+                         (int)pid,
+                         ch->peer,
+                         WTERMSIG(st));
+            } else if (WIFSIGNALED(st) && ch->authed && !ch->signalled) {
+                log_warn("connection process %d from %s died of signal %d "
+                         "after authentication (no penalty)",
                          (int)pid,
                          ch->peer,
                          WTERMSIG(st));
