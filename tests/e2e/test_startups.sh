@@ -116,6 +116,10 @@ d=$(deadline 127.0.0.31 SSH-2.0-OpenSSH_9.2p1)
 echo "# connection that sent its version closed after $d s (login grace 6 s)"
 check "a client that sent its version gets the whole login grace ($d s)" \
     python3 -c "import sys; sys.exit(not 5 <= float('$d') < 10)"
+# The version string at once, the rest of the key exchange after the
+# deadline: the exchange goes on where it stopped.
+expect_eq "key exchange resumed after the version deadline: login works" in \
+    "$(sshc -o ProxyCommand="python3 $E2E_DIR/delayproxy.py 127.0.0.1 $PORT 3" -- echo in 2>/dev/null)"
 check "audit: version deadline" audit_has "no SSH version string from 127.0.0.30 port [0-9]+ within 2s"
 check "silent connection penalised (grace-exceeded, 20 s)" audit_has "penalty: refusing connections from 127.0.0.30 for"
 expect_eq "a penalised source is refused" "" "$(sshc -b 127.0.0.30 -- echo in 2>/dev/null)"
@@ -136,7 +140,13 @@ start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_MAX_STARTUPS=100:10
 n=$(logins 50 127.0.0.1)
 echo "# raised: $n of 50 simultaneous logins from one address succeeded"
 why
-expect_eq "MAX_STARTUPS=100:100:100, per source none: 50 of 50 logins" 50 "$n"
+# The fixed cap of 16 authenticated connections is checked at accept too;
+# on a loaded machine the sessions of a burst overlap long enough to meet
+# it. Logins it refused are told apart, not counted against the setting.
+capped=$(grep -c "refused connection from 127.0.0.1 port [0-9]*: too many authenticated connections" "$T/sshd.out")
+other=$(grep -c "too many unauthenticated connections\|refused connections not logged" "$T/sshd.out")
+check "MAX_STARTUPS=100:100:100, per source none: 50 of 50 logins ($n, $capped refused by the authenticated cap)" \
+    [ $((other == 0 && n + capped >= 50)) -eq 1 ]
 stop_sshd
 
 # ---- per-source cap and netblocks
