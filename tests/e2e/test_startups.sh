@@ -53,9 +53,10 @@ wait_until 20 bash -c "[ \$(pgrep -c -P $SSHD_PID) -eq 0 ]"
 # 25 s, while real logins run from a fifth for 75 s. The silent ones are
 # closed at the 10 s version deadline, which costs their sources 20 s of
 # penalty each (grace-exceeded), so they cannot come back at once. Until
-# then, random early drop refuses about 30 % of the logins: the expected
-# share is about 96 %; the bound asserted leaves room for bad luck in that
-# first window (3 of 4 logins there refused), the goal is 90 %.
+# then, random early drop refuses about 30 % of the logins. Four runs on a
+# shared 2-core machine let 91 to 97 % through; the bound asserted leaves
+# room for bad luck in that first window (3 of 4 logins there refused);
+# the goal is 90 %.
 : >"$T/sshd.out"
 timeout 100 python3 "$E2E_DIR/slowloris.py" "$PORT" 77 25 3 \
     127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 >"$T/loris.out" &
