@@ -137,7 +137,8 @@ sshd_config_load(struct sshd_config *cfg,
     strcpy(cfg->listen[1], "::");
     cfg->nlisten = 2;
     cfg->port = 2222;
-    cfg->max_startups = 10;
+    limits_conf_default(&cfg->limits, SSHD_AUTHED_MAX);
+    cfg->banner_timeout_s = SSHD_BANNER_TIMEOUT;
     cfg->login_grace_s = 30;
     cfg->max_auth_tries = 6;
     strcpy(cfg->user, "root");
@@ -160,11 +161,40 @@ sshd_config_load(struct sshd_config *cfg,
         r = parse_range(v, 1, 65535, &cfg->port, &reason);
     }
     if (r == 0 && VAR("AIRLOCK_SSH_MAX_STARTUPS")) {
-        r = parse_range(v,
-                        1,
-                        SSHD_MAX_STARTUPS_LIMIT,
-                        &cfg->max_startups,
-                        &reason);
+        r = limits_parse_max_startups(v,
+                                      SSHD_MAX_STARTUPS_LIMIT,
+                                      &cfg->limits.startups,
+                                      &reason);
+    }
+    if (r == 0 && VAR("AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS")) {
+        r = limits_parse_per_source(v,
+                                    SSHD_MAX_STARTUPS_LIMIT,
+                                    &cfg->limits.per_source,
+                                    &reason);
+    }
+    if (r == 0 && VAR("AIRLOCK_SSH_PER_SOURCE_NETBLOCK_SIZE")) {
+        r = limits_parse_netblock(v,
+                                  &cfg->limits.netblock4,
+                                  &cfg->limits.netblock6,
+                                  &reason);
+    }
+    if (r == 0 && VAR("AIRLOCK_SSH_PER_SOURCE_PENALTIES")) {
+        r = limits_parse_penalties(v, &cfg->limits.penalty, &reason);
+    }
+    if (r == 0 && VAR("AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT")) {
+        r = limits_parse_exempt(v,
+                                cfg->limits.penalty.exempt,
+                                sizeof(cfg->limits.penalty.exempt),
+                                &reason);
+    }
+    if (r == 0 && VAR("AIRLOCK_SSH_BANNER_TIMEOUT")) {
+        uint64_t ms;
+        if (parse_seconds_ms(v, 3600 * 1000, &ms) < 0 || ms < 1000) {
+            reason = "not a number of seconds between 1 and 3600";
+            r = -EINVAL;
+        } else {
+            cfg->banner_timeout_s = (unsigned)(ms / 1000);
+        }
     }
     if (r == 0 && VAR("AIRLOCK_SSH_LOGIN_GRACE")) {
         uint64_t ms;

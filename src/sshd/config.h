@@ -6,23 +6,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sshd/limits.h"
+
 #define SSHD_MAX_LISTEN 8
 #define SSHD_ADDR_MAX   64
 
 /* Fixed limits (not configurable: the defaults OpenSSH and the issue use). */
-#define SSHD_PER_SOURCE_MAX   3  /* unauthenticated connections per source */
 #define SSHD_AUTHED_MAX       16 /* authenticated connections at once */
 #define SSHD_MAX_CHANNELS     4  /* session channels per connection */
 #define SSHD_MAX_AUTH_REQUEST 32 /* every auth request, probes included */
-/* AIRLOCK_SSH_MAX_STARTUPS upper bound: the listener's child table holds
+/* Upper bound of every number in AIRLOCK_SSH_MAX_STARTUPS and of
+ * AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS: the listener's child table holds
  * this many unauthenticated plus SSHD_AUTHED_MAX authenticated ones. */
 #define SSHD_MAX_STARTUPS_LIMIT 100
+/* Default deadline for the client's SSH version string (RFC 4253 4.2). */
+#define SSHD_BANNER_TIMEOUT 10
 
 struct sshd_config {
     char listen[SSHD_MAX_LISTEN][SSHD_ADDR_MAX]; /* numeric addresses */
     unsigned nlisten;
     unsigned port;
-    unsigned max_startups;
+    struct limits_conf limits; /* MaxStartups, per source, penalties */
+    unsigned banner_timeout_s; /* until the client's version string */
     unsigned login_grace_s;
     unsigned max_auth_tries;
     char user[256];               /* login user for keys from the environment */

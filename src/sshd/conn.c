@@ -870,7 +870,37 @@ conn_main(const struct conn_params *p)
     conn_early_drop(c);
     conn_setup_session(c);
 
-    if (ssh_handle_key_exchange(c->session) != SSH_OK) {
+    /* Version string deadline (AIRLOCK_SSH_BANNER_TIMEOUT). A connection
+     * that sends nothing would otherwise hold a MaxStartups slot for the
+     * whole login grace time. libssh sends our version string first, so
+     * clients that wait for it (banner grabbers, check_ssh) still work;
+     * its key exchange returns SSH_AGAIN when the session timeout passes
+     * and resumes where it stopped when called again (libssh 0.10.6
+     * src/server.c, "goto pending"). */
+    if (p->cfg->banner_timeout_s < p->cfg->login_grace_s) {
+        long t = (long)p->cfg->banner_timeout_s;
+        r = ssh_options_set(c->session, SSH_OPTIONS_TIMEOUT, &t) < 0
+                ? SSH_ERROR
+                : ssh_handle_key_exchange(c->session);
+        if (r == SSH_AGAIN && ssh_get_clientbanner(c->session) == NULL) {
+            audit("no SSH version string from %s port %u within %us, closing",
+                  p->peer,
+                  p->peer_port,
+                  p->cfg->banner_timeout_s);
+            _exit(CONN_EXIT_GRACE);
+        }
+        /* Back to the login grace for the rest (blocking sends use it). */
+        t = (long)p->cfg->login_grace_s;
+        if (ssh_options_set(c->session, SSH_OPTIONS_TIMEOUT, &t) < 0) {
+            _exit(CONN_EXIT_ERROR);
+        }
+    } else {
+        r = SSH_AGAIN;
+    }
+    if (r == SSH_AGAIN) {
+        r = ssh_handle_key_exchange(c->session);
+    }
+    if (r != SSH_OK) {
         log_info("key exchange with %s port %u failed: %s",
                  p->peer,
                  p->peer_port,

@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,7 @@ handle_accept(const struct sshd_config *cfg,
     struct conn_params p;
     struct src_addr src;
     unsigned unauth, src_unauth, authed;
+    struct admit_counts counts;
     struct child *ch;
     enum admit a;
     uint64_t now = now_ms();
@@ -193,16 +195,27 @@ handle_accept(const struct sshd_config *cfg,
     p.peer_port = ntohs(ss.ss_family == AF_INET
                             ? ((struct sockaddr_in *)&ss)->sin_port
                             : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    /* The table must hold a full MaxStartups plus the authenticated cap;
+     * a refusal for want of a slot would be a limit nobody configured. */
+    _Static_assert(MAX_CHILDREN >= SSHD_MAX_STARTUPS_LIMIT + SSHD_AUTHED_MAX,
+                   "MAX_CHILDREN too small for the configurable limits");
+    /* PerSourceNetBlockSize: from here on src names the source's block;
+     * p.peer keeps the address itself for logs and the exemption list. */
+    src_mask(&src, cfg->limits.netblock4, cfg->limits.netblock6);
+    penalties.conf = &cfg->limits.penalty;
     count_children(&src, &unauth, &src_unauth, &authed);
+    counts.unauth = unauth;
+    counts.src_unauth = src_unauth;
+    counts.authed = authed;
+    /* randombytes_uniform: unbiased, from the kernel's CSPRNG (sodium_init
+     * ran in main), so a client cannot predict which attempt passes. */
     a = limits_admit(&penalties,
+                     &cfg->limits,
                      &src,
+                     limits_exempt(&cfg->limits.penalty, p.peer),
                      now,
-                     unauth,
-                     src_unauth,
-                     authed,
-                     cfg->max_startups,
-                     SSHD_PER_SOURCE_MAX,
-                     SSHD_AUTHED_MAX);
+                     &counts,
+                     randombytes_uniform);
     ch = free_slot();
     if (a == ADMIT_OK && ch == NULL) {
         a = ADMIT_MAX_STARTUPS;
@@ -281,7 +294,11 @@ static enum conn_outcome
 outcome_of(const struct child *ch, int st)
 {
     if (WIFSIGNALED(st)) {
-        return ch->signalled ? OUTCOME_OK : OUTCOME_CRASH;
+        /* Only a death before authentication hints at an attack on the
+         * pre-auth code. After it the process runs as the logged-in user,
+         * who can kill it at will: that must not cost the address (and
+         * everyone behind the same NAT) a crash penalty. */
+        return ch->signalled || ch->authed ? OUTCOME_OK : OUTCOME_CRASH;
     }
     switch (WEXITSTATUS(st)) {
     case CONN_EXIT_GRACE:
@@ -292,6 +309,33 @@ outcome_of(const struct child *ch, int st)
         return ch->authed ? OUTCOME_OK : OUTCOME_NOAUTH;
     default:
         return OUTCOME_OK;
+    }
+}
+
+/* The login notice ('A', authority.h) can still sit in the socket when
+ * the exit is reaped first (both ready in one poll round; signals are
+ * handled before the sockets). Read it now so an authenticated connection
+ * is judged as one. Bounded and non-blocking; a question from the dead
+ * process is answered "no" from an empty set. */
+static void
+drain_auth_notice(struct child *ch)
+{
+    static const struct keys_set none;
+
+    for (int i = 0; i < 8 && !ch->authed && ch->auth_fd >= 0; i++) {
+        struct pollfd pfd = {ch->auth_fd, POLLIN, 0};
+        bool logged_in = false;
+
+        if (poll(&pfd, 1, 0) != 1 || (pfd.revents & POLLIN) == 0 ||
+            authority_serve(ch->auth_fd,
+                            &none,
+                            ch->peer,
+                            time(NULL),
+                            &ch->grant,
+                            &logged_in) < 0) {
+            return;
+        }
+        ch->authed = logged_in;
     }
 }
 
@@ -311,15 +355,27 @@ reap_children(void)
             if (ch->pid != pid) {
                 continue;
             }
+            drain_auth_notice(ch);
             o = outcome_of(ch, st);
             if (o == OUTCOME_CRASH) {
                 log_warn("connection process %d from %s died of signal %d",
                          (int)pid,
                          ch->peer,
                          WTERMSIG(st));
+            } else if (WIFSIGNALED(st) && ch->authed && !ch->signalled) {
+                log_warn("connection process %d from %s died of signal %d "
+                         "after authentication (no penalty)",
+                         (int)pid,
+                         ch->peer,
+                         WTERMSIG(st));
             }
             was = penalty_active(&penalties, &ch->src, now, NULL);
-            penalty_add(&penalties, &ch->src, penalty_for(o), now);
+            if (!limits_exempt(penalties.conf, ch->peer)) {
+                penalty_add(&penalties,
+                            &ch->src,
+                            penalty_for(&penalties, o),
+                            now);
+            }
             if (!was && penalty_active(&penalties, &ch->src, now, NULL)) {
                 uint64_t left = 0;
                 (void)penalty_active(&penalties, &ch->src, now, &left);

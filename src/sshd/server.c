@@ -184,10 +184,12 @@ sshd_server_main(int argc, char **argv)
         log_errno(LOG_LEVEL_ERROR, nfds, "no address could be bound");
         return SSHD_EXIT_SETUP;
     }
-    log_info("ready: %zu user(s) with keys, max startups %u, login grace "
-             "%us, max auth tries %u",
+    log_info("ready: %zu user(s) with keys, max startups %u:%u:%u, login "
+             "grace %us, max auth tries %u",
              nusers,
-             cfg.max_startups,
+             cfg.limits.startups.start,
+             cfg.limits.startups.rate,
+             cfg.limits.startups.full,
              cfg.login_grace_s,
              cfg.max_auth_tries);
     r = listener_run(&cfg, bind, fds, (unsigned)nfds, sigfd, watch);

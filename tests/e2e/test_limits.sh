@@ -12,7 +12,10 @@ for i in 1 2 3 4 5 6 7; do newkey "w$i" -t ed25519; done
 kdir=$AIRLOCK_ROOT/etc/airlock/authorized_keys.d
 mkdir -p "$kdir"
 printf '%s\n%s\n' "$(pub alice)" "$(pub alice2)" >"$kdir/alice"
-start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" || { finish; exit 1; }
+# A hard MaxStartups of 10 and 3 per source here (the defaults, 10:30:100
+# and none, are tested in test_startups.sh).
+start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_MAX_STARTUPS=10 \
+    AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS=3 || { finish; exit 1; }
 
 # MaxStartups: 10 silent connections from 10 sources fill it, the 11th is
 # refused at once.

@@ -63,7 +63,17 @@ test_config_defaults_match_the_issue(void **state)
     assert_string_equal(cfg.listen[0], "0.0.0.0");
     assert_string_equal(cfg.listen[1], "::");
     assert_int_equal(cfg.port, 2222);
-    assert_int_equal(cfg.max_startups, 10);
+    /* OpenSSH's MaxStartups 10:30:100 and PerSourceMaxStartups none. */
+    assert_int_equal(cfg.limits.startups.start, 10);
+    assert_int_equal(cfg.limits.startups.rate, 30);
+    assert_int_equal(cfg.limits.startups.full, 100);
+    assert_int_equal(cfg.limits.per_source, 0);
+    assert_int_equal(cfg.limits.netblock4, 32);
+    assert_int_equal(cfg.limits.netblock6, 128);
+    assert_true(cfg.limits.penalty.enabled);
+    assert_int_equal(cfg.limits.penalty.crash, PENALTY_CRASH);
+    assert_string_equal(cfg.limits.penalty.exempt, "");
+    assert_int_equal(cfg.banner_timeout_s, 10);
     assert_int_equal(cfg.login_grace_s, 30);
     assert_int_equal(cfg.max_auth_tries, 6);
     assert_string_equal(cfg.user, "root");
@@ -84,6 +94,11 @@ test_config_reads_every_variable(void **state)
         {"AIRLOCK_SSH_LISTEN", "127.0.0.1, ::1"},
         {"AIRLOCK_SSH_PORT", "2200"},
         {"AIRLOCK_SSH_MAX_STARTUPS", "4"},
+        {"AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS", "7"},
+        {"AIRLOCK_SSH_PER_SOURCE_NETBLOCK_SIZE", "24:64"},
+        {"AIRLOCK_SSH_PER_SOURCE_PENALTIES", "crash:60s authfail:2"},
+        {"AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT", "172.17.0.1,10.0.0.0/8"},
+        {"AIRLOCK_SSH_BANNER_TIMEOUT", "4"},
         {"AIRLOCK_SSH_LOGIN_GRACE", "2.5"},
         {"AIRLOCK_SSH_MAX_AUTH_TRIES", "3"},
         {"AIRLOCK_SSH_USER", "app"},
@@ -106,7 +121,18 @@ test_config_reads_every_variable(void **state)
     assert_string_equal(cfg.listen[0], "127.0.0.1");
     assert_string_equal(cfg.listen[1], "::1");
     assert_int_equal(cfg.port, 2200);
-    assert_int_equal(cfg.max_startups, 4);
+    /* A single number is a hard cap, as OpenSSH stores it. */
+    assert_int_equal(cfg.limits.startups.start, 4);
+    assert_int_equal(cfg.limits.startups.rate, 100);
+    assert_int_equal(cfg.limits.startups.full, 4);
+    assert_int_equal(cfg.limits.per_source, 7);
+    assert_int_equal(cfg.limits.netblock4, 24);
+    assert_int_equal(cfg.limits.netblock6, 64);
+    assert_int_equal(cfg.limits.penalty.crash, 60);
+    assert_int_equal(cfg.limits.penalty.authfail, 2);
+    assert_int_equal(cfg.limits.penalty.noauth, PENALTY_NOAUTH);
+    assert_string_equal(cfg.limits.penalty.exempt, "172.17.0.1,10.0.0.0/8");
+    assert_int_equal(cfg.banner_timeout_s, 4);
     assert_int_equal(cfg.login_grace_s, 2);
     assert_int_equal(cfg.max_auth_tries, 3);
     assert_string_equal(cfg.user, "app");
@@ -152,6 +178,14 @@ test_config_rejects_bad_values_naming_the_variable(void **state)
          "1.2.3.9,1.2.3.10,1.2.3.11,1.2.3.12"},
         {"AIRLOCK_SSH_MAX_STARTUPS", "0"},
         {"AIRLOCK_SSH_MAX_STARTUPS", "101"},
+        {"AIRLOCK_SSH_MAX_STARTUPS", "10:30:101"},
+        {"AIRLOCK_SSH_MAX_STARTUPS", "20:30:10"},
+        {"AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS", "0"},
+        {"AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS", "off"},
+        {"AIRLOCK_SSH_PER_SOURCE_NETBLOCK_SIZE", "33"},
+        {"AIRLOCK_SSH_PER_SOURCE_PENALTIES", "crash=90"},
+        {"AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT", "10.1.2.3/8"},
+        {"AIRLOCK_SSH_BANNER_TIMEOUT", "0"},
         {"AIRLOCK_SSH_LOGIN_GRACE", "0.5"},
         {"AIRLOCK_SSH_LOGIN_GRACE", "3601"},
         {"AIRLOCK_SSH_MAX_AUTH_TRIES", "-1"},
@@ -273,16 +307,16 @@ test_penalty_activates_at_min_and_caps_at_max(void **state)
     (void)state;
     memset(&pt, 0, sizeof(pt));
     /* Three auth failures: 15 s pending, the threshold. */
-    penalty_add(&pt, &s, penalty_for(OUTCOME_AUTHFAIL), now);
-    penalty_add(&pt, &s, penalty_for(OUTCOME_AUTHFAIL), now);
+    penalty_add(&pt, &s, penalty_for(&pt, OUTCOME_AUTHFAIL), now);
+    penalty_add(&pt, &s, penalty_for(&pt, OUTCOME_AUTHFAIL), now);
     assert_false(penalty_active(&pt, &s, now, NULL));
-    penalty_add(&pt, &s, penalty_for(OUTCOME_AUTHFAIL), now);
+    penalty_add(&pt, &s, penalty_for(&pt, OUTCOME_AUTHFAIL), now);
     assert_true(penalty_active(&pt, &s, now, &left));
     assert_int_equal(left, 15000);
     assert_false(penalty_active(&pt, &other, now, NULL));
     /* Crashes pile up to the 600 s cap, no further. */
     for (int i = 0; i < 20; i++) {
-        penalty_add(&pt, &s, penalty_for(OUTCOME_CRASH), now);
+        penalty_add(&pt, &s, penalty_for(&pt, OUTCOME_CRASH), now);
     }
     assert_true(penalty_active(&pt, &s, now, &left));
     assert_int_equal(left, (uint64_t)PENALTY_MAX * 1000);
@@ -300,9 +334,9 @@ test_penalty_grace_alone_blocks_and_ok_costs_nothing(void **state)
 
     (void)state;
     memset(&pt, 0, sizeof(pt));
-    penalty_add(&pt, &s, penalty_for(OUTCOME_OK), now);
+    penalty_add(&pt, &s, penalty_for(&pt, OUTCOME_OK), now);
     assert_int_equal(pt.n, 0);
-    penalty_add(&pt, &s, penalty_for(OUTCOME_GRACE), now);
+    penalty_add(&pt, &s, penalty_for(&pt, OUTCOME_GRACE), now);
     assert_true(penalty_active(&pt, &s, now + 19000, NULL));
     assert_false(penalty_active(&pt, &s, now + 20000, NULL));
 }
@@ -337,27 +371,300 @@ test_penalty_table_full_forgets_the_soonest(void **state)
     }
 }
 
+/* The injected random source: returns `fake_draw` (always below the
+ * bound) and counts the calls. */
+static uint32_t fake_draw;
+static unsigned fake_calls;
+
+static uint32_t
+fake_uniform(uint32_t upper)
+{
+    assert_int_equal(upper, 100);
+    fake_calls++;
+    return fake_draw;
+}
+
+/* Refused share of the 100 possible draws at unauth connections. */
+static unsigned
+refused_percent(const struct max_startups *ms, unsigned unauth)
+{
+    unsigned refused = 0;
+
+    for (fake_draw = 0; fake_draw < 100; fake_draw++) {
+        refused += max_startups_drop(ms, unauth, fake_uniform);
+    }
+    return refused;
+}
+
+static void
+test_random_early_drop_rises_linearly_from_rate_to_all(void **state)
+{
+    const struct max_startups ms = {10, 30, 100};
+    const struct max_startups hard = {4, 100, 4};
+
+    (void)state;
+    fake_calls = 0;
+    assert_int_equal(refused_percent(&ms, 0), 0);
+    assert_int_equal(refused_percent(&ms, 9), 0);
+    assert_int_equal(fake_calls, 0); /* no draw below start */
+    assert_int_equal(refused_percent(&ms, 10), 30);
+    /* 30 + 70 * 45 / 90 = 65 */
+    assert_int_equal(refused_percent(&ms, 55), 65);
+    /* 30 + 70 * 89 / 90 = 99 (integer division, as OpenSSH) */
+    assert_int_equal(refused_percent(&ms, 99), 99);
+    assert_int_equal(refused_percent(&ms, 100), 100);
+    assert_int_equal(refused_percent(&ms, 150), 100);
+    /* "4" is a hard cap. */
+    assert_int_equal(refused_percent(&hard, 3), 0);
+    assert_int_equal(refused_percent(&hard, 4), 100);
+}
+
+static void
+test_max_startups_parser_follows_sshd_config(void **state)
+{
+    static const char *bad[] = {
+        "",
+        "0",
+        "101",
+        "-1",
+        "x",
+        "10:30",
+        "10:30:100:1",
+        "10::100",
+        "10:0:100",
+        "10:101:100",
+        "11:30:10",
+        "0:30:100",
+        "10:30:101",
+        "10 :30:100",
+        ":30:100",
+        "10:30:",
+    };
+    struct max_startups ms;
+    const char *reason = NULL;
+
+    (void)state;
+    assert_int_equal(limits_parse_max_startups("10:30:100", 100, &ms, &reason),
+                     0);
+    assert_int_equal(ms.start, 10);
+    assert_int_equal(ms.rate, 30);
+    assert_int_equal(ms.full, 100);
+    assert_int_equal(limits_parse_max_startups("5", 100, &ms, &reason), 0);
+    assert_int_equal(ms.start, 5);
+    assert_int_equal(ms.full, 5);
+    assert_int_equal(
+        limits_parse_max_startups("100:100:100", 100, &ms, &reason),
+        0);
+    assert_int_equal(limits_parse_max_startups("7:1:7", 100, &ms, &reason), 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        reason = NULL;
+        assert_int_equal(limits_parse_max_startups(bad[i], 100, &ms, &reason),
+                         -EINVAL);
+        assert_non_null(reason);
+    }
+}
+
+static void
+test_penalty_and_netblock_parsers(void **state)
+{
+    struct limits_conf lc;
+    const char *reason = NULL;
+    unsigned v4b = 32, v6b = 128, ps = 3;
+
+    (void)state;
+    limits_conf_default(&lc, 16);
+    assert_int_equal(limits_parse_penalties("no", &lc.penalty, &reason), 0);
+    assert_false(lc.penalty.enabled);
+    assert_int_equal(limits_parse_penalties("yes", &lc.penalty, &reason), 0);
+    assert_true(lc.penalty.enabled);
+    assert_int_equal(lc.penalty.crash, PENALTY_CRASH);
+    assert_int_equal(limits_parse_penalties("crash:0,grace-exceeded:5s  min:4",
+                                            &lc.penalty,
+                                            &reason),
+                     0);
+    assert_int_equal(lc.penalty.crash, 0);
+    assert_int_equal(lc.penalty.grace, 5);
+    assert_int_equal(lc.penalty.min, 4);
+    assert_int_equal(lc.penalty.authfail, PENALTY_AUTHFAIL);
+    assert_int_equal(
+        limits_parse_penalties("max-sources4:10", &lc.penalty, &reason),
+        -EINVAL);
+    assert_int_equal(limits_parse_penalties("crash", &lc.penalty, &reason),
+                     -EINVAL);
+    assert_int_equal(limits_parse_penalties("crash:1m", &lc.penalty, &reason),
+                     -EINVAL);
+    assert_int_equal(
+        limits_parse_penalties("min:30,max:20", &lc.penalty, &reason),
+        -EINVAL);
+    /* A failed parse leaves the settings as they were. */
+    assert_int_equal(lc.penalty.min, 4);
+
+    assert_int_equal(limits_parse_netblock("24", &v4b, &v6b, &reason), 0);
+    assert_int_equal(v4b, 24);
+    assert_int_equal(v6b, 128);
+    assert_int_equal(limits_parse_netblock("0:48", &v4b, &v6b, &reason), 0);
+    assert_int_equal(v4b, 0);
+    assert_int_equal(v6b, 48);
+    assert_int_equal(limits_parse_netblock("32:129", &v4b, &v6b, &reason),
+                     -EINVAL);
+    assert_int_equal(limits_parse_netblock(":64", &v4b, &v6b, &reason),
+                     -EINVAL);
+
+    assert_int_equal(limits_parse_per_source("none", 100, &ps, &reason), 0);
+    assert_int_equal(ps, 0);
+    assert_int_equal(limits_parse_per_source("3", 100, &ps, &reason), 0);
+    assert_int_equal(ps, 3);
+    assert_int_equal(limits_parse_per_source("101", 100, &ps, &reason),
+                     -EINVAL);
+}
+
+static void
+test_netblock_mask_groups_sources(void **state)
+{
+    struct src_addr a = v4("10.1.2.3"), b = v4("10.1.2.200");
+    char buf[64];
+
+    (void)state;
+    assert_false(src_equal(&a, &b));
+    src_mask(&a, 24, 128);
+    src_mask(&b, 24, 128);
+    assert_true(src_equal(&a, &b));
+    assert_string_equal(src_format(&a, buf, sizeof(buf)), "10.1.2.0");
+    a = v4("10.1.2.3");
+    src_mask(&a, 32, 0);
+    assert_string_equal(src_format(&a, buf, sizeof(buf)), "10.1.2.3");
+    src_mask(&a, 0, 128);
+    assert_string_equal(src_format(&a, buf, sizeof(buf)), "0.0.0.0");
+}
+
+static void
+test_exempt_list_uses_openssh_patterns(void **state)
+{
+    struct penalty_conf pc;
+    const char *reason = NULL;
+
+    (void)state;
+    memset(&pc, 0, sizeof(pc));
+    assert_false(limits_exempt(&pc, "127.0.0.1"));
+    assert_int_equal(limits_parse_exempt("172.17.0.1,10.0.0.0/8,!10.9.9.9,"
+                                         "fd00::/8,192.168.1.*",
+                                         pc.exempt,
+                                         sizeof(pc.exempt),
+                                         &reason),
+                     0);
+    assert_true(limits_exempt(&pc, "172.17.0.1"));
+    assert_false(limits_exempt(&pc, "172.17.0.2"));
+    assert_true(limits_exempt(&pc, "10.200.3.4"));
+    assert_false(limits_exempt(&pc, "10.9.9.9")); /* negated */
+    assert_true(limits_exempt(&pc, "fd12::1"));
+    assert_true(limits_exempt(&pc, "192.168.1.77"));
+    assert_false(limits_exempt(&pc, "192.168.2.77"));
+    assert_false(limits_exempt(NULL, "172.17.0.1"));
+    /* Host bits set, empty items, quotes: refused by the from= grammar. */
+    assert_int_equal(limits_parse_exempt("10.1.2.3/8",
+                                         pc.exempt,
+                                         sizeof(pc.exempt),
+                                         &reason),
+                     -EINVAL);
+    assert_int_equal(
+        limits_parse_exempt("1.2.3.4,,", pc.exempt, sizeof(pc.exempt), &reason),
+        -EINVAL);
+    assert_int_equal(
+        limits_parse_exempt("a\"b", pc.exempt, sizeof(pc.exempt), &reason),
+        -EINVAL);
+}
+
 static void
 test_admit_checks_penalty_startups_source_and_authed_cap(void **state)
 {
     struct src_addr s = v4("192.0.2.50");
+    struct limits_conf lc;
+    struct admit_counts n = {0, 0, 0};
     uint64_t now = 1;
 
     (void)state;
     memset(&pt, 0, sizeof(pt));
-    assert_int_equal(limits_admit(&pt, &s, now, 0, 0, 0, 10, 3, 16), ADMIT_OK);
-    assert_int_equal(limits_admit(&pt, &s, now, 10, 0, 0, 10, 3, 16),
+    limits_conf_default(&lc, 16);
+    lc.per_source = 3;
+    pt.conf = &lc.penalty;
+    fake_draw = 99; /* the luckiest draw: only a certain drop refuses */
+    assert_int_equal(limits_admit(&pt, &lc, &s, false, now, &n, fake_uniform),
+                     ADMIT_OK);
+    n.unauth = 100;
+    assert_int_equal(limits_admit(&pt, &lc, &s, false, now, &n, fake_uniform),
                      ADMIT_MAX_STARTUPS);
-    assert_int_equal(limits_admit(&pt, &s, now, 5, 3, 0, 10, 3, 16),
+    n.unauth = 5;
+    n.src_unauth = 3;
+    assert_int_equal(limits_admit(&pt, &lc, &s, false, now, &n, fake_uniform),
                      ADMIT_PER_SOURCE);
-    assert_int_equal(limits_admit(&pt, &s, now, 0, 0, 16, 10, 3, 16),
+    lc.per_source = 0; /* none */
+    assert_int_equal(limits_admit(&pt, &lc, &s, false, now, &n, fake_uniform),
+                     ADMIT_OK);
+    n.authed = 16;
+    assert_int_equal(limits_admit(&pt, &lc, &s, false, now, &n, fake_uniform),
                      ADMIT_AUTHED_CAP);
+    n.authed = 0;
     penalty_add(&pt, &s, PENALTY_GRACE, now);
-    assert_int_equal(limits_admit(&pt, &s, now, 0, 0, 0, 10, 3, 16),
+    assert_int_equal(limits_admit(&pt, &lc, &s, false, now, &n, fake_uniform),
                      ADMIT_PENALTY);
+    /* Exempt, or penalties off: the pending penalty is not enforced. */
+    assert_int_equal(limits_admit(&pt, &lc, &s, true, now, &n, fake_uniform),
+                     ADMIT_OK);
+    lc.penalty.enabled = false;
+    assert_int_equal(limits_admit(&pt, &lc, &s, false, now, &n, fake_uniform),
+                     ADMIT_OK);
     assert_string_equal(
         admit_reason(ADMIT_PER_SOURCE),
         "too many unauthenticated connections from this source");
+}
+
+static void
+test_admit_random_early_drop_uses_the_injected_draw(void **state)
+{
+    struct src_addr s = v4("192.0.2.51");
+    struct limits_conf lc;
+    struct admit_counts n = {10, 0, 0};
+
+    (void)state;
+    memset(&pt, 0, sizeof(pt));
+    limits_conf_default(&lc, 16);
+    fake_draw = 29; /* below 30 %: refused */
+    assert_int_equal(limits_admit(&pt, &lc, &s, false, 1, &n, fake_uniform),
+                     ADMIT_MAX_STARTUPS);
+    fake_draw = 30;
+    assert_int_equal(limits_admit(&pt, &lc, &s, false, 1, &n, fake_uniform),
+                     ADMIT_OK);
+}
+
+static void
+test_penalties_off_or_custom_durations(void **state)
+{
+    struct src_addr s = v4("198.51.100.9");
+    struct penalty_conf pc;
+
+    (void)state;
+    memset(&pt, 0, sizeof(pt));
+    pc = (struct penalty_conf){.enabled = false,
+                               .crash = 90,
+                               .authfail = 5,
+                               .noauth = 1,
+                               .grace = 20,
+                               .min = 15,
+                               .max = 600};
+    pt.conf = &pc;
+    assert_int_equal(penalty_for(&pt, OUTCOME_CRASH), 0);
+    penalty_add(&pt, &s, 90, 1000);
+    assert_int_equal(pt.n, 0);
+    pc.enabled = true;
+    pc.crash = 30;
+    pc.min = 40;
+    pc.max = 50;
+    assert_int_equal(penalty_for(&pt, OUTCOME_CRASH), 30);
+    penalty_add(&pt, &s, penalty_for(&pt, OUTCOME_CRASH), 1000);
+    assert_false(penalty_active(&pt, &s, 1000, NULL)); /* 30 < min 40 */
+    penalty_add(&pt, &s, penalty_for(&pt, OUTCOME_CRASH), 1000);
+    assert_true(penalty_active(&pt, &s, 1000, NULL)); /* capped at 50 */
+    assert_false(penalty_active(&pt, &s, 1000 + 50000, NULL));
 }
 
 /* ---- environment ---------------------------------------------------- */
@@ -528,6 +835,14 @@ main(void)
         cmocka_unit_test(test_penalty_table_full_forgets_the_soonest),
         cmocka_unit_test(
             test_admit_checks_penalty_startups_source_and_authed_cap),
+        cmocka_unit_test(
+            test_random_early_drop_rises_linearly_from_rate_to_all),
+        cmocka_unit_test(test_max_startups_parser_follows_sshd_config),
+        cmocka_unit_test(test_penalty_and_netblock_parsers),
+        cmocka_unit_test(test_netblock_mask_groups_sources),
+        cmocka_unit_test(test_exempt_list_uses_openssh_patterns),
+        cmocka_unit_test(test_admit_random_early_drop_uses_the_injected_draw),
+        cmocka_unit_test(test_penalties_off_or_custom_durations),
         cmocka_unit_test(test_envv_set_replaces_and_validates_names),
         cmocka_unit_test(test_env_client_allow_list),
         cmocka_unit_test(

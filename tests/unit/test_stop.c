@@ -23,19 +23,30 @@
 static pid_t
 child(bool deaf)
 {
-    pid_t pid = fork();
+    int ready[2];
+    char c;
+    pid_t pid;
 
+    assert_int_equal(pipe(ready), 0);
+    pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         (void)setpgid(0, 0);
         if (deaf) {
             (void)signal(SIGTERM, SIG_IGN);
         }
+        /* Set up: only now may the test signal it. */
+        if (write(ready[1], "r", 1) != 1) {
+            _exit(1);
+        }
         for (;;) {
             pause();
         }
     }
     (void)setpgid(pid, pid);
+    close(ready[1]);
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
     return pid;
 }
 
@@ -116,8 +127,14 @@ test_a_deaf_service_gets_its_share_then_the_next_is_signalled(void **state)
     /* The deaf one keeps the stop open until the deadline... */
     assert_false(services_stop_step(s, 2100, 4000));
     assert_int_equal(kill(p1, 0), 0);
-    /* ...where services_tick gives it SIGKILL. */
-    (void)services_tick(s, NULL, 4000, true);
+    /* ...where services_tick gives it SIGKILL (stopping: it starts
+     * nothing, so the context is never used). */
+    struct service_ctx ctx;
+    sigset_t none;
+    sigemptyset(&none);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.child_mask = &none;
+    (void)services_tick(s, &ctx, 4000, true);
     assert_true(s->svc[1].killed);
     assert_int_equal(death_signal(p1), SIGKILL);
     free(s);
