@@ -225,21 +225,17 @@ parse_origin(const char *s, size_t len, char **ret_source, unsigned *ret_line)
 }
 
 int
-keys_store_load(const char *user, struct keys_set *ret)
+keys_store_parse(const char *user,
+                 const char *buf,
+                 size_t len,
+                 struct keys_set *ret)
 {
     struct keys_set set = {NULL, 0, 0};
-    char *buf = NULL, *origin = NULL;
+    char *origin = NULL;
     unsigned origin_line = 0;
-    size_t len = 0;
-    const char *p, *end;
+    const char *p = buf, *end = buf + len;
     int r;
 
-    r = read_store_file(user, &buf, &len);
-    if (r < 0) {
-        return r;
-    }
-    p = buf;
-    end = buf + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
@@ -284,6 +280,21 @@ keys_store_load(const char *user, struct keys_set *ret)
 out:
     keys_set_free(&set);
     free(origin);
+    return r;
+}
+
+int
+keys_store_load(const char *user, struct keys_set *ret)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int r;
+
+    r = read_store_file(user, &buf, &len);
+    if (r < 0) {
+        return r;
+    }
+    r = keys_store_parse(user, buf, len, ret);
     free(buf);
     return r;
 }
