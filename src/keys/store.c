@@ -342,15 +342,22 @@ keys_store_users(char (*names)[KEYS_USER_MAX], size_t max, size_t *ret_n)
     return 0;
 }
 
-/* Source names are paths chosen by the operator; keep the store one line
- * per record whatever they contain. */
+/* How append_raw copies: source names are paths chosen by the operator,
+ * made printable so the store stays one line per record whatever they
+ * contain; key lines keep every byte but a line break. */
+enum append_mode {
+    APPEND_RAW,
+    APPEND_PRINTABLE,
+    APPEND_ONE_LINE,
+};
+
 static void
 append_raw(char **buf,
            size_t *len,
            size_t *cap,
            const char *s,
            bool *oom,
-           bool sanitise)
+           enum append_mode mode)
 {
     size_t n = strlen(s);
 
@@ -369,8 +376,10 @@ append_raw(char **buf,
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        (*buf)[(*len)++] =
-            (sanitise && (c < 0x20 || c == 0x7f)) ? '?' : (char)c;
+        bool bad = mode == APPEND_PRINTABLE  ? c < 0x20 || c == 0x7f
+                   : mode == APPEND_ONE_LINE ? c == '\n' || c == '\r'
+                                             : false;
+        (*buf)[(*len)++] = bad ? '?' : (char)c;
     }
     (*buf)[*len] = '\0';
 }
@@ -378,13 +387,24 @@ append_raw(char **buf,
 static void
 append_sanitised(char **buf, size_t *len, size_t *cap, const char *s, bool *oom)
 {
-    append_raw(buf, len, cap, s, oom, true);
+    append_raw(buf, len, cap, s, oom, APPEND_PRINTABLE);
+}
+
+/* A key line as keys_entry_format gives it, byte for byte: a tab or an
+ * escape inside a quoted option (command="...") is part of what was
+ * authorized and must reach the server unchanged. The parser lets no line
+ * break into options and makes the comment printable, so APPEND_ONE_LINE
+ * changes nothing; it only keeps the record one line if that ever broke. */
+static void
+append_key_line(char **buf, size_t *len, size_t *cap, const char *s, bool *oom)
+{
+    append_raw(buf, len, cap, s, oom, APPEND_ONE_LINE);
 }
 
 static void
 append_newline(char **buf, size_t *len, size_t *cap, bool *oom)
 {
-    append_raw(buf, len, cap, "\n", oom, false);
+    append_raw(buf, len, cap, "\n", oom, APPEND_RAW);
 }
 
 int
@@ -428,7 +448,7 @@ keys_store_write(const char *user,
         append_sanitised(&buf, &len, &cap, " fingerprint=", &oom);
         append_sanitised(&buf, &len, &cap, e->fingerprint, &oom);
         append_newline(&buf, &len, &cap, &oom);
-        append_sanitised(&buf, &len, &cap, line, &oom);
+        append_key_line(&buf, &len, &cap, line, &oom);
         append_newline(&buf, &len, &cap, &oom);
         free(line);
     }
