@@ -40,3 +40,16 @@ $(B)/tests/sshd-probe: $(B)/tests/e2e/sshd_probe.o
 # `make test` builds `all unit-bins` before running the suites.
 unit-bins: $(B)/tests/sshd-probe
 endif
+
+# libFuzzer target for the AIRLOCK_SSH_* parser; `make fuzz` runs it
+# bounded. It needs libsodium (keys_valid_user), not libssh, so it builds
+# with SSH=no too.
+.PHONY: fuzz-sshd
+fuzz-sshd:
+	@sh tests/install-deps.sh clang
+	@mkdir -p $(FUZZ_B)/fuzz/corpus-sshd-config
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_sshd_config \
+	    tests/fuzz/fuzz_sshd_config.c src/sshd/config.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_B)/fuzz/fuzz_sshd_config -max_total_time=$(FUZZ_TIME) -max_len=12000 \
+	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
+	    $(FUZZ_B)/fuzz/corpus-sshd-config tests/fuzz/corpus/sshd_config
