@@ -148,7 +148,7 @@ demo: deps all
 bench: deps all test-helpers
 	@sh bench/run.sh $(B)
 
-fuzz: fuzz-keys fuzz-syslogd $(if $(filter no,$(SSH)),,fuzz-sshd)
+fuzz: fuzz-keys fuzz-syslogd fuzz-init fuzz-sshd
 
 install: all
 	for b in $(BINS); do install -D -m 0755 $$b $(DESTDIR)$(PREFIX)/sbin/$$(basename $$b); done

@@ -629,15 +629,15 @@ environ_write(char *const envp[])
     return environ_write_in(root_dir(), envp);
 }
 
-/* True when the first NAME= of envp has exactly value[0..vlen). */
+/* True when the first NAME= of envp (name[0..nlen)) has exactly
+ * value[0..vlen). */
 static bool
 orig_has_value(char *const envp[],
                const char *name,
+               size_t nlen,
                const char *value,
                size_t vlen)
 {
-    size_t nlen = strlen(name);
-
     if (envp == NULL) {
         return false;
     }
@@ -726,6 +726,24 @@ read_names(int dfd, char ***ret_names, size_t *ret_n)
     return 0;
 }
 
+int
+environ_parse_value(char *s, size_t nlen, size_t vlen, char *const orig_envp[])
+{
+    const char *value = s + nlen + 1;
+
+    if (memchr(value, '\0', vlen) != NULL) {
+        return -EINVAL;
+    }
+    /* phusion's rule for files a script wrote: `echo v > NAME` means v. A
+     * value airlock wrote itself is kept exactly, trailing newline too. */
+    if (vlen > 0 && value[vlen - 1] == '\n' &&
+        !orig_has_value(orig_envp, s, nlen, value, vlen)) {
+        vlen--;
+    }
+    s[nlen + 1 + vlen] = '\0';
+    return 0;
+}
+
 /* Reads one variable file into a new "NAME=value" string; NULL (after a
  * warning) when it is skipped, *ret_err set on a hard error. */
 static char *
@@ -771,19 +789,12 @@ read_var(int dfd, const char *name, char *const orig_envp[], int *ret_err)
         log_warn("environ: ignoring '%s/%s': %s", ENV_DIR, name, strerror(-r));
         goto skip;
     }
-    if (memchr(s + nlen + 1, '\0', vlen) != NULL) {
+    if (environ_parse_value(s, nlen, vlen, orig_envp) < 0) {
         log_warn("environ: ignoring '%s/%s': value holds a NUL byte",
                  ENV_DIR,
                  name);
         goto skip;
     }
-    /* phusion's rule for files a script wrote: `echo v > NAME` means v. A
-     * value airlock wrote itself is kept exactly, trailing newline too. */
-    if (vlen > 0 && s[nlen + vlen] == '\n' &&
-        !orig_has_value(orig_envp, name, s + nlen + 1, vlen)) {
-        vlen--;
-    }
-    s[nlen + 1 + vlen] = '\0';
     (void)close(fd);
     return s;
 skip:

@@ -93,6 +93,15 @@ int environ_load(char *const orig_envp[], char ***ret_envp);
 int
 environ_load_in(const char *root, char *const orig_envp[], char ***ret_envp);
 
+/* The file-content half of environ_load (pure, for the fuzzer): s holds
+ * "NAME=" (nlen bytes of a name environ_name_is_file_safe accepts, then
+ * '=') followed by the vlen bytes read from the file NAME, with room for
+ * one more byte. Applies the trailing
+ * '\n' rule above against orig_envp and NUL-terminates s in place. 0, or
+ * -EINVAL when the value holds a NUL byte (the file is skipped). */
+int
+environ_parse_value(char *s, size_t nlen, size_t vlen, char *const orig_envp[]);
+
 /* Frees an array from environ_load; accepts NULL, returns NULL. */
 char **environ_free(char **envp);
 

@@ -209,6 +209,15 @@ bool keys_expired(const struct keys_options *o, time_t now);
  * ownership or mode, -EINVAL for a corrupt store, other -errno. */
 int keys_store_load(const char *user, struct keys_set *ret);
 
+/* The parsing half of keys_store_load, without file I/O (for the fuzzer):
+ * buf holds len bytes of a store file (no NUL needed), user is copied into
+ * each entry. 0 with *ret filled, -EINVAL for a line that does not parse
+ * (a corrupt store), -ENOMEM. */
+int keys_store_parse(const char *user,
+                     const char *buf,
+                     size_t len,
+                     struct keys_set *ret);
+
 /* Names of the users that have a store file, sorted, at most max; 0 (with
  * *ret_n = 0 when the store does not exist) or -errno. */
 int keys_store_users(char (*names)[KEYS_USER_MAX], size_t max, size_t *ret_n);

@@ -23,28 +23,38 @@ $(B)/tests/keys-cli: $(B)/tests/unit/keys_cli_driver.o $(B)/libkeys.a $(B)/libco
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(KEYS_LIBS)
 
-# libFuzzer targets for the line parser and the options parser; a bounded
-# run each. `make fuzz` depends on fuzz-keys (top-level Makefile).
+# libFuzzer targets for the line parser, the options parser, the store
+# reader and the from= matcher; a bounded run each. `make fuzz` depends on
+# fuzz-keys (top-level Makefile).
 FUZZ_B        ?= build-fuzz
 FUZZ_TIME     ?= 30
 FUZZ_CC       ?= clang
 KEYS_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                  -D_GNU_SOURCE -Isrc $(KEYS_CFLAGS)
 KEYS_FUZZ_SRC  = $(filter-out src/keys/keys_cli.c src/keys/watch.c,$(wildcard src/keys/*.c)) \
-                 src/common/log.c src/common/path.c src/common/safeio.c \
+                 src/common/log.c src/common/nbout.c src/common/path.c src/common/safeio.c \
                  src/common/strutil.c
 .PHONY: fuzz-keys
 fuzz-keys:
 	@sh tests/install-deps.sh clang
-	@mkdir -p $(FUZZ_B)/fuzz $(FUZZ_B)/fuzz/corpus-line $(FUZZ_B)/fuzz/corpus-options
+	@mkdir -p $(FUZZ_B)/fuzz $(FUZZ_B)/fuzz/corpus-line $(FUZZ_B)/fuzz/corpus-options \
+	    $(FUZZ_B)/fuzz/corpus-store $(FUZZ_B)/fuzz/corpus-from
 	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_line tests/fuzz/fuzz_keys_line.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
 	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_options tests/fuzz/fuzz_keys_options.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_store tests/fuzz/fuzz_keys_store.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_from tests/fuzz/fuzz_keys_from.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
 	$(FUZZ_B)/fuzz/fuzz_keys_line -max_total_time=$(FUZZ_TIME) -max_len=9000 \
 	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-line tests/fuzz/corpus/keys_line
 	$(FUZZ_B)/fuzz/fuzz_keys_options -max_total_time=$(FUZZ_TIME) -max_len=2048 \
 	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-options tests/fuzz/corpus/keys_options
+	$(FUZZ_B)/fuzz/fuzz_keys_store -max_total_time=$(FUZZ_TIME) -max_len=40000 \
+	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
+	    $(FUZZ_B)/fuzz/corpus-store tests/fuzz/corpus/keys_store
+	$(FUZZ_B)/fuzz/fuzz_keys_from -max_total_time=$(FUZZ_TIME) -max_len=2048 \
+	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
+	    $(FUZZ_B)/fuzz/corpus-from tests/fuzz/corpus/keys_from
 
 # test_keys_store injects EIO/EACCES into reads of chosen sources.
 test_keys_store_LDFLAGS := -Wl,--wrap=read_all

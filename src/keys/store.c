@@ -228,21 +228,17 @@ parse_origin(const char *s, size_t len, char **ret_source, unsigned *ret_line)
 }
 
 int
-keys_store_load(const char *user, struct keys_set *ret)
+keys_store_parse(const char *user,
+                 const char *buf,
+                 size_t len,
+                 struct keys_set *ret)
 {
     struct keys_set set = {NULL, 0, 0};
-    char *buf = NULL, *origin = NULL;
+    char *origin = NULL;
     unsigned origin_line = 0;
-    size_t len = 0;
-    const char *p, *end;
+    const char *p = buf, *end = buf + len;
     int r;
 
-    r = read_store_file(user, &buf, &len);
-    if (r < 0) {
-        return r;
-    }
-    p = buf;
-    end = buf + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
@@ -287,6 +283,21 @@ keys_store_load(const char *user, struct keys_set *ret)
 out:
     keys_set_free(&set);
     free(origin);
+    return r;
+}
+
+int
+keys_store_load(const char *user, struct keys_set *ret)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int r;
+
+    r = read_store_file(user, &buf, &len);
+    if (r < 0) {
+        return r;
+    }
+    r = keys_store_parse(user, buf, len, ret);
     free(buf);
     return r;
 }
@@ -334,15 +345,22 @@ keys_store_users(char (*names)[KEYS_USER_MAX], size_t max, size_t *ret_n)
     return 0;
 }
 
-/* Source names are paths chosen by the operator; keep the store one line
- * per record whatever they contain. */
+/* How append_raw copies: source names are paths chosen by the operator,
+ * made printable so the store stays one line per record whatever they
+ * contain; key lines keep every byte but a line break. */
+enum append_mode {
+    APPEND_RAW,
+    APPEND_PRINTABLE,
+    APPEND_ONE_LINE,
+};
+
 static void
 append_raw(char **buf,
            size_t *len,
            size_t *cap,
            const char *s,
            bool *oom,
-           bool sanitise)
+           enum append_mode mode)
 {
     size_t n = strlen(s);
 
@@ -361,8 +379,10 @@ append_raw(char **buf,
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        (*buf)[(*len)++] =
-            (sanitise && (c < 0x20 || c == 0x7f)) ? '?' : (char)c;
+        bool bad = mode == APPEND_PRINTABLE  ? c < 0x20 || c == 0x7f
+                   : mode == APPEND_ONE_LINE ? c == '\n' || c == '\r'
+                                             : false;
+        (*buf)[(*len)++] = bad ? '?' : (char)c;
     }
     (*buf)[*len] = '\0';
 }
@@ -370,13 +390,24 @@ append_raw(char **buf,
 static void
 append_sanitised(char **buf, size_t *len, size_t *cap, const char *s, bool *oom)
 {
-    append_raw(buf, len, cap, s, oom, true);
+    append_raw(buf, len, cap, s, oom, APPEND_PRINTABLE);
+}
+
+/* A key line as keys_entry_format gives it, byte for byte: a tab or an
+ * escape inside a quoted option (command="...") is part of what was
+ * authorized and must reach the server unchanged. The parser lets no line
+ * break into options and makes the comment printable, so APPEND_ONE_LINE
+ * changes nothing; it only keeps the record one line if that ever broke. */
+static void
+append_key_line(char **buf, size_t *len, size_t *cap, const char *s, bool *oom)
+{
+    append_raw(buf, len, cap, s, oom, APPEND_ONE_LINE);
 }
 
 static void
 append_newline(char **buf, size_t *len, size_t *cap, bool *oom)
 {
-    append_raw(buf, len, cap, "\n", oom, false);
+    append_raw(buf, len, cap, "\n", oom, APPEND_RAW);
 }
 
 int
@@ -420,7 +451,7 @@ keys_store_write(const char *user,
         append_sanitised(&buf, &len, &cap, " fingerprint=", &oom);
         append_sanitised(&buf, &len, &cap, e->fingerprint, &oom);
         append_newline(&buf, &len, &cap, &oom);
-        append_sanitised(&buf, &len, &cap, line, &oom);
+        append_key_line(&buf, &len, &cap, line, &oom);
         append_newline(&buf, &len, &cap, &oom);
         free(line);
     }

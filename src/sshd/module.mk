@@ -43,17 +43,23 @@ $(B)/tests/sshd-probe: $(B)/tests/e2e/sshd_probe.o
 unit-bins: $(B)/tests/sshd-probe
 endif
 
-# libFuzzer target for both ends of the key authority protocol (the
-# listener parses what a possibly compromised pre-auth process sends).
-ifneq ($(SSH),no)
+# libFuzzer targets for the AIRLOCK_SSH_* parser and for both ends of the
+# key authority protocol (the listener parses what a possibly compromised
+# pre-auth process sends); `make fuzz` runs each bounded. They need
+# libsodium (keys), not libssh, so they build with SSH=no too.
 .PHONY: fuzz-sshd
 fuzz-sshd:
 	@sh tests/install-deps.sh clang
-	@mkdir -p $(FUZZ_B)/fuzz/corpus-sshd-authority
+	@mkdir -p $(FUZZ_B)/fuzz/corpus-sshd-config $(FUZZ_B)/fuzz/corpus-sshd-authority
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_sshd_config \
+	    tests/fuzz/fuzz_sshd_config.c src/sshd/config.c src/sshd/limits.c \
+	    $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
 	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_sshd_authority \
 	    tests/fuzz/fuzz_sshd_authority.c src/sshd/authority.c \
 	    src/common/timeutil.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_B)/fuzz/fuzz_sshd_config -max_total_time=$(FUZZ_TIME) -max_len=12000 \
+	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
+	    $(FUZZ_B)/fuzz/corpus-sshd-config tests/fuzz/corpus/sshd_config
 	$(FUZZ_B)/fuzz/fuzz_sshd_authority -max_total_time=$(FUZZ_TIME) \
 	    -max_len=16385 -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-sshd-authority tests/fuzz/corpus/sshd_authority
-endif

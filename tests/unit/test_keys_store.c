@@ -648,6 +648,28 @@ test_keys_longest_line_still_loads_from_the_store(void **state)
     free(line);
 }
 
+/* A tab or an escape byte is legal inside a quoted option; the store must
+ * keep it byte for byte, or the server would force another command than
+ * the one authorized (found by fuzz_keys_store: the writer turned every
+ * control byte of the key line into '?'). */
+static void
+test_keys_store_keeps_control_bytes_in_options(void **state)
+{
+    static const char cmd[] = "printf 'a\tb\033[0m\001'";
+    char env[4096];
+    struct keys_set s = {NULL, 0, 0};
+
+    (void)state;
+    snprintf(env, sizeof(env), "command=\"%s\" %s\n", cmd, pub[0]);
+    set_env(env, NULL, NULL);
+    assert_int_equal(sync_env(), 1);
+    assert_int_equal(keys_store_load("root", &s), 0);
+    assert_int_equal(s.count, 1);
+    assert_non_null(s.entries[0].opts.force_command);
+    assert_string_equal(s.entries[0].opts.force_command, cmd);
+    keys_set_free(&s);
+}
+
 /* ---- watcher --------------------------------------------------------------
  */
 
@@ -761,6 +783,8 @@ main(void)
         cmocka_unit_test_setup(
             test_keys_longest_line_still_loads_from_the_store,
             each),
+        cmocka_unit_test_setup(test_keys_store_keeps_control_bytes_in_options,
+                               each),
         cmocka_unit_test_setup(test_keys_watch_rebuilds_within_one_second,
                                each),
     };
