@@ -22,8 +22,13 @@ start() {
     local root=$1
     shift
     mkdir -p "$root"
+    # Emptied here, not by the background job's redirections: those may
+    # run only after the wait below has already seen the previous
+    # collector's "listening on" line.
+    : >"$root.out"
+    : >"$root.err"
     env AIRLOCK_ROOT="$root" "$@" "${SYSLOGD[@]}" "${ARGS[@]}" \
-        >"$root.out" 2>"$root.err" &
+        >>"$root.out" 2>>"$root.err" &
     PID=$!
     CLEANUP_PIDS+=("$PID")
     # Not the socket's existence: a stale one may be there already.
