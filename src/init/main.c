@@ -54,6 +54,27 @@ dispatch_tool(int argc, char **argv, int *ret_status)
     return 0;
 }
 
+/* tini's -p: the kernel sends sig when our parent exits. A parent that
+ * is already gone (before prctl) would never trigger it, so that case is
+ * checked against the parent seen at start and the signal sent here. As
+ * PID 1 the parent is in another namespace (getppid() is 0) and only the
+ * kernel's notice can tell. */
+static void
+set_pdeath_signal(int sig, pid_t parent)
+{
+    if (sig == 0) {
+        return;
+    }
+    if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0) < 0) {
+        log_errno(LOG_LEVEL_WARN, -errno, "--pdeath-signal: prctl");
+        return;
+    }
+    if (parent != 0 && getppid() != parent) {
+        log_info("parent %d already gone, signalling myself", (int)parent);
+        (void)kill(getpid(), sig);
+    }
+}
+
 /* A socket left at /dev/log by an earlier run would make the wait for the
  * collector's own pass at once, so it goes first. */
 static void
@@ -181,6 +202,7 @@ main(int argc, char **argv)
     static struct supervisor sup;
     char err[CONFIG_ERR_MAX];
     struct config cfg;
+    pid_t parent = getppid();
     int status, r;
 
     if (dispatch_tool(argc, argv, &status)) {
@@ -221,6 +243,7 @@ main(int argc, char **argv)
                   -errno,
                   "cannot become a child subreaper; orphans go elsewhere");
     }
+    set_pdeath_signal(cfg.pdeath_signal, parent);
     children_init(&sup.children);
     sup.envp = environ;
 
@@ -242,5 +265,7 @@ main(int argc, char **argv)
                   sup.control_fd,
                   "control socket unavailable; 'airlock status' will not work");
     }
-    return supervisor_run(&sup);
+    status = supervisor_run(&sup);
+    /* -e maps the app's own status only, not airlock's 1 or 126/127. */
+    return sup.app_started ? config_exit_status(&cfg, status) : status;
 }

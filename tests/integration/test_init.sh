@@ -112,6 +112,91 @@ check "no --group: the app's child is not signalled" \
 kill -TERM "$APID"
 wait "$BGPID"
 
+# --- every catchable signal, --rewrite, the stop signal --------------------
+# A bash app that records the signals it traps; a stop signal (QUIT here)
+# ends it a little later, so the SIGCONT that follows is recorded too.
+cat >"$T/traps.sh" <<'EOF'
+#!/bin/bash
+out=$1
+for s in ALRM PIPE RTMIN+2 CONT USR2 HUP; do
+    trap "echo $s >>$out" "$s"
+done
+trap 'echo TERM >>$out; exit 0' TERM
+trap 'echo QUIT >>$out; quit=1' QUIT
+echo ready >"$out.ready"
+quit=
+while [ -z "$quit" ]; do sleep 0.05; done
+sleep 0.3
+exit 0
+EOF
+traps=$T/traps
+start_bg "$traps.ready" -q -- bash "$T/traps.sh" "$traps"
+for s in ALRM PIPE RTMIN+2; do
+    kill -s "$s" "$APID"
+    wait_until 5 grep -qx "$s" "$traps"
+    check "SIG$s sent to airlock reaches the app's trap" grep -qx "$s" "$traps"
+done
+kill -TERM "$APID"
+wait "$BGPID"
+check "SIGTERM still stops the app" grep -qx TERM "$traps"
+
+rm -f "$traps" "$traps.ready"
+start_bg "$traps.ready" -q --rewrite TERM:QUIT --rewrite USR1:USR2 \
+    --rewrite HUP:0 -- bash "$T/traps.sh" "$traps"
+kill -USR1 "$APID"
+kill -HUP "$APID"
+wait_until 5 grep -qx USR2 "$traps"
+check "--rewrite USR1:USR2 delivers USR2" grep -qx USR2 "$traps"
+kill -TERM "$APID"
+wait "$BGPID"
+rc=$?
+check "--rewrite TERM:QUIT: the app gets QUIT on stop" grep -qx QUIT "$traps"
+check "--rewrite TERM:QUIT: the app does not get TERM" \
+    test "$(grep -cx TERM "$traps")" = 0
+check "--rewrite HUP:0: HUP is dropped" test "$(grep -cx HUP "$traps")" = 0
+expect_eq "--rewrite TERM:QUIT: the app's status" 0 "$rc"
+
+rm -f "$traps" "$traps.ready"
+AIRLOCK_STOP_SIGNAL=QUIT start_bg "$traps.ready" -q -- \
+    bash "$T/traps.sh" "$traps"
+kill -TERM "$APID" # what docker stop sends
+wait "$BGPID"
+rc=$?
+check "AIRLOCK_STOP_SIGNAL=QUIT: docker stop's SIGTERM reaches the app as QUIT" \
+    grep -qx QUIT "$traps"
+check "AIRLOCK_STOP_SIGNAL=QUIT: SIGCONT follows the stop signal" \
+    grep -qx CONT "$traps"
+check "AIRLOCK_STOP_SIGNAL=QUIT: no TERM" test "$(grep -cx TERM "$traps")" = 0
+expect_eq "AIRLOCK_STOP_SIGNAL=QUIT: the app's status" 0 "$rc"
+
+# -e: Java exits 143 on SIGTERM; the container should report success.
+pid1 -q -e 143 -- sh -c 'kill -TERM $$'
+expect_eq "-e 143 maps an app killed by SIGTERM to 0" 0 "$?"
+pid1 -q --exit-zero 3 -e 143 -- sh -c 'exit 4'
+expect_eq "-e leaves other codes alone" 4 "$?"
+pid1 -q -e 127 -- /nonexistent/program
+expect_eq "-e maps the app's status only, not airlock's 127" 127 "$?"
+
+# glibc's 32 and 33 cannot be trapped by the app; they must not kill
+# airlock either when it is not PID 1 (a default disposition would).
+"$AIRLOCK" -q -- sleep 0.5 &
+spid=$!
+CLEANUP_PIDS+=("$spid")
+sleep 0.2
+kill -s 32 "$spid"
+kill -s 33 "$spid"
+wait "$spid"
+expect_eq "signals 32/33 neither kill airlock nor reach the app" 0 "$?"
+
+# -p KILL: airlock (not PID 1) dies with its parent, as with tini -p.
+bash -c "'$AIRLOCK' -q -p KILL -- sleep 30 & echo \$! >'$T/pd.pid'
+         sleep 0.3; pgrep -P \$! >'$T/pd.app'; exit 0"
+pd=$(cat "$T/pd.pid")
+CLEANUP_PIDS+=("$(cat "$T/pd.app")")
+gone() { ! [ -d "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat")" = Z ]; }
+check "-p KILL: airlock gets SIGKILL when its parent dies" wait_until 5 gone "$pd"
+kill -KILL "$(cat "$T/pd.app")" 2>/dev/null
+
 # --- graceful stop: the app and an orphaned daemon both flush --------------
 cat >"$T/daemon.sh" <<'EOF'
 #!/bin/bash
@@ -207,6 +292,11 @@ bad_case "negative --grace" "$AIRLOCK" --grace=-1
 bad_case "bad AIRLOCK_GRACE" env AIRLOCK_GRACE=5x "$AIRLOCK"
 bad_case "bad AIRLOCK_LOG_LEVEL" env AIRLOCK_LOG_LEVEL=loud "$AIRLOCK"
 bad_case "bad AIRLOCK_SIGNAL_GROUP" env AIRLOCK_SIGNAL_GROUP=maybe "$AIRLOCK"
+bad_case "bad AIRLOCK_STOP_SIGNAL" env AIRLOCK_STOP_SIGNAL=SIGNOPE "$AIRLOCK"
+bad_case "bad --rewrite" "$AIRLOCK" --rewrite TERM
+bad_case "--rewrite of SIGKILL" "$AIRLOCK" --rewrite KILL:TERM
+bad_case "bad -e" "$AIRLOCK" -e 300
+bad_case "bad -p" "$AIRLOCK" -p NOPE
 check "--help exits 0 and shows usage" bash -c "'$AIRLOCK' --help | grep -q Usage"
 check "--version exits 0" bash -c "'$AIRLOCK' --version | grep -q '^airlock '"
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
+#include "common/sigutil.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
@@ -224,6 +226,78 @@ test_utf8_seq_len_accepts_valid_and_rejects_malformed(void **state)
     assert_int_equal(utf8_seq_len(u, 0), 0);
 }
 
+/* Every number from 1 to 64 formats to a name that parses back to it. */
+static void
+test_sig_names_round_trip_every_signal(void **state)
+{
+    char name[SIG_NAME_MAX];
+    (void)state;
+
+    for (int sig = 1; sig <= SIG_LAST; sig++) {
+        int back = 0;
+        sig_to_string(sig, name, sizeof(name));
+        assert_int_equal(sig_from_string(name, &back), 0);
+        assert_int_equal(back, sig);
+    }
+    assert_string_equal(sig_to_string(SIGTERM, name, sizeof(name)), "TERM");
+    assert_string_equal(sig_to_string(SIGCHLD, name, sizeof(name)), "CHLD");
+    assert_string_equal(sig_to_string(SIGRTMIN, name, sizeof(name)), "RTMIN");
+    assert_string_equal(sig_to_string(SIGRTMIN + 2, name, sizeof(name)),
+                        "RTMIN+2");
+    assert_string_equal(sig_to_string(SIGRTMAX - 1, name, sizeof(name)),
+                        "RTMAX-1");
+    assert_string_equal(sig_to_string(SIGRTMAX, name, sizeof(name)), "RTMAX");
+    /* glibc's own two have no name, only their numbers. */
+    assert_string_equal(sig_to_string(32, name, sizeof(name)), "32");
+    assert_string_equal(sig_to_string(33, name, sizeof(name)), "33");
+    /* A short buffer is cut, never overrun. */
+    assert_string_equal(sig_to_string(SIGRTMIN + 2, name, 4), "RTM");
+}
+
+static void
+test_sig_from_string_spellings_and_rejects(void **state)
+{
+    int sig = 0;
+    (void)state;
+
+    assert_int_equal(sig_from_string("TERM", &sig), 0);
+    assert_int_equal(sig, SIGTERM);
+    assert_int_equal(sig_from_string("SIGQUIT", &sig), 0);
+    assert_int_equal(sig, SIGQUIT);
+    assert_int_equal(sig_from_string("sigusr1", &sig), 0);
+    assert_int_equal(sig, SIGUSR1);
+    assert_int_equal(sig_from_string("15", &sig), 0);
+    assert_int_equal(sig, 15);
+    assert_int_equal(sig_from_string("64", &sig), 0);
+    assert_int_equal(sig, 64);
+    assert_int_equal(sig_from_string("RTMIN+2", &sig), 0);
+    assert_int_equal(sig, SIGRTMIN + 2);
+    assert_int_equal(sig_from_string("SIGRTMIN+2", &sig), 0);
+    assert_int_equal(sig, SIGRTMIN + 2);
+    assert_int_equal(sig_from_string("SIGRTMIN", &sig), 0);
+    assert_int_equal(sig, SIGRTMIN);
+    assert_int_equal(sig_from_string("RTMAX-3", &sig), 0);
+    assert_int_equal(sig, SIGRTMAX - 3);
+    assert_int_equal(sig_from_string("IOT", &sig), 0);
+    assert_int_equal(sig, SIGABRT);
+    assert_int_equal(sig_from_string("CLD", &sig), 0);
+    assert_int_equal(sig, SIGCHLD);
+
+    sig = 99;
+    assert_int_equal(sig_from_string("", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("0", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("65", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("-1", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("NOPE", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("SIG", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("RTMIN+", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("RTMIN-1", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("RTMAX+1", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("RTMIN+31", &sig), -EINVAL);
+    assert_int_equal(sig_from_string("TERM ", &sig), -EINVAL);
+    assert_int_equal(sig, 99); /* untouched on failure */
+}
+
 int
 main(void)
 {
@@ -238,6 +312,8 @@ main(void)
         cmocka_unit_test(test_root_path_joins_without_double_slash),
         cmocka_unit_test(test_write_file_atomic_replaces_and_sets_mode),
         cmocka_unit_test(test_close_fds_from_keeps_listed),
+        cmocka_unit_test(test_sig_names_round_trip_every_signal),
+        cmocka_unit_test(test_sig_from_string_spellings_and_rejects),
         cmocka_unit_test(test_utf8_seq_len_accepts_valid_and_rejects_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

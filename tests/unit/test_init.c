@@ -156,6 +156,132 @@ test_config_bad_values_name_the_source(void **state)
 }
 
 static void
+test_config_signal_flags_and_stop_signal(void **state)
+{
+    char err[CONFIG_ERR_MAX];
+    char *argv[] = {"airlock",
+                    "--rewrite",
+                    "USR1:HUP",
+                    "--rewrite=10:3",
+                    "--rewrite",
+                    "SIGRTMIN+2:0",
+                    "--rewrite",
+                    "TSTP:STOP",
+                    "-e",
+                    "143",
+                    "--exit-zero=1",
+                    "-p",
+                    "KILL",
+                    "--",
+                    "x",
+                    NULL};
+    char *term_rewrite[] = {"airlock", "--rewrite", "15:3", "x", NULL};
+    char *plain[] = {"airlock", "x", NULL};
+    struct config cfg;
+    (void)state;
+
+    assert_int_equal(parse(&cfg, err, 15, argv), CONFIG_RUN);
+    /* The last --rewrite of a signal wins. */
+    assert_int_equal(config_app_signal(&cfg, SIGUSR1), SIGQUIT);
+    assert_int_equal(config_app_signal(&cfg, SIGRTMIN + 2), 0);
+    assert_int_equal(config_app_signal(&cfg, SIGTSTP), SIGSTOP);
+    assert_int_equal(config_app_signal(&cfg, SIGTERM), SIGTERM);
+    assert_int_equal(cfg.pdeath_signal, SIGKILL);
+    assert_int_equal(config_exit_status(&cfg, 143), 0);
+    assert_int_equal(config_exit_status(&cfg, 1), 0);
+    assert_int_equal(config_exit_status(&cfg, 137), 137);
+    assert_int_equal(config_exit_status(&cfg, 0), 0);
+    assert_string_equal(cfg.cmd[0], "x");
+
+    /* Defaults: everything catchable as is, but CHLD, the TTY stops and
+     * glibc's 32/33; SIGTERM is the stop signal. */
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_RUN);
+    assert_int_equal(cfg.stop_signal, SIGTERM);
+    assert_int_equal(cfg.pdeath_signal, 0);
+    assert_int_equal(config_app_signal(&cfg, SIGALRM), SIGALRM);
+    assert_int_equal(config_app_signal(&cfg, SIGPIPE), SIGPIPE);
+    assert_int_equal(config_app_signal(&cfg, SIGRTMIN + 2), SIGRTMIN + 2);
+    assert_int_equal(config_app_signal(&cfg, SIGRTMAX), SIGRTMAX);
+    assert_int_equal(config_app_signal(&cfg, SIGWINCH), SIGWINCH);
+    assert_int_equal(config_app_signal(&cfg, SIGCHLD), 0);
+    assert_int_equal(config_app_signal(&cfg, SIGTSTP), 0);
+    assert_int_equal(config_app_signal(&cfg, SIGTTIN), 0);
+    assert_int_equal(config_app_signal(&cfg, SIGTTOU), 0);
+    assert_int_equal(config_app_signal(&cfg, 32), 0);
+    assert_int_equal(config_app_signal(&cfg, 33), 0);
+    assert_int_equal(config_exit_status(&cfg, 143), 143);
+
+    /* AIRLOCK_STOP_SIGNAL; --rewrite TERM:... is the same setting, and
+     * the flag overrides the variable. */
+    fake_env[0][0] = "AIRLOCK_STOP_SIGNAL";
+    fake_env[0][1] = "SIGQUIT";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_RUN);
+    assert_int_equal(cfg.stop_signal, SIGQUIT);
+    assert_int_equal(config_app_signal(&cfg, SIGTERM), SIGQUIT);
+    fake_env[0][1] = "RTMIN+3";
+    assert_int_equal(parse(&cfg, err, 4, term_rewrite), CONFIG_RUN);
+    assert_int_equal(config_app_signal(&cfg, SIGTERM), SIGQUIT);
+    fake_env[0][1] = "28";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_RUN);
+    assert_int_equal(cfg.stop_signal, SIGWINCH);
+}
+
+/* Each bad value: a usage error whose line names the flag or variable and
+ * the value. */
+static void
+test_config_signal_flags_bad_values(void **state)
+{
+    static const char *const bad[][2] = {
+        {"--rewrite", "TERM"},
+        {"--rewrite", "TERM:"},
+        {"--rewrite", ":QUIT"},
+        {"--rewrite", "BOGUS:QUIT"},
+        {"--rewrite", "TERM:BOGUS"},
+        {"--rewrite", "KILL:TERM"},
+        {"--rewrite", "STOP:TERM"},
+        {"--rewrite", "CHLD:TERM"},
+        {"--rewrite", "TERM:0"},
+        {"--rewrite", "65:1"},
+        {"--exit-zero", "256"},
+        {"--exit-zero", "-1"},
+        {"--exit-zero", "x"},
+        {"--pdeath-signal", "0"},
+        {"--pdeath-signal", "NOPE"},
+        {"--stop-signal", "STOP"},
+        {"--stop-signal", ""},
+    };
+    char err[CONFIG_ERR_MAX];
+    char *missing[] = {"airlock", "-e", NULL};
+    char *plain[] = {"airlock", "x", NULL};
+    struct config cfg;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *argv[] = {"airlock",
+                        (char *)bad[i][0],
+                        (char *)bad[i][1],
+                        "x",
+                        NULL};
+        assert_int_equal(parse(&cfg, err, 4, argv), CONFIG_USAGE_ERROR);
+        assert_non_null(strstr(err, bad[i][0]));
+        assert_non_null(strstr(err, bad[i][1]));
+        assert_null(strchr(err, '\n'));
+    }
+    assert_int_equal(parse(&cfg, err, 2, missing), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "--exit-zero"));
+
+    fake_env[0][0] = "AIRLOCK_STOP_SIGNAL";
+    fake_env[0][1] = "TERMINATE";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "AIRLOCK_STOP_SIGNAL='TERMINATE'"));
+    fake_env[0][1] = "0";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_USAGE_ERROR);
+    fake_env[0][1] = "STOP";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "AIRLOCK_STOP_SIGNAL"));
+}
+
+static void
 test_config_help_version_and_no_command(void **state)
 {
     char err[CONFIG_ERR_MAX];
@@ -423,6 +549,9 @@ main(void)
         cmocka_unit_test_setup(test_config_env_grace_and_booleans, reset_env),
         cmocka_unit_test_setup(test_config_bad_values_name_the_source,
                                reset_env),
+        cmocka_unit_test_setup(test_config_signal_flags_and_stop_signal,
+                               reset_env),
+        cmocka_unit_test_setup(test_config_signal_flags_bad_values, reset_env),
         cmocka_unit_test_setup(test_config_help_version_and_no_command,
                                reset_env),
         cmocka_unit_test(test_exit_code_from_status),
