@@ -40,7 +40,8 @@ static const char usage_text[] =
     "  -e, --exit-zero CODE      exit 0 when CMD exits with CODE, e.g. 143\n"
     "                            (repeatable)\n"
     "  -p, --pdeath-signal SIG   get SIG when airlock's parent dies\n"
-    "                            (PR_SET_PDEATHSIG; not as PID 1)\n"
+    "                            (PR_SET_PDEATHSIG; for airlock run under\n"
+    "                            another process, not as PID 1)\n"
     "  -v, --verbose             log debug messages (AIRLOCK_LOG_LEVEL=debug)\n"
     "  -q, --quiet               log errors only (AIRLOCK_LOG_LEVEL=error)\n"
     "                            -v and -q apply to the built-in services too\n"
@@ -52,8 +53,11 @@ static const char usage_text[] =
     "also stop the container. A signal is a name (TERM, SIGTERM, RTMIN+2)\n"
     "or a number.\n"
     "\n"
-    "Exit status: CMD's status, 128+N if CMD died of signal N, 2 for a bad\n"
-    "flag or variable, 1 if the start failed.\n";
+    "Inherited fds above 2 go to CMD only (socket activation); LISTEN_PID\n"
+    "naming airlock becomes CMD's pid.\n"
+    "\n"
+    "Exit status: CMD's status (0 for a CODE given with -e), 128+N if CMD\n"
+    "died of signal N, 2 for a bad flag or variable, 1 if the start failed.\n";
 
 void
 config_usage(int fd)

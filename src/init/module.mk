@@ -16,7 +16,9 @@ CPPFLAGS += -DAIRLOCK_NO_SSH
 endif
 
 # The container environment and startup scripts; cron runs as a service.
-DEB_PKGS += cron
+# systemd: only its systemd-socket-activate, for the socket activation
+# test (no daemon is started).
+DEB_PKGS += cron systemd
 UNIT_TESTS += environ startup
 test_environ_DEPS := $(B)/libinit.a $(B)/libcommon.a
 test_startup_DEPS := $(B)/libinit.a $(B)/libcommon.a

@@ -290,15 +290,25 @@ start_app(struct supervisor *sup, uint64_t now)
         .take_tty = true,
         .stdout_fd = -1,
         .stderr_fd = -1,
-        .envp = sup->envp,
+        .envp = sup->app_envp != NULL ? sup->app_envp : sup->envp,
     };
     int exec_errno, r;
     pid_t pid;
 
     sup->app_retry_at = DEADLINE_NONE;
     sup->app_attempts++;
+    if (sup->inherit != NULL) {
+        o.pass_fds = sup->inherit->fds;
+        o.npass_fds = sup->inherit->nfds;
+        o.pid_slot = sup->inherit->pid_slot;
+    }
     r = spawn_process(sup->cfg->cmd, &o, &pid, &exec_errno);
     if (r == 0) {
+        /* The app has its copies; airlock's would only keep a listening
+         * socket open after the app closed it. */
+        if (sup->inherit != NULL) {
+            inherit_close(sup->inherit);
+        }
         sup->app_pid = pid;
         sup->app_started = true;
         sup->no_children = false;
