@@ -23,6 +23,7 @@
 #define APP_RETRY_MIN_MS   100
 #define APP_RETRY_MAX_MS   2000
 #define APP_SPAWN_ATTEMPTS 10
+#define SIGNALS_PER_WAKEUP 64
 
 static const int fault_signals[] = {
     SIGSEGV,
@@ -405,7 +406,8 @@ reap_all(struct supervisor *sup, uint64_t now)
 
 /* A SIGPIPE or SIGXFSZ airlock caused itself, writing a log line to a
  * closed pipe or a full file: blocked, it lands in the signalfd like one
- * sent from outside, and must not reach (and kill) the app. */
+ * sent from outside, and must not reach (and kill) the app. Nor may it
+ * be logged: that write would raise the next one, for ever. */
 static bool
 self_inflicted(const struct signalfd_siginfo *si)
 {
@@ -415,13 +417,16 @@ self_inflicted(const struct signalfd_siginfo *si)
 
 /* Drains the signalfd. Every signal airlock can catch goes on to the app
  * (signal_app applies --rewrite and decides what is dropped); SIGTERM and
- * SIGINT also begin the stop; SIGCHLD is left to reap_all. */
+ * SIGINT also begin the stop; SIGCHLD is left to reap_all. At most
+ * SIGNALS_PER_WAKEUP records per call: a flood of signals (real-time ones
+ * queue up to RLIMIT_SIGPENDING) must not keep the loop from reaping;
+ * poll() reports the rest at once. */
 static void
 handle_signals(struct supervisor *sup, uint64_t now)
 {
     struct signalfd_siginfo si;
 
-    for (;;) {
+    for (int budget = SIGNALS_PER_WAKEUP; budget > 0; budget--) {
         char name[SIG_NAME_MAX];
         ssize_t n = read(sup->sfd, &si, sizeof(si));
         int sig;
@@ -445,8 +450,6 @@ handle_signals(struct supervisor *sup, uint64_t now)
             break;
         default:
             if (self_inflicted(&si)) {
-                log_debug("SIG%s from my own write, not forwarded",
-                          sig_to_string(sig, name, sizeof(name)));
                 break;
             }
             signal_app(sup, sig);

@@ -192,6 +192,19 @@ kill -s 33 "$spid"
 wait "$spid"
 expect_eq "signals 32/33 neither kill airlock nor reach the app" 0 "$?"
 
+# airlock's own SIGPIPE (a log line to a closed stderr) is not the app's,
+# and dropping it must not log (that write would raise the next one).
+rm -f "$T/ownpipe"
+start_ns=$(date +%s%N)
+timeout 10 unshare --pid --fork --mount-proc --kill-child "$AIRLOCK" -v -- \
+    sh -c "trap 'echo PIPE >>$T/ownpipe' PIPE; sleep 0.5; echo done >>$T/ownpipe" \
+    2>&1 | true
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+expect_eq "airlock's own SIGPIPE does not reach the app" "done" \
+    "$(cat "$T/ownpipe" 2>/dev/null)"
+check "a closed stderr does not make airlock spin (${elapsed_ms} ms)" \
+    test "$elapsed_ms" -lt 5000
+
 # -p KILL: airlock (not PID 1) dies with its parent, as with tini -p.
 bash -c "'$AIRLOCK' -q -p KILL -- sleep 30 & echo \$! >'$T/pd.pid'
          sleep 0.3; pgrep -P \$! >'$T/pd.app'; exit 0"
