@@ -10,15 +10,16 @@ $(B)/airlock: $(B)/src/init/main.o $(B)/libinit.a $(B)/libsyslogd.a $(B)/libpriv
 
 UNIT_TESTS += init
 test_init_DEPS := $(B)/libinit.a $(B)/libcommon.a
+# systemd only for systemd-socket-activate, which test_init.sh runs to
+# check socket activation; no daemon is started.
+DEB_PKGS += systemd
 
 ifeq ($(SSH),no)
 CPPFLAGS += -DAIRLOCK_NO_SSH
 endif
 
 # The container environment and startup scripts; cron runs as a service.
-# systemd: only its systemd-socket-activate, for the socket activation
-# test (no daemon is started).
-DEB_PKGS += cron systemd
+DEB_PKGS += cron
 UNIT_TESTS += environ startup
 test_environ_DEPS := $(B)/libinit.a $(B)/libcommon.a
 test_startup_DEPS := $(B)/libinit.a $(B)/libcommon.a
