@@ -214,6 +214,16 @@ gone() { ! [ -d "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat")" = Z ]; }
 check "-p KILL: airlock gets SIGKILL when its parent dies" wait_until 5 gone "$pd"
 kill -KILL "$(cat "$T/pd.app")" 2>/dev/null
 
+# -p TERM: the parent's death is a graceful stop; the app gets SIGTERM.
+rm -f "$T/pdterm"
+bash -c "'$AIRLOCK' -q -p TERM -- bash -c 'trap \"echo TERM >$T/pdterm; exit 0\" TERM
+             while :; do sleep 0.05; done' & echo \$! >'$T/pd.pid'
+         sleep 0.3; exit 0"
+pd=$(cat "$T/pd.pid")
+check "-p TERM: the app gets SIGTERM when airlock's parent dies" \
+    wait_until 5 test -s "$T/pdterm"
+check "-p TERM: airlock then exits" wait_until 5 gone "$pd"
+
 # --- inherited fds reach the app (socket activation), LISTEN_PID follows --
 # A root with a service and a startup script that record their fds, so
 # the one-time checks below also show what they inherit.
