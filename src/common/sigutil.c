@@ -71,6 +71,8 @@ sig_from_string(const char *s, int *ret_sig)
     if (s == NULL || *s == '\0') {
         return -EINVAL;
     }
+    /* Numbers first: whatever the kernel numbers, 32 and 33 included, is
+     * reachable even where no name exists. */
     if (parse_uint(s, SIG_LAST, &n) == 0) {
         if (n == 0) {
             return -EINVAL;
@@ -78,6 +80,8 @@ sig_from_string(const char *s, int *ret_sig)
         *ret_sig = (int)n;
         return 0;
     }
+    /* Any case and an optional "SIG": names come from hand-written files
+     * (down-signal), Dockerfiles' STOPSIGNAL habits and kill -l alike. */
     if (strncasecmp(s, "SIG", 3) == 0) {
         s += 3;
     }
@@ -131,7 +135,9 @@ sig_to_string(int sig, char *buf, size_t size)
         }
     }
     /* bash's (and kill -l's) split: the lower half counts up from RTMIN,
-     * the upper half down from RTMAX. */
+     * the upper half down from RTMAX, so a name in a log line can be
+     * pasted into `kill -s` or a trap. SIGRTMIN is glibc's (34), read at
+     * run time: it is a function call, not a constant. */
     if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
         int up = sig - SIGRTMIN, down = SIGRTMAX - sig;
         if (up <= down) {
@@ -217,6 +223,7 @@ signals_block_all(const int *keep, size_t nkeep, sigset_t *ret_old)
     ksig_set(&all, SIGKILL, 0);
     ksig_set(&all, SIGSTOP, 0);
     memset(&old, 0, sizeof(old));
+    /* glibc's sigprocmask() would quietly take 32 and 33 out again. */
     if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(all)) < 0) {
         return -errno;
     }
@@ -229,6 +236,8 @@ signals_block_all(const int *keep, size_t nkeep, sigset_t *ret_old)
             (void)sigaddset(ret_old, sig);
         }
     }
+    /* glibc's signalfd() would pass the set through unchanged, but a
+     * sigset_t cannot hold 32 and 33 in the first place. */
     fd = (int)syscall(SYS_signalfd4,
                       -1,
                       &all,

@@ -16,6 +16,10 @@
  * socket activation starts at 3 and passes a handful. */
 #define PROBE_FD_MAX 1023
 
+/* Keeps fd for the app. Close-on-exec, because a listening socket that
+ * a service or a script also held would stay open after the app closed
+ * it, and anything else calling accept() on it would take the app's
+ * connections. spawn closes it anyway; this covers any other exec. */
 static void
 keep(struct inherit *in, int fd, size_t *dropped)
 {
@@ -50,6 +54,8 @@ inherit_record(struct inherit *in, size_t *ret_dropped)
     for (;;) {
         uint64_t n;
 
+        /* readdir() returns NULL both at the end and on error; only errno
+         * tells them apart. */
         errno = 0;
         de = readdir(d);
         if (de == NULL) {
@@ -108,6 +114,8 @@ inherit_prepare_env(struct inherit *in, char *const *envp, pid_t self)
     return 1;
 }
 
+/* Only the numbers recorded at start: every one of them stayed open
+ * since, so none can have been reused for an fd of airlock's own. */
 void
 inherit_close(struct inherit *in)
 {

@@ -22,6 +22,8 @@ exit_code_from_status(int wstatus)
     return 255;
 }
 
+/* Copies pointers only: the environment strings can be large, and the
+ * copy lives as long as airlock does. */
 char **
 spawn_env_with(char *const *envp, const char *entry)
 {
@@ -73,6 +75,8 @@ child_close_fds(const struct spawn_opts *o, int errpipe)
         keep[n++] = o->pass_fds[i];
     }
     keep[n++] = errpipe;
+    /* close_range() where the kernel has it: one syscall per span
+     * between kept fds, however high RLIMIT_NOFILE is. */
     close_fds_from(STDERR_FILENO + 1, keep, n);
     for (size_t i = 0; i + 1 < n; i++) {
         (void)fcntl(keep[i], F_SETFD, 0);
