@@ -7,10 +7,13 @@
 #include <stdint.h>
 
 #include "common/log.h"
+#include "common/sigutil.h"
 
 #define CONFIG_GRACE_DEFAULT_MS 5000
 #define CONFIG_GRACE_MAX_MS     3600000
 #define CONFIG_ERR_MAX          256
+/* --rewrite SIG:0: the signal is not forwarded at all. */
+#define CONFIG_SIG_DROP (-1)
 
 struct config {
     uint64_t grace_ms;
@@ -21,6 +24,15 @@ struct config {
     bool ssh_disabled;     /* --no-ssh or AIRLOCK_SSH=off */
     bool syslog_disabled;  /* AIRLOCK_SYSLOG=off */
     enum log_level log_level;
+    bool log_level_flag; /* -q or -v given: the built-ins get it too */
+    /* What the app gets when the container is stopped (SIGTERM to
+     * airlock): AIRLOCK_STOP_SIGNAL, --stop-signal, --rewrite TERM:SIG. */
+    int stop_signal;
+    int pdeath_signal; /* -p: signal to airlock when its parent dies; 0 */
+    /* --rewrite: what the app gets for each signal airlock receives; 0 is
+     * "as received", CONFIG_SIG_DROP "not forwarded". */
+    int rewrite[SIG_LAST + 1];
+    uint8_t exit_zero[256 / 8]; /* -e: app exit codes reported as 0 */
     char **cmd; /* the app's argv, NULL-terminated; NULL if none */
 };
 
@@ -43,5 +55,16 @@ enum config_result config_parse(int argc,
                                 size_t errsize);
 
 void config_usage(int fd);
+
+/* The signal the app gets when airlock receives sig, after --rewrite and
+ * the stop signal; 0 when it is not forwarded: SIGCHLD (airlock's own);
+ * unless rewritten, SIGTSTP/SIGTTIN/SIGTTOU (PID 1 is never stopped, and
+ * the app's terminal job control does not go through airlock) and the C
+ * library's 32 and 33. */
+int config_app_signal(const struct config *cfg, int sig);
+
+/* airlock's exit status for the app's status code: 0 for a code listed
+ * with -e, else the code itself. */
+int config_exit_status(const struct config *cfg, int code);
 
 #endif

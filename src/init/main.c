@@ -19,7 +19,9 @@
 #include "init/config.h"
 #include "init/control.h"
 #include "init/environ.h"
+#include "init/inherit.h"
 #include "init/startup.h"
+#include "init/spawn.h"
 #include "init/sshd_finder.h"
 #include "init/supervisor.h"
 #include "privdrop/setuser.h"
@@ -52,6 +54,27 @@ dispatch_tool(int argc, char **argv, int *ret_status)
         return 1;
     }
     return 0;
+}
+
+/* tini's -p: the kernel sends sig when our parent exits. A parent that
+ * is already gone (before prctl) would never trigger it, so that case is
+ * checked against the parent seen at start and the signal sent here. As
+ * PID 1 the parent is in another namespace (getppid() is 0) and only the
+ * kernel's notice can tell. */
+static void
+set_pdeath_signal(int sig, pid_t parent)
+{
+    if (sig == 0) {
+        return;
+    }
+    if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0) < 0) {
+        log_errno(LOG_LEVEL_WARN, -errno, "--pdeath-signal: prctl");
+        return;
+    }
+    if (parent != 0 && getppid() != parent) {
+        log_info("parent %d already gone, signalling myself", (int)parent);
+        (void)kill(getpid(), sig);
+    }
 }
 
 /* A socket left at /dev/log by an earlier run would make the wait for the
@@ -131,6 +154,46 @@ prepare_environment_and_startup(struct supervisor *sup,
     return 0;
 }
 
+/* The environments are final once the startup scripts ran. The app's:
+ * when LISTEN_PID names airlock, the app gets its own pid there. The
+ * services' and hooks': with -q or -v, AIRLOCK_LOG_LEVEL says the same,
+ * so the built-in collector and SSH server log at airlock's level (the
+ * app's environment stays what the runtime passed). */
+static void
+prepare_environments(struct supervisor *sup,
+                     const struct config *cfg,
+                     struct inherit *inherited)
+{
+    static char level[sizeof("AIRLOCK_LOG_LEVEL=") + 8];
+    char **envp;
+    int r;
+
+    r = inherit_prepare_env(inherited, sup->envp, getpid());
+    if (r < 0) {
+        log_errno(LOG_LEVEL_WARN, r, "LISTEN_PID left as it is");
+    } else if (r > 0) {
+        log_debug("LISTEN_PID names airlock; the app gets its own pid");
+        sup->app_envp = inherited->envp;
+    }
+    if (!cfg->log_level_flag) {
+        return;
+    }
+    (void)snprintf(level,
+                   sizeof(level),
+                   "AIRLOCK_LOG_LEVEL=%s",
+                   cfg->log_level == LOG_LEVEL_DEBUG ? "debug" : "error");
+    envp = spawn_env_with(sup->envp, level);
+    if (envp == NULL) {
+        log_warn("out of memory; the built-in services log at their "
+                 "default level");
+        return;
+    }
+    if (sup->app_envp == NULL) {
+        sup->app_envp = sup->envp;
+    }
+    sup->envp = envp;
+}
+
 /* Lists /etc/airlock/shutdown.d/ once at start, so the stop sequence
  * needs no allocation. */
 static void
@@ -179,8 +242,11 @@ int
 main(int argc, char **argv)
 {
     static struct supervisor sup;
+    static struct inherit inherited;
+    size_t dropped = 0;
     char err[CONFIG_ERR_MAX];
     struct config cfg;
+    pid_t parent = getppid();
     int status, r;
 
     if (dispatch_tool(argc, argv, &status)) {
@@ -202,9 +268,20 @@ main(int argc, char **argv)
     }
     log_set_level(cfg.log_level);
 
-    /* Whatever fds the runtime or a shell left open are not the app's
-     * business (catatonit does the same). */
-    close_fds_from(3, NULL, 0);
+    /* fds above 2 that the runtime left open may be the app's: socket
+     * activation (LISTEN_FDS, podman --preserve-fds) passes listening
+     * sockets this way. Record them before airlock opens any of its own;
+     * only the app gets them, and airlock closes its copies once the app
+     * runs. */
+    r = inherit_record(&inherited, &dropped);
+    if (r < 0) {
+        log_errno(LOG_LEVEL_WARN, r, "cannot list inherited fds");
+    } else if (dropped > 0) {
+        log_warn("more than %d inherited fds; %zu closed, not passed on",
+                 INHERIT_FDS_MAX,
+                 dropped);
+    }
+    sup.inherit = &inherited;
 
     /* Block signals before anything is forked: what arrives from now on
      * is queued for the loop, never lost. */
@@ -221,6 +298,7 @@ main(int argc, char **argv)
                   -errno,
                   "cannot become a child subreaper; orphans go elsewhere");
     }
+    set_pdeath_signal(cfg.pdeath_signal, parent);
     children_init(&sup.children);
     sup.envp = environ;
 
@@ -235,6 +313,10 @@ main(int argc, char **argv)
     } else {
         log_info("services skipped (--skip-services)");
     }
+    prepare_environments(&sup, &cfg, &inherited);
+    if (cfg.cmd == NULL) {
+        inherit_close(&inherited);
+    }
     list_shutdown_hooks(&sup);
     sup.control_fd = control_listen();
     if (sup.control_fd < 0) {
@@ -242,5 +324,7 @@ main(int argc, char **argv)
                   sup.control_fd,
                   "control socket unavailable; 'airlock status' will not work");
     }
-    return supervisor_run(&sup);
+    status = supervisor_run(&sup);
+    /* -e maps the app's own status only, not airlock's 1 or 126/127. */
+    return sup.app_started ? config_exit_status(&cfg, status) : status;
 }

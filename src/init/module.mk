@@ -10,6 +10,9 @@ $(B)/airlock: $(B)/src/init/main.o $(B)/libinit.a $(B)/libsyslogd.a $(B)/libpriv
 
 UNIT_TESTS += init
 test_init_DEPS := $(B)/libinit.a $(B)/libcommon.a
+# systemd only for systemd-socket-activate, which test_init.sh runs to
+# check socket activation; no daemon is started.
+DEB_PKGS += systemd
 
 ifeq ($(SSH),no)
 CPPFLAGS += -DAIRLOCK_NO_SSH

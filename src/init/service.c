@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/nbout.h"
 #include "common/safeio.h"
+#include "common/sigutil.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "init/spawn.h"
@@ -32,36 +33,13 @@ service_next_backoff(uint64_t last_ms, uint64_t uptime_ms)
 int
 service_parse_signal(const char *s)
 {
-    static const struct {
-        const char *name;
-        int sig;
-    } names[] = {
-        {"TERM", SIGTERM},
-        {"INT", SIGINT},
-        {"HUP", SIGHUP},
-        {"QUIT", SIGQUIT},
-        {"KILL", SIGKILL},
-        {"USR1", SIGUSR1},
-        {"USR2", SIGUSR2},
-        {"ALRM", SIGALRM},
-        {"WINCH", SIGWINCH},
-        {"CONT", SIGCONT},
-        {"STOP", SIGSTOP},
-    };
-    uint64_t n;
+    int sig;
 
-    if (strncmp(s, "SIG", 3) == 0) {
-        s += 3;
+    /* The one table of names lives in common/sigutil. */
+    if (sig_from_string(s, &sig) < 0) {
+        return -1;
     }
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(s, names[i].name) == 0) {
-            return names[i].sig;
-        }
-    }
-    if (parse_uint(s, 64, &n) == 0 && n > 0) {
-        return (int)n;
-    }
-    return -1;
+    return sig;
 }
 
 static int

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,67 @@ exit_code_from_status(int wstatus)
         return 128 + WTERMSIG(wstatus);
     }
     return 255;
+}
+
+/* Copies pointers only: the environment strings can be large, and the
+ * copy lives as long as airlock does. */
+char **
+spawn_env_with(char *const *envp, const char *entry)
+{
+    size_t name_len = strcspn(entry, "=") + 1, n = 0, out = 0;
+    char **copy;
+
+    while (envp != NULL && envp[n] != NULL) {
+        n++;
+    }
+    copy = calloc(n + 2, sizeof(*copy));
+    if (copy == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(envp[i], entry, name_len) != 0) {
+            copy[out++] = envp[i];
+        }
+    }
+    copy[out] = (char *)entry;
+    return copy;
+}
+
+/* Writes pid in decimal and a NUL at slot; async-signal-safe (no printf
+ * after fork). */
+static void
+write_pid(char *slot, pid_t pid)
+{
+    char digits[12];
+    size_t i = sizeof(digits);
+    unsigned long v = (unsigned long)pid;
+
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0 && i > 0);
+    memcpy(slot, digits + i, sizeof(digits) - i);
+    slot[sizeof(digits) - i] = '\0';
+}
+
+/* Closes every fd above 2 but errpipe and the ones passed on, and clears
+ * close-on-exec on those, which PID 1 set so no other child gets them. */
+static void
+child_close_fds(const struct spawn_opts *o, int errpipe)
+{
+    int keep[SPAWN_PASS_FDS_MAX + 1];
+    size_t n = 0;
+
+    for (size_t i = 0; i < o->npass_fds && n < SPAWN_PASS_FDS_MAX; i++) {
+        keep[n++] = o->pass_fds[i];
+    }
+    keep[n++] = errpipe;
+    /* close_range() where the kernel has it: one syscall per span
+     * between kept fds, however high RLIMIT_NOFILE is. */
+    close_fds_from(STDERR_FILENO + 1, keep, n);
+    for (size_t i = 0; i + 1 < n; i++) {
+        (void)fcntl(keep[i], F_SETFD, 0);
+    }
 }
 
 /* The child half. Only async-signal-safe calls until exec; never returns. */
@@ -46,8 +108,12 @@ child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
     if (o->cwd != NULL && chdir(o->cwd) < 0) {
         goto fail;
     }
-    /* Nothing of PID 1's but stdio reaches the program. */
-    close_fds_from(STDERR_FILENO + 1, &errpipe, 1);
+    /* Nothing of PID 1's but stdio (and, for the app, what airlock
+     * inherited) reaches the program. */
+    child_close_fds(o, errpipe);
+    if (o->pid_slot != NULL) {
+        write_pid(o->pid_slot, getpid());
+    }
     signals_reset_default();
     (void)sigprocmask(SIG_SETMASK, o->child_mask, NULL);
     if (o->envp != NULL) {

@@ -5,7 +5,10 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
+
+#define SPAWN_PASS_FDS_MAX 256
 
 enum spawn_group {
     SPAWN_SAME_GROUP = 0,
@@ -21,6 +24,13 @@ struct spawn_opts {
     int stderr_fd;     /* -1: inherit */
     char *const *envp; /* NULL: the current environment */
     const char *cwd;   /* NULL: unchanged */
+    /* fds above 2 the program gets, as they are (close-on-exec cleared);
+     * every other fd above 2 is closed. At most SPAWN_PASS_FDS_MAX. */
+    const int *pass_fds;
+    size_t npass_fds;
+    /* NULL, or a place inside an envp string where the child writes its
+     * own pid in decimal and a NUL (room for 11 bytes): LISTEN_PID. */
+    char *pid_slot;
 };
 
 /* Forks and execs argv[0] (PATH search). Returns 0 and the pid, or -errno
@@ -31,6 +41,11 @@ int spawn_process(char *const argv[],
                   const struct spawn_opts *opts,
                   pid_t *ret_pid,
                   int *ret_exec_errno);
+
+/* A copy of envp's pointer array with entry ("NAME=value") in place of
+ * NAME's entries, or added at the end; the strings stay the caller's
+ * (entry included). NULL on ENOMEM. Free the array with free(). */
+char **spawn_env_with(char *const *envp, const char *entry);
 
 /* The shell's convention: the exit code, or 128+N for death by signal N. */
 int exit_code_from_status(int wstatus);

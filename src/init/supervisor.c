@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sigutil.h"
 #include "common/timeutil.h"
 #include "init/control.h"
 #include "init/killall.h"
@@ -22,6 +23,7 @@
 #define APP_RETRY_MIN_MS   100
 #define APP_RETRY_MAX_MS   2000
 #define APP_SPAWN_ATTEMPTS 10
+#define SIGNALS_PER_WAKEUP 64
 
 static const int fault_signals[] = {
     SIGSEGV,
@@ -36,7 +38,7 @@ static const int fault_signals[] = {
 int
 supervisor_block_signals(struct supervisor *sup)
 {
-    sigset_t all;
+    int r;
 
     /* An ignored signal is discarded even while blocked, so it would never
      * reach the signalfd; and children inherit ignored dispositions across
@@ -46,18 +48,18 @@ supervisor_block_signals(struct supervisor *sup)
             (void)signal(sig, SIG_DFL);
         }
     }
-    sigfillset(&all);
-    for (size_t i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]);
-         i++) {
-        sigdelset(&all, fault_signals[i]);
+    /* Everything else is blocked and read from the signalfd, 32 and 33
+     * (glibc's) included, so no signal can kill or stop PID 1. The
+     * synchronous faults stay unblocked: blocking them changes nothing for
+     * a real fault (the kernel forces those), and airlock forwards none of
+     * them, as tini and catatonit do not. */
+    r = signals_block_all(fault_signals,
+                          sizeof(fault_signals) / sizeof(fault_signals[0]),
+                          &sup->child_mask);
+    if (r < 0) {
+        return r;
     }
-    if (sigprocmask(SIG_SETMASK, &all, &sup->child_mask) < 0) {
-        return -errno;
-    }
-    sup->sfd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sup->sfd < 0) {
-        return -errno;
-    }
+    sup->sfd = r;
     return 0;
 }
 
@@ -93,21 +95,39 @@ service_ctx_of(struct supervisor *sup)
     return ctx;
 }
 
+/* Forwards sig, a signal airlock received (or SIGTERM for "stop the
+ * app"), to the app or its group, as --rewrite and the stop signal say.
+ * A stop (SIGTERM, SIGINT) is followed by SIGCONT: a stopped app must run
+ * to act on it. Unreaped, the app's pid cannot be reused, so no race. */
 static void
 signal_app(struct supervisor *sup, int sig)
 {
+    char name[SIG_NAME_MAX], to_name[SIG_NAME_MAX];
+    int to = config_app_signal(sup->cfg, sig);
     pid_t target;
 
+    (void)sig_to_string(sig, name, sizeof(name));
+    if (to == 0) {
+        log_debug("signal %s: not forwarded", name);
+        return;
+    }
+    (void)sig_to_string(to, to_name, sizeof(to_name));
     if (sup->app_pid <= 0) {
-        log_debug("signal %d: no app running, not forwarded", sig);
+        log_debug("signal %s: no app running, not forwarded", name);
         return;
     }
     target = sup->cfg->signal_group ? -sup->app_pid : sup->app_pid;
-    if (kill(target, sig) < 0) {
-        log_debug("forwarding signal %d to %d: %s",
-                  sig,
+    if (kill(target, to) < 0) {
+        log_debug("forwarding SIG%s to %d: %s",
+                  to_name,
                   (int)target,
                   strerror(errno));
+        return;
+    }
+    log_debug("signal %s forwarded to %d as SIG%s", name, (int)target, to_name);
+    if ((sig == SIGTERM || sig == SIGINT) && to != SIGCONT && to != SIGKILL &&
+        kill(target, SIGCONT) < 0) {
+        log_debug("SIGCONT to %d: %s", (int)target, strerror(errno));
     }
 }
 
@@ -291,15 +311,25 @@ start_app(struct supervisor *sup, uint64_t now)
         .take_tty = true,
         .stdout_fd = -1,
         .stderr_fd = -1,
-        .envp = sup->envp,
+        .envp = sup->app_envp != NULL ? sup->app_envp : sup->envp,
     };
     int exec_errno, r;
     pid_t pid;
 
     sup->app_retry_at = DEADLINE_NONE;
     sup->app_attempts++;
+    if (sup->inherit != NULL) {
+        o.pass_fds = sup->inherit->fds;
+        o.npass_fds = sup->inherit->nfds;
+        o.pid_slot = sup->inherit->pid_slot;
+    }
     r = spawn_process(sup->cfg->cmd, &o, &pid, &exec_errno);
     if (r == 0) {
+        /* The app has its copies; airlock's would only keep a listening
+         * socket open after the app closed it. */
+        if (sup->inherit != NULL) {
+            inherit_close(sup->inherit);
+        }
         sup->app_pid = pid;
         sup->app_started = true;
         sup->no_children = false;
@@ -394,12 +424,30 @@ reap_all(struct supervisor *sup, uint64_t now)
     }
 }
 
+/* A SIGPIPE or SIGXFSZ airlock caused itself, writing a log line to a
+ * closed pipe or a full file: blocked, it lands in the signalfd like one
+ * sent from outside, and must not reach (and kill) the app. Nor may it
+ * be logged: that write would raise the next one, for ever. */
+static bool
+self_inflicted(const struct signalfd_siginfo *si)
+{
+    return (si->ssi_signo == SIGPIPE || si->ssi_signo == SIGXFSZ) &&
+           si->ssi_code == SI_USER && (pid_t)si->ssi_pid == getpid();
+}
+
+/* Drains the signalfd. Every signal airlock can catch goes on to the app
+ * (signal_app applies --rewrite and decides what is dropped); SIGTERM and
+ * SIGINT also begin the stop; SIGCHLD is left to reap_all. At most
+ * SIGNALS_PER_WAKEUP records per call: a flood of signals (real-time ones
+ * queue up to RLIMIT_SIGPENDING) must not keep the loop from reaping;
+ * poll() reports the rest at once. */
 static void
 handle_signals(struct supervisor *sup, uint64_t now)
 {
     struct signalfd_siginfo si;
 
-    for (;;) {
+    for (int budget = SIGNALS_PER_WAKEUP; budget > 0; budget--) {
+        char name[SIG_NAME_MAX];
         ssize_t n = read(sup->sfd, &si, sizeof(si));
         int sig;
 
@@ -415,21 +463,16 @@ handle_signals(struct supervisor *sup, uint64_t now)
             break; /* reaped after the signals are drained */
         case SIGTERM:
         case SIGINT:
-            log_info("received signal %d, stopping", sig);
+            log_info("received SIG%s, stopping",
+                     sig_to_string(sig, name, sizeof(name)));
             signal_app(sup, sig);
             begin_stop(sup, now);
             break;
-        case SIGHUP:
-        case SIGQUIT:
-        case SIGUSR1:
-        case SIGUSR2:
-        case SIGWINCH:
-        case SIGCONT:
-            signal_app(sup, sig);
-            break;
         default:
-            /* TSTP/TTIN/TTOU and the rest: PID 1 is never stopped. */
-            log_debug("signal %d ignored", sig);
+            if (self_inflicted(&si)) {
+                break;
+            }
+            signal_app(sup, sig);
             break;
         }
     }

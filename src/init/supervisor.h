@@ -11,6 +11,7 @@
 
 #include "init/children.h"
 #include "init/config.h"
+#include "init/inherit.h"
 #include "init/service.h"
 
 #define SUPERVISOR_HOOKS_MAX 64
@@ -31,7 +32,11 @@ struct supervisor {
     int sfd;             /* signalfd for every blocked signal */
     int control_fd;      /* listening control socket, or -1 */
     bool is_pid1;
-    char **envp; /* environment for the app, services and hooks */
+    char **envp;     /* environment for services and hooks */
+    char **app_envp; /* the app's, NULL: envp */
+    /* fds inherited for the app (socket activation), closed once it has
+     * them; NULL for none. */
+    struct inherit *inherit;
     /* The collector's /dev/log; the app starts once it exists. */
     char syslog_socket[PATH_MAX];
 

@@ -35,7 +35,11 @@ check "the app starts with no blocked signal" \
     grep -q "SigBlk:	0000000000000000" <<<"$out"
 check "the app starts with no ignored signal" \
     grep -q "SigIgn:	0000000000000000" <<<"$out"
-check "the app inherits only fds 0, 1, 2" grep -q "^0 1 2 3 $" <<<"$(tail -n 1 <<<"$out")"
+# The app gets what airlock inherited (here, whatever this script has
+# open) and none of airlock's own fds: the same list as without airlock.
+bare=$(unshare --pid --fork --mount-proc sh -c 'ls /proc/self/fd | sort -n | tr "\n" " "')
+expect_eq "the app gets airlock's inherited fds and none of its own" \
+    "$bare" "$(tail -n 1 <<<"$out")"
 
 out=$(bash -c "trap '' QUIT TERM; exec '$AIRLOCK' -q -- grep SigIgn /proc/self/status")
 expect_eq "signals the runtime ignored are reset for the app" \
@@ -111,6 +115,220 @@ check "no --group: the app's child is not signalled" \
     test ! -s "$solo-child"
 kill -TERM "$APID"
 wait "$BGPID"
+
+# --- every catchable signal, --rewrite, the stop signal --------------------
+# A bash app that records the signals it traps; a stop signal (QUIT here)
+# ends it a little later, so the SIGCONT that follows is recorded too.
+cat >"$T/traps.sh" <<'EOF'
+#!/bin/bash
+out=$1
+for s in ALRM PIPE RTMIN+2 CONT USR2 HUP; do
+    trap "echo $s >>$out" "$s"
+done
+trap 'echo TERM >>$out; exit 0' TERM
+trap 'echo QUIT >>$out; quit=1' QUIT
+echo ready >"$out.ready"
+quit=
+while [ -z "$quit" ]; do sleep 0.05; done
+sleep 0.3
+exit 0
+EOF
+traps=$T/traps
+start_bg "$traps.ready" -q -- bash "$T/traps.sh" "$traps"
+for s in ALRM PIPE RTMIN+2; do
+    kill -s "$s" "$APID"
+    wait_until 5 grep -qx "$s" "$traps"
+    check "SIG$s sent to airlock reaches the app's trap" grep -qx "$s" "$traps"
+done
+kill -TERM "$APID"
+wait "$BGPID"
+check "SIGTERM still stops the app" grep -qx TERM "$traps"
+
+rm -f "$traps" "$traps.ready"
+start_bg "$traps.ready" -q --rewrite TERM:QUIT --rewrite USR1:USR2 \
+    --rewrite HUP:0 -- bash "$T/traps.sh" "$traps"
+kill -USR1 "$APID"
+kill -HUP "$APID"
+wait_until 5 grep -qx USR2 "$traps"
+check "--rewrite USR1:USR2 delivers USR2" grep -qx USR2 "$traps"
+kill -TERM "$APID"
+wait "$BGPID"
+rc=$?
+check "--rewrite TERM:QUIT: the app gets QUIT on stop" grep -qx QUIT "$traps"
+check "--rewrite TERM:QUIT: the app does not get TERM" \
+    test "$(grep -cx TERM "$traps")" = 0
+check "--rewrite HUP:0: HUP is dropped" test "$(grep -cx HUP "$traps")" = 0
+expect_eq "--rewrite TERM:QUIT: the app's status" 0 "$rc"
+
+rm -f "$traps" "$traps.ready"
+AIRLOCK_STOP_SIGNAL=QUIT start_bg "$traps.ready" -q -- \
+    bash "$T/traps.sh" "$traps"
+kill -TERM "$APID" # what docker stop sends
+wait "$BGPID"
+rc=$?
+check "AIRLOCK_STOP_SIGNAL=QUIT: docker stop's SIGTERM reaches the app as QUIT" \
+    grep -qx QUIT "$traps"
+check "AIRLOCK_STOP_SIGNAL=QUIT: SIGCONT follows the stop signal" \
+    grep -qx CONT "$traps"
+check "AIRLOCK_STOP_SIGNAL=QUIT: no TERM" test "$(grep -cx TERM "$traps")" = 0
+expect_eq "AIRLOCK_STOP_SIGNAL=QUIT: the app's status" 0 "$rc"
+
+# -e: Java exits 143 on SIGTERM; the container should report success.
+pid1 -q -e 143 -- sh -c 'kill -TERM $$'
+expect_eq "-e 143 maps an app killed by SIGTERM to 0" 0 "$?"
+pid1 -q --exit-zero 3 -e 143 -- sh -c 'exit 4'
+expect_eq "-e leaves other codes alone" 4 "$?"
+pid1 -q -e 127 -- /nonexistent/program
+expect_eq "-e maps the app's status only, not airlock's 127" 127 "$?"
+
+# glibc's 32 and 33 cannot be trapped by the app; they must not kill
+# airlock either when it is not PID 1 (a default disposition would).
+"$AIRLOCK" -q -- sleep 0.5 &
+spid=$!
+CLEANUP_PIDS+=("$spid")
+sleep 0.2
+kill -s 32 "$spid"
+kill -s 33 "$spid"
+wait "$spid"
+expect_eq "signals 32/33 neither kill airlock nor reach the app" 0 "$?"
+
+# airlock's own SIGPIPE (a log line to a closed stderr) is not the app's,
+# and dropping it must not log (that write would raise the next one).
+rm -f "$T/ownpipe"
+start_ns=$(date +%s%N)
+timeout 10 unshare --pid --fork --mount-proc --kill-child "$AIRLOCK" -v -- \
+    sh -c "trap 'echo PIPE >>$T/ownpipe' PIPE; sleep 0.5; echo done >>$T/ownpipe" \
+    2>&1 | true
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+expect_eq "airlock's own SIGPIPE does not reach the app" "done" \
+    "$(cat "$T/ownpipe" 2>/dev/null)"
+check "a closed stderr does not make airlock spin (${elapsed_ms} ms)" \
+    test "$elapsed_ms" -lt 5000
+
+# -p KILL: airlock (not PID 1) dies with its parent, as with tini -p.
+bash -c "'$AIRLOCK' -q -p KILL -- sleep 30 & echo \$! >'$T/pd.pid'
+         sleep 0.3; pgrep -P \$! >'$T/pd.app'; exit 0"
+pd=$(cat "$T/pd.pid")
+CLEANUP_PIDS+=("$(cat "$T/pd.app")")
+gone() { ! [ -d "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat")" = Z ]; }
+check "-p KILL: airlock gets SIGKILL when its parent dies" wait_until 5 gone "$pd"
+kill -KILL "$(cat "$T/pd.app")" 2>/dev/null
+
+# -p TERM: the parent's death is a graceful stop; the app gets SIGTERM.
+rm -f "$T/pdterm"
+bash -c "'$AIRLOCK' -q -p TERM -- bash -c 'trap \"echo TERM >$T/pdterm; exit 0\" TERM
+             while :; do sleep 0.05; done' & echo \$! >'$T/pd.pid'
+         sleep 0.3; exit 0"
+pd=$(cat "$T/pd.pid")
+check "-p TERM: the app gets SIGTERM when airlock's parent dies" \
+    wait_until 5 test -s "$T/pdterm"
+check "-p TERM: airlock then exits" wait_until 5 gone "$pd"
+
+# --- inherited fds reach the app (socket activation), LISTEN_PID follows --
+# A root with a service and a startup script that record their fds, so
+# the one-time checks below also show what they inherit.
+FDROOT=$T/fdroot
+mkdir -p "$FDROOT/etc/service/fdcheck" "$FDROOT/etc/airlock/init.d"
+cat >"$FDROOT/etc/service/fdcheck/run" <<EOF
+#!/bin/sh
+ls /proc/self/fd | sort -n | tr '\n' ' ' >"$T/svc.fds.tmp"
+mv "$T/svc.fds.tmp" "$T/svc.fds"
+exec sleep 30
+EOF
+cat >"$FDROOT/etc/airlock/init.d/10-fds" <<EOF
+#!/bin/sh
+ls /proc/self/fd | sort -n | tr '\n' ' ' >"$T/startup.fds"
+EOF
+chmod +x "$FDROOT/etc/service/fdcheck/run" "$FDROOT/etc/airlock/init.d/10-fds"
+# What a child sees with no inherited fd of its own: 0 1 2 and ls's 3.
+only_stdio="0 1 2 3 "
+
+# The app: waits (bounded) for the service's record, then reports the
+# target of fd 5, LISTEN_PID against its own pid, and whether PID 1 still
+# holds the marker file open.
+cat >"$T/fdapp.sh" <<'EOF'
+#!/bin/sh
+i=0
+while [ ! -s "$1/svc.fds" ] && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
+echo "fd5=$(readlink /proc/self/fd/5)"
+echo "listen_pid=$LISTEN_PID self=$$"
+n=0
+for f in /proc/1/fd/*; do
+    [ "$(readlink "$f")" = "$1/marker" ] && n=$((n + 1))
+done
+echo "pid1_holds_marker=$n"
+EOF
+: >"$T/marker"
+rm -f "$T/svc.fds" "$T/startup.fds"
+out=$(LISTEN_PID=1 LISTEN_FDS=3 AIRLOCK_ROOT=$FDROOT pid1 -q -- \
+    sh "$T/fdapp.sh" "$T" 5<"$T/marker")
+app_pid=$(sed -n 's/^listen_pid=.* self=//p' <<<"$out")
+expect_eq "an inherited fd 5 reaches the app" "fd5=$T/marker" \
+    "$(grep '^fd5=' <<<"$out")"
+expect_eq "LISTEN_PID=1 (airlock) becomes the app's pid" \
+    "listen_pid=$app_pid self=$app_pid" "$(grep '^listen_pid=' <<<"$out")"
+expect_eq "airlock closes its copy once the app has it" \
+    "pid1_holds_marker=0" "$(grep '^pid1_holds_marker=' <<<"$out")"
+expect_eq "a service gets only fds 0-2" "$only_stdio" "$(cat "$T/svc.fds" 2>/dev/null)"
+expect_eq "a startup script gets only fds 0-2" "$only_stdio" \
+    "$(cat "$T/startup.fds" 2>/dev/null)"
+
+# LISTEN_PID for another process is left alone (the fds were not ours).
+out=$(LISTEN_PID=12345 pid1 -q -- sh -c 'echo "$LISTEN_PID"')
+expect_eq "LISTEN_PID naming another process is not rewritten" 12345 "$out"
+
+# systemd's own activator: it listens, then execs airlock (not PID 1
+# here, a subreaper) with the socket at fd 3 and LISTEN_PID=airlock's pid.
+# The app serves one connection on that socket and reports what it got.
+cat >"$T/sa-app.py" <<'EOF'
+import os, socket, sys
+s = socket.socket(fileno=3)
+c, _ = s.accept()
+fds = sorted(int(f) for f in os.listdir("/proc/self/fd"))
+c.sendall(("pid=%d listen_pid=%s listen_fds=%s fd3_listening=%d\n" % (
+    os.getpid(), os.environ.get("LISTEN_PID"), os.environ.get("LISTEN_FDS"),
+    s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))).encode())
+c.close()
+EOF
+cat >"$T/sa.sh" <<'EOF'
+T=$1 AIRLOCK=$2
+ip link set lo up || exit 1
+rm -f "$T/svc.fds" "$T/startup.fds"
+systemd-socket-activate -l 127.0.0.1:8123 -E AIRLOCK_ROOT -E AIRLOCK_SYSLOG \
+    "$AIRLOCK" -q -- python3 "$T/sa-app.py" 2>/dev/null &
+for _ in $(seq 250); do
+    { exec 3<>/dev/tcp/127.0.0.1/8123; } 2>/dev/null && break
+    sleep 0.02
+done
+timeout 10 cat <&3
+wait
+EOF
+if command -v systemd-socket-activate >/dev/null; then
+    out=$(AIRLOCK_ROOT=$FDROOT timeout 30 unshare --net --pid --fork \
+        --mount-proc bash "$T/sa.sh" "$T" "$AIRLOCK")
+    sa_pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' <<<"$out")
+    check "systemd-socket-activate: the app serves on the activated fd 3 ($out)" \
+        grep -q "fd3_listening=1" <<<"$out"
+    check "systemd-socket-activate: LISTEN_PID is the app's pid" \
+        grep -q "^pid=$sa_pid listen_pid=$sa_pid listen_fds=1 " <<<"$out"
+    expect_eq "systemd-socket-activate: a service gets only fds 0-2" \
+        "$only_stdio" "$(cat "$T/svc.fds" 2>/dev/null)"
+    expect_eq "systemd-socket-activate: a startup script gets only fds 0-2" \
+        "$only_stdio" "$(cat "$T/startup.fds" 2>/dev/null)"
+else
+    not_ok "systemd-socket-activate is not installed (make deps)"
+fi
+
+# --- -q and -v reach the built-in services -----------------------------
+mkdir -p "$T/qroot"
+out=$(AIRLOCK_ROOT=$T/qroot AIRLOCK_SYSLOG=on pid1 -q -- sh -c 'sleep 0.3' 2>&1)
+check "-q: the syslog collector logs no info line" \
+    test "$(grep -c 'airlock-syslogd.*: info:' <<<"$out")" = 0
+out=$(AIRLOCK_ROOT=$T/qroot AIRLOCK_SYSLOG=on pid1 -v -- \
+    sh -c 'tr "\0" "\n" </proc/2/environ | grep "^AIRLOCK_LOG_LEVEL="
+           echo app:${AIRLOCK_LOG_LEVEL:-unset}' 2>&1)
+check "-v: the syslog collector runs at debug" grep -qx "AIRLOCK_LOG_LEVEL=debug" <<<"$out"
+check "-v: the app's environment is left as it was" grep -qx "app:unset" <<<"$out"
 
 # --- graceful stop: the app and an orphaned daemon both flush --------------
 cat >"$T/daemon.sh" <<'EOF'
@@ -207,6 +425,11 @@ bad_case "negative --grace" "$AIRLOCK" --grace=-1
 bad_case "bad AIRLOCK_GRACE" env AIRLOCK_GRACE=5x "$AIRLOCK"
 bad_case "bad AIRLOCK_LOG_LEVEL" env AIRLOCK_LOG_LEVEL=loud "$AIRLOCK"
 bad_case "bad AIRLOCK_SIGNAL_GROUP" env AIRLOCK_SIGNAL_GROUP=maybe "$AIRLOCK"
+bad_case "bad AIRLOCK_STOP_SIGNAL" env AIRLOCK_STOP_SIGNAL=SIGNOPE "$AIRLOCK"
+bad_case "bad --rewrite" "$AIRLOCK" --rewrite TERM
+bad_case "--rewrite of SIGKILL" "$AIRLOCK" --rewrite KILL:TERM
+bad_case "bad -e" "$AIRLOCK" -e 300
+bad_case "bad -p" "$AIRLOCK" -p NOPE
 check "--help exits 0 and shows usage" bash -c "'$AIRLOCK' --help | grep -q Usage"
 check "--version exits 0" bash -c "'$AIRLOCK' --version | grep -q '^airlock '"
 

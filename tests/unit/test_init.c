@@ -20,6 +20,7 @@
 #include "common/safeio.h"
 #include "init/children.h"
 #include "init/config.h"
+#include "init/inherit.h"
 #include "init/killall.h"
 #include "init/service.h"
 #include "init/spawn.h"
@@ -153,6 +154,132 @@ test_config_bad_values_name_the_source(void **state)
     fake_env[0][1] = "9999";
     assert_int_equal(parse(&cfg, err, 3, bad_flag), CONFIG_USAGE_ERROR);
     assert_non_null(strstr(err, "AIRLOCK_GRACE"));
+}
+
+static void
+test_config_signal_flags_and_stop_signal(void **state)
+{
+    char err[CONFIG_ERR_MAX];
+    char *argv[] = {"airlock",
+                    "--rewrite",
+                    "USR1:HUP",
+                    "--rewrite=10:3",
+                    "--rewrite",
+                    "SIGRTMIN+2:0",
+                    "--rewrite",
+                    "TSTP:STOP",
+                    "-e",
+                    "143",
+                    "--exit-zero=1",
+                    "-p",
+                    "KILL",
+                    "--",
+                    "x",
+                    NULL};
+    char *term_rewrite[] = {"airlock", "--rewrite", "15:3", "x", NULL};
+    char *plain[] = {"airlock", "x", NULL};
+    struct config cfg;
+    (void)state;
+
+    assert_int_equal(parse(&cfg, err, 15, argv), CONFIG_RUN);
+    /* The last --rewrite of a signal wins. */
+    assert_int_equal(config_app_signal(&cfg, SIGUSR1), SIGQUIT);
+    assert_int_equal(config_app_signal(&cfg, SIGRTMIN + 2), 0);
+    assert_int_equal(config_app_signal(&cfg, SIGTSTP), SIGSTOP);
+    assert_int_equal(config_app_signal(&cfg, SIGTERM), SIGTERM);
+    assert_int_equal(cfg.pdeath_signal, SIGKILL);
+    assert_int_equal(config_exit_status(&cfg, 143), 0);
+    assert_int_equal(config_exit_status(&cfg, 1), 0);
+    assert_int_equal(config_exit_status(&cfg, 137), 137);
+    assert_int_equal(config_exit_status(&cfg, 0), 0);
+    assert_string_equal(cfg.cmd[0], "x");
+
+    /* Defaults: everything catchable as is, but CHLD, the TTY stops and
+     * glibc's 32/33; SIGTERM is the stop signal. */
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_RUN);
+    assert_int_equal(cfg.stop_signal, SIGTERM);
+    assert_int_equal(cfg.pdeath_signal, 0);
+    assert_int_equal(config_app_signal(&cfg, SIGALRM), SIGALRM);
+    assert_int_equal(config_app_signal(&cfg, SIGPIPE), SIGPIPE);
+    assert_int_equal(config_app_signal(&cfg, SIGRTMIN + 2), SIGRTMIN + 2);
+    assert_int_equal(config_app_signal(&cfg, SIGRTMAX), SIGRTMAX);
+    assert_int_equal(config_app_signal(&cfg, SIGWINCH), SIGWINCH);
+    assert_int_equal(config_app_signal(&cfg, SIGCHLD), 0);
+    assert_int_equal(config_app_signal(&cfg, SIGTSTP), 0);
+    assert_int_equal(config_app_signal(&cfg, SIGTTIN), 0);
+    assert_int_equal(config_app_signal(&cfg, SIGTTOU), 0);
+    assert_int_equal(config_app_signal(&cfg, 32), 0);
+    assert_int_equal(config_app_signal(&cfg, 33), 0);
+    assert_int_equal(config_exit_status(&cfg, 143), 143);
+
+    /* AIRLOCK_STOP_SIGNAL; --rewrite TERM:... is the same setting, and
+     * the flag overrides the variable. */
+    fake_env[0][0] = "AIRLOCK_STOP_SIGNAL";
+    fake_env[0][1] = "SIGQUIT";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_RUN);
+    assert_int_equal(cfg.stop_signal, SIGQUIT);
+    assert_int_equal(config_app_signal(&cfg, SIGTERM), SIGQUIT);
+    fake_env[0][1] = "RTMIN+3";
+    assert_int_equal(parse(&cfg, err, 4, term_rewrite), CONFIG_RUN);
+    assert_int_equal(config_app_signal(&cfg, SIGTERM), SIGQUIT);
+    fake_env[0][1] = "28";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_RUN);
+    assert_int_equal(cfg.stop_signal, SIGWINCH);
+}
+
+/* Each bad value: a usage error whose line names the flag or variable and
+ * the value. */
+static void
+test_config_signal_flags_bad_values(void **state)
+{
+    static const char *const bad[][2] = {
+        {"--rewrite", "TERM"},
+        {"--rewrite", "TERM:"},
+        {"--rewrite", ":QUIT"},
+        {"--rewrite", "BOGUS:QUIT"},
+        {"--rewrite", "TERM:BOGUS"},
+        {"--rewrite", "KILL:TERM"},
+        {"--rewrite", "STOP:TERM"},
+        {"--rewrite", "CHLD:TERM"},
+        {"--rewrite", "TERM:0"},
+        {"--rewrite", "65:1"},
+        {"--exit-zero", "256"},
+        {"--exit-zero", "-1"},
+        {"--exit-zero", "x"},
+        {"--pdeath-signal", "0"},
+        {"--pdeath-signal", "NOPE"},
+        {"--stop-signal", "STOP"},
+        {"--stop-signal", ""},
+    };
+    char err[CONFIG_ERR_MAX];
+    char *missing[] = {"airlock", "-e", NULL};
+    char *plain[] = {"airlock", "x", NULL};
+    struct config cfg;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *argv[] = {"airlock",
+                        (char *)bad[i][0],
+                        (char *)bad[i][1],
+                        "x",
+                        NULL};
+        assert_int_equal(parse(&cfg, err, 4, argv), CONFIG_USAGE_ERROR);
+        assert_non_null(strstr(err, bad[i][0]));
+        assert_non_null(strstr(err, bad[i][1]));
+        assert_null(strchr(err, '\n'));
+    }
+    assert_int_equal(parse(&cfg, err, 2, missing), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "--exit-zero"));
+
+    fake_env[0][0] = "AIRLOCK_STOP_SIGNAL";
+    fake_env[0][1] = "TERMINATE";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "AIRLOCK_STOP_SIGNAL='TERMINATE'"));
+    fake_env[0][1] = "0";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_USAGE_ERROR);
+    fake_env[0][1] = "STOP";
+    assert_int_equal(parse(&cfg, err, 2, plain), CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "AIRLOCK_STOP_SIGNAL"));
 }
 
 static void
@@ -409,6 +536,140 @@ test_spawn_reports_exec_failure(void **state)
     assert_int_equal(errno, ECHILD);
 }
 
+static void
+test_inherit_names_pid_and_env_with(void **state)
+{
+    char *envp[] = {"A=1", "LISTEN_PID=42", "B=2", NULL};
+    char **e;
+    (void)state;
+
+    assert_true(inherit_names_pid("42", 42));
+    assert_false(inherit_names_pid("421", 42));
+    assert_false(inherit_names_pid(" 42", 42));
+    assert_false(inherit_names_pid("", 42));
+    assert_false(inherit_names_pid(NULL, 42));
+
+    e = spawn_env_with(envp, "B=3");
+    assert_non_null(e);
+    assert_string_equal(e[0], "A=1");
+    assert_string_equal(e[1], "LISTEN_PID=42");
+    assert_string_equal(e[2], "B=3");
+    assert_null(e[3]);
+    free(e);
+    /* A name that is a prefix of another is not that other. */
+    e = spawn_env_with(envp, "A_LONGER=x");
+    assert_non_null(e);
+    assert_string_equal(e[0], "A=1");
+    assert_string_equal(e[3], "A_LONGER=x");
+    assert_null(e[4]);
+    free(e);
+    e = spawn_env_with(NULL, "C=1");
+    assert_non_null(e);
+    assert_string_equal(e[0], "C=1");
+    assert_null(e[1]);
+    free(e);
+}
+
+static void
+test_inherit_listen_pid_only_when_it_names_airlock(void **state)
+{
+    static struct inherit in;
+    char *mine[] = {"LISTEN_FDS=1", "LISTEN_PID=42", "X=y", NULL};
+    char *other[] = {"LISTEN_FDS=1", "LISTEN_PID=7", NULL};
+    char *none[] = {"X=y", NULL};
+    (void)state;
+
+    assert_int_equal(inherit_prepare_env(&in, other, 42), 0);
+    assert_null(in.envp);
+    assert_null(in.pid_slot);
+    assert_int_equal(inherit_prepare_env(&in, none, 42), 0);
+    assert_null(in.envp);
+    assert_int_equal(inherit_prepare_env(&in, mine, 42), 1);
+    assert_non_null(in.envp);
+    assert_non_null(in.pid_slot);
+    assert_string_equal(in.envp[0], "LISTEN_FDS=1");
+    assert_string_equal(in.envp[1], "X=y");
+    assert_string_equal(in.envp[2], "LISTEN_PID=");
+    assert_ptr_equal(in.envp[2], in.listen_pid);
+    assert_null(in.envp[3]);
+    free(in.envp);
+}
+
+/* An inherited fd is recorded and marked close-on-exec; the app (with
+ * pass_fds and pid_slot) gets it and its own pid in LISTEN_PID; a plain
+ * child (a service) gets only 0-2. */
+static void
+test_inherit_record_and_pass_to_the_app_only(void **state)
+{
+    static struct inherit in;
+    char dir[] = "/tmp/airlock-inh-XXXXXX";
+    char app_out[64], cmd[128], buf[256];
+    char *app_argv[] = {"/bin/sh", "-c", cmd, NULL};
+    sigset_t mask;
+    struct spawn_opts o = {.child_mask = &mask,
+                           .stdout_fd = -1,
+                           .stderr_fd = -1};
+    char *envp[] = {"LISTEN_PID=999", "LISTEN_FDS=1", NULL};
+    size_t dropped = 1, len = 0;
+    int exec_errno, fd, st, found = 0;
+    pid_t pid;
+    (void)state;
+
+    sigemptyset(&mask);
+    assert_non_null(mkdtemp(dir));
+    fd = open("/dev/null", O_RDONLY);
+    assert_true(fd > 2);
+    assert_int_equal(inherit_record(&in, &dropped), 0);
+    assert_int_equal(dropped, 0);
+    for (size_t i = 0; i < in.nfds; i++) {
+        found += in.fds[i] == fd;
+    }
+    assert_int_equal(found, 1);
+    assert_true((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+
+    /* The app: the fd survives exec and LISTEN_PID is the child's pid. */
+    assert_int_equal(inherit_prepare_env(&in, envp, 999), 1);
+    snprintf(app_out, sizeof(app_out), "%s/app", dir);
+    snprintf(cmd,
+             sizeof(cmd),
+             "echo \"$LISTEN_PID $$\" >%s; test -e /proc/self/fd/%d",
+             app_out,
+             fd);
+    o.pass_fds = in.fds;
+    o.npass_fds = in.nfds;
+    o.envp = in.envp;
+    o.pid_slot = in.pid_slot;
+    assert_int_equal(spawn_process(app_argv, &o, &pid, &exec_errno), 0);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_int_equal(exit_code_from_status(st), 0);
+    /* The parent's copy of the entry is untouched. */
+    assert_string_equal(in.listen_pid, "LISTEN_PID=");
+    int rfd = open(app_out, O_RDONLY);
+    assert_true(rfd >= 0);
+    assert_int_equal(read_all(rfd, buf, sizeof(buf) - 1, &len), 0);
+    close(rfd);
+    buf[len] = '\0';
+    snprintf(cmd, sizeof(cmd), "%d %d\n", (int)pid, (int)pid);
+    assert_string_equal(buf, cmd);
+
+    /* A service: nothing above 2. */
+    snprintf(cmd, sizeof(cmd), "test ! -e /proc/self/fd/%d", fd);
+    memset(&o, 0, sizeof(o));
+    o.child_mask = &mask;
+    o.stdout_fd = -1;
+    o.stderr_fd = -1;
+    assert_int_equal(spawn_process(app_argv, &o, &pid, &exec_errno), 0);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_int_equal(exit_code_from_status(st), 0);
+
+    inherit_close(&in);
+    assert_int_equal(fcntl(fd, F_GETFD), -1);
+    assert_int_equal(in.nfds, 0);
+    free(in.envp);
+    unlink(app_out);
+    rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -423,6 +684,9 @@ main(void)
         cmocka_unit_test_setup(test_config_env_grace_and_booleans, reset_env),
         cmocka_unit_test_setup(test_config_bad_values_name_the_source,
                                reset_env),
+        cmocka_unit_test_setup(test_config_signal_flags_and_stop_signal,
+                               reset_env),
+        cmocka_unit_test_setup(test_config_signal_flags_bad_values, reset_env),
         cmocka_unit_test_setup(test_config_help_version_and_no_command,
                                reset_env),
         cmocka_unit_test(test_exit_code_from_status),
@@ -434,6 +698,9 @@ main(void)
         cmocka_unit_test(test_services_status_and_restart_by_name),
         cmocka_unit_test(test_killall_ancestry_from_fake_proc),
         cmocka_unit_test(test_spawn_reports_exec_failure),
+        cmocka_unit_test(test_inherit_names_pid_and_env_with),
+        cmocka_unit_test(test_inherit_listen_pid_only_when_it_names_airlock),
+        cmocka_unit_test(test_inherit_record_and_pass_to_the_app_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
