@@ -104,6 +104,27 @@ check "app + 2 stubborn services: exit within the 2 s budget plus 0.5 s" \
 check "the budget's end is logged once" \
     test "$(grep -c 'stop budget of 2000 ms used up' "$T/stubborn.err")" -eq 1
 
+# A stopped app (SIGSTOP, or Ctrl-Z in an app that is no shell) gets
+# SIGCONT with its stop signal, so it acts on it at once (tini: 143).
+AIRLOCK_ROOT=$T/stopped AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
+    --kill-child "$AIRLOCK" --grace 5 -- \
+    sh -c "touch '$T/stopped.ready'; kill -STOP \$\$; sleep 100" \
+    >/dev/null 2>&1 &
+BG=$!
+CLEANUP_PIDS+=("$BG")
+AP=$(airlock_pid "$BG")
+wait_until 5 test -e "$T/stopped.ready"
+app_stopped() { ps -o stat= -p "$(pgrep -P "$AP" | head -n 1)" 2>/dev/null | grep -q '^T'; }
+check "the app stopped itself (state T)" wait_until 5 app_stopped
+t0=$(date +%s%N)
+kill -TERM "$AP"
+wait_exit "$BG" 10
+rc=$RC
+dt=$(ms_since "$t0")
+echo "# stopped app: SIGTERM to exit in $dt ms, status $rc"
+expect_eq "stopped app: it gets SIGCONT with SIGTERM and exits 143" 143 "$rc"
+check "stopped app: at once, not after the 5 s grace" test "$dt" -lt 1000
+
 # A service ignoring its signal does not starve the next of its turn.
 R4=$T/turns
 mksvc "$R4" a-polite "trap 'echo polite-term >>$T/turns.log; exit 0' TERM; while :; do sleep 0.1; done"
