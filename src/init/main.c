@@ -77,19 +77,41 @@ set_pdeath_signal(int sig, pid_t parent)
     }
 }
 
-/* A socket left at /dev/log by an earlier run would make the wait for the
- * collector's own pass at once, so it goes first. */
+/* PID 1 binds /dev/log itself, before any service or the app starts, and
+ * hands the socket to the collector: what the app logs in its first
+ * instant queues in the socket until the collector reads it, so the app
+ * need not wait for the collector, and nothing is lost when the collector
+ * restarts. Where PID 1 cannot bind it, the collector binds it itself and
+ * the app waits (at most 1 s) for it, as before. */
 static void
 add_syslogd(struct supervisor *sup, const char *exe)
 {
     char *path = sup->syslog_socket;
+    char arg[32];
     struct stat st;
+    int fd = -1, r;
 
     if (services_add_builtin(&sup->services, "syslogd", exe, "syslogd") < 0 ||
         root_path(path, sizeof(sup->syslog_socket), "/dev/log") < 0) {
         path[0] = '\0';
         return;
     }
+    r = syslogd_bind(path, &fd);
+    if (r == 0) {
+        (void)snprintf(arg, sizeof(arg), "--socket-fd=%d", fd);
+        if (services_builtin_pass_fd(&sup->services, "syslogd", fd, arg) == 0) {
+            sup->syslog_fd = fd;
+            path[0] = '\0'; /* bound: nothing to wait for */
+            return;
+        }
+        (void)close(fd);
+    } else {
+        log_errno(LOG_LEVEL_DEBUG,
+                  r,
+                  "binding '%s' for the collector; it will try itself",
+                  path);
+    }
+    /* A socket left by an earlier run would make the wait pass at once. */
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
         (void)unlink(path);
     }
@@ -287,6 +309,7 @@ main(int argc, char **argv)
      * is queued for the loop, never lost. */
     sup.cfg = &cfg;
     sup.control_fd = -1;
+    sup.syslog_fd = -1;
     r = supervisor_block_signals(&sup);
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "cannot set up signal handling");

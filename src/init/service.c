@@ -92,6 +92,7 @@ service_new(struct services *s, const char *name)
     memset(svc, 0, sizeof(*svc));
     svc->out_fd = -1;
     svc->out_wfd = -1;
+    svc->pass_fd = -1;
     svc->down_signal = SIGTERM;
     snprintf(svc->name, sizeof(svc->name), "%s", name);
     return svc;
@@ -216,6 +217,25 @@ services_add_builtin(struct services *s,
     return 0;
 }
 
+int
+services_builtin_pass_fd(struct services *s,
+                         const char *name,
+                         int fd,
+                         const char *arg2)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        struct service *svc = &s->svc[i];
+        if (svc->builtin && strcmp(svc->name, name) == 0) {
+            if (copy_string(svc->arg2, sizeof(svc->arg2), arg2) < 0) {
+                return -ENAMETOOLONG;
+            }
+            svc->pass_fd = fd;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
 /* One pipe per service, made once and kept across restarts, so output of
  * successive runs goes through the same line assembler. */
 static int
@@ -255,7 +275,10 @@ service_start(struct service *svc,
               const struct service_ctx *ctx,
               uint64_t now)
 {
-    char *argv[3] = {svc->exe, svc->arg[0] ? svc->arg : NULL, NULL};
+    char *argv[4] = {svc->exe,
+                     svc->arg[0] ? svc->arg : NULL,
+                     svc->arg[0] && svc->arg2[0] ? svc->arg2 : NULL,
+                     NULL};
     struct spawn_opts o = {
         .child_mask = ctx->child_mask,
         .group = SPAWN_NEW_SESSION,
@@ -277,6 +300,10 @@ service_start(struct service *svc,
     }
     o.stdout_fd = svc->out_wfd;
     o.stderr_fd = svc->out_wfd;
+    if (svc->pass_fd >= 0) {
+        o.pass_fds = &svc->pass_fd;
+        o.npass_fds = 1;
+    }
     r = spawn_process(argv, &o, &pid, &exec_errno);
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR,

@@ -40,6 +40,8 @@ struct service {
     char dir[PATH_MAX]; /* service directory; "" for a built-in */
     char exe[PATH_MAX]; /* built-in: program; directory: "./run" */
     char arg[32];       /* built-in: first argument, or "" */
+    char arg2[32];      /* built-in: second argument, or "" */
+    int pass_fd; /* built-in: an fd of PID 1's it gets (as it is), or -1 */
     bool builtin;
     bool restart_now; /* restart without backoff once it is down */
     bool killed;      /* SIGKILL sent at stop */
@@ -95,6 +97,15 @@ int services_add_builtin(struct services *s,
                          const char *name,
                          const char *exe,
                          const char *arg);
+
+/* Gives the built-in service name PID 1's fd (kept open across its
+ * restarts, passed as the same number) and a second argument that tells
+ * it so, e.g. "--socket-fd=5". 0, -ENOENT (no such built-in) or
+ * -ENAMETOOLONG. */
+int services_builtin_pass_fd(struct services *s,
+                             const char *name,
+                             int fd,
+                             const char *arg2);
 
 /* Starts every service; failures are logged and retried with backoff. */
 void services_start_all(struct services *s,

@@ -37,8 +37,10 @@ struct supervisor {
     /* fds inherited for the app (socket activation), closed once it has
      * them; NULL for none. */
     struct inherit *inherit;
-    /* The collector's /dev/log; the app starts once it exists. */
+    /* The collector's /dev/log when PID 1 could not bind it: the app
+     * starts once it exists; "" when PID 1 bound it (syslog_fd). */
     char syslog_socket[PATH_MAX];
+    int syslog_fd; /* /dev/log, bound by PID 1 for the collector, or -1 */
 
     struct children children;
     struct services services;

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
+#include "common/strutil.h"
 #include "common/timeutil.h"
 #include "syslogd/config.h"
 #include "syslogd/logfile.h"
@@ -59,6 +60,7 @@ struct collector {
     int sock;
     int sigfd;
     ino_t sock_ino;
+    int inherited_fd; /* --socket-fd: PID 1 bound /dev/log; -1 if not */
     struct output out;
     bool out_failing; /* an error was logged; quiet until a write works */
     bool have_file;
@@ -254,54 +256,104 @@ clear_socket_path(const char *path)
     return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-static int
-open_socket(struct collector *c)
+int
+syslogd_bind(const char *path, int *ret_fd)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    const char *path = c->cfg.socket_path;
-    char dir[sizeof(c->cfg.socket_path)];
+    char dir[SYSLOGD_SOCKET_PATH_MAX];
     int size = SOCKET_RCVBUF;
-    struct stat st;
     char *slash;
     int fd, r;
 
-    memcpy(dir, path, sizeof(dir));
+    if (strlen(path) >= sizeof(dir) || strlen(path) >= sizeof(sa.sun_path)) {
+        return -ENAMETOOLONG;
+    }
+    memcpy(dir, path, strlen(path) + 1);
     slash = strrchr(dir, '/');
     if (slash != NULL && slash != dir) {
         *slash = '\0';
         r = mkdir_parents(dir, 0755);
         if (r < 0) {
-            return log_errno(LOG_LEVEL_ERROR, r, "creating '%s'", dir);
+            return r;
         }
     }
     r = clear_socket_path(path);
-    if (r == -EADDRINUSE) {
-        log_error("another syslog daemon listens on '%s'", path);
-        return r;
-    }
     if (r < 0) {
-        return log_errno(LOG_LEVEL_ERROR, r, "replacing '%s'", path);
+        return r;
     }
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
-        return log_errno(LOG_LEVEL_ERROR, -errno, "socket");
+        return -errno;
     }
-    /* Bursts wait in the kernel while we write; as root the cap of
-     * net.core.rmem_max does not apply (SO_RCVBUFFORCE). */
+    /* Bursts wait in the kernel while the collector writes; as root the
+     * cap of net.core.rmem_max does not apply (SO_RCVBUFFORCE). */
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0) {
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        r = log_errno(LOG_LEVEL_ERROR, -errno, "bind '%s'", path);
+        r = -errno;
         (void)close(fd);
         return r;
     }
     /* Every user may log, as with any syslog daemon. */
-    if (chmod(path, 0666) < 0 || stat(path, &st) < 0) {
-        r = log_errno(LOG_LEVEL_ERROR, -errno, "chmod '%s'", path);
+    if (chmod(path, 0666) < 0) {
+        r = -errno;
         (void)close(fd);
         (void)unlink(path);
+        return r;
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+/* The socket PID 1 bound and passed (--socket-fd): checked to be a
+ * datagram socket, made non-blocking for us (PID 1 never reads it). */
+static int
+adopt_socket(struct collector *c)
+{
+    int type = 0, flags;
+    socklen_t len = sizeof(type);
+    struct stat st;
+
+    if (fstat(c->inherited_fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+        getsockopt(c->inherited_fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+        type != SOCK_DGRAM) {
+        log_error("--socket-fd=%d: not a datagram socket", c->inherited_fd);
+        return -EINVAL;
+    }
+    flags = fcntl(c->inherited_fd, F_GETFL);
+    if (flags < 0 || fcntl(c->inherited_fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+        fcntl(c->inherited_fd, F_SETFD, FD_CLOEXEC) < 0) {
+        return log_errno(LOG_LEVEL_ERROR, -errno, "--socket-fd");
+    }
+    c->sock = c->inherited_fd;
+    /* The path stays PID 1's to remove: no inode, nothing unlinked. */
+    c->sock_ino = 0;
+    return 0;
+}
+
+static int
+open_socket(struct collector *c)
+{
+    const char *path = c->cfg.socket_path;
+    struct stat st;
+    int fd = -1, r;
+
+    if (c->inherited_fd >= 0) {
+        return adopt_socket(c);
+    }
+    r = syslogd_bind(path, &fd);
+    if (r == -EADDRINUSE) {
+        log_error("another syslog daemon listens on '%s'", path);
+        return r;
+    }
+    if (r < 0) {
+        return log_errno(LOG_LEVEL_ERROR, r, "binding '%s'", path);
+    }
+    if (stat(path, &st) < 0) {
+        r = log_errno(LOG_LEVEL_ERROR, -errno, "stat '%s'", path);
+        (void)close(fd);
         return r;
     }
     c->sock = fd;
@@ -418,6 +470,16 @@ parse_args(struct collector *c, int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (strncmp(a, "--socket-fd=", 12) == 0) {
+            uint64_t fd = 0;
+            if (parse_uint(a + 12, INT32_MAX, &fd) < 0 || fd < 3) {
+                log_error("bad --socket-fd '%s': expected an fd above 2",
+                          a + 12);
+                return -2;
+            }
+            c->inherited_fd = (int)fd;
+            continue;
+        }
         if (strncmp(a, "--prefix=", 9) == 0) {
             text = a + 9;
         } else if (strcmp(a, "--prefix") == 0 && i + 1 < argc) {
@@ -459,6 +521,7 @@ syslogd_main(int argc, char **argv)
     log_setup("airlock-syslogd", STDERR_FILENO);
     memcpy(c->prefix, PREFIX_DEFAULT, sizeof(PREFIX_DEFAULT) - 1);
     c->prefix_len = sizeof(PREFIX_DEFAULT) - 1;
+    c->inherited_fd = -1;
     r = parse_args(c, argc, argv);
     if (r <= 0) {
         return -r;
@@ -526,8 +589,10 @@ syslogd_main(int argc, char **argv)
     if (c->have_file) {
         logfile_close(&c->file);
     }
-    /* Remove our socket, but not one a newer collector put in its place. */
-    if (stat(c->cfg.socket_path, &st) == 0 && st.st_ino == c->sock_ino) {
+    /* Remove our socket, but not one a newer collector put in its place,
+     * nor PID 1's (it outlives us: a restarted collector gets it back). */
+    if (c->sock_ino != 0 && stat(c->cfg.socket_path, &st) == 0 &&
+        st.st_ino == c->sock_ino) {
         (void)unlink(c->cfg.socket_path);
     }
     (void)close(c->sock);

@@ -171,6 +171,15 @@ logger --socket "$ROOT/dev/log" -t demo "after restart"
 wait_until 5 grep -q "demo.*after restart" "$OUT"
 check "a killed collector is restarted and collects again" \
     grep -q "demo.*after restart" "$OUT"
+# PID 1 holds /dev/log: what is logged while the collector is down waits
+# in the socket for the next one, instead of failing.
+sys_pid=$("$AIRLOCK" status | awk '$1 == "syslogd" {print $3}')
+kill -KILL "$sys_pid"
+logger --socket "$ROOT/dev/log" -t demo "while it was down"
+expect_eq "a message logged while the collector is down is accepted" 0 "$?"
+wait_until 5 grep -q "demo.*while it was down" "$OUT"
+check "...and reaches stdout once the collector is back" \
+    grep -q "demo.*while it was down" "$OUT"
 
 # Stop: services in reverse start order, each with its down signal.
 : >"$STOPS"
