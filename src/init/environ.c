@@ -374,6 +374,53 @@ collect(char *const envp[], char ***ret_vars, size_t *ret_n)
     return 0;
 }
 
+/* Is name in dfd already a regular file of ours with exactly data, and
+ * mode (when mode is not 0)? Reading costs a fraction of a rewrite
+ * (create, write, rename), so an unchanged environment, as on every
+ * restart of the same container, is left as it is. Any doubt (an error,
+ * a symlink, another owner) means "no", and the file is rewritten. */
+static bool
+same_content_at(int dfd,
+                const char *name,
+                const void *data,
+                size_t len,
+                mode_t mode)
+{
+    char buf[4096];
+    struct stat st;
+    size_t off = 0;
+    bool same = true;
+    int fd;
+
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (uint64_t)st.st_size != (uint64_t)len ||
+        (mode != 0 && (st.st_mode & 07777) != mode)) {
+        return false;
+    }
+    fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return false;
+    }
+    while (same && off <= len) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 || (n == 0 && off != len) || (size_t)n > len - off) {
+            same = false;
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        same = memcmp(buf, (const char *)data + off, (size_t)n) == 0;
+        off += (size_t)n;
+    }
+    (void)close(fd);
+    return same;
+}
+
 /* Replaces dfd/name with data: a temp file in the same directory, written,
  * fchmod'ed and renamed over name, so a reader sees the old or the new
  * value, never a partial one, and a symlink at name is replaced, not
@@ -389,6 +436,9 @@ replace_at(int dfd, const char *name, const void *data, size_t len, mode_t mode)
 
     static long pid;
 
+    if (same_content_at(dfd, name, data, len, mode)) {
+        return 0;
+    }
     /* One getpid per process: this runs once per variable. */
     if (pid == 0) {
         pid = (long)getpid();
@@ -443,6 +493,9 @@ write_export(int etcfd, const char *name, const char *buf, size_t len)
         S_ISREG(st.st_mode) && st.st_gid != 0 && (st.st_mode & S_IRGRP) != 0) {
         keep_group = true;
         gid = st.st_gid;
+    }
+    if (keep_group && same_content_at(etcfd, name, buf, len, 0640)) {
+        return 0;
     }
     r = replace_at(etcfd, name, buf, len, 0600);
     if (r < 0 || !keep_group) {

@@ -463,6 +463,39 @@ out:
     return r;
 }
 
+bool
+startup_any(const char *root)
+{
+    static const char *const dirs[] = {"/etc/airlock/init.d", "/etc/my_init.d"};
+    char path[PATH_MAX];
+    struct stat st;
+
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        const struct dirent *de;
+        DIR *d;
+
+        if (root_path_in(path, sizeof(path), root, dirs[i]) < 0) {
+            return true; /* cannot tell: assume there are */
+        }
+        d = opendir(path);
+        if (d == NULL) {
+            if (errno == ENOENT || errno == ENOTDIR) {
+                continue;
+            }
+            return true;
+        }
+        while ((de = readdir(d)) != NULL) {
+            if (de->d_name[0] != '.') {
+                (void)closedir(d);
+                return true;
+            }
+        }
+        (void)closedir(d);
+    }
+    return root_path_in(path, sizeof(path), root, "/etc/rc.local") < 0 ||
+           lstat(path, &st) == 0;
+}
+
 int
 startup_run_in(const char *root,
                const sigset_t *child_mask,

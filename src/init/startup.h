@@ -64,6 +64,12 @@ int startup_run_dir(const char *dir,
                     char *const envp[],
                     int *ret_status);
 
+/* Could the startup phase under root run anything: a visible entry in
+ * init.d or my_init.d, or an /etc/rc.local? true also when it cannot
+ * tell. Cheap (two opendir, one lstat): decides whether the container
+ * environment must be written before the app starts. */
+bool startup_any(const char *root);
+
 /* The whole startup phase: init.d, my_init.d, rc.local under AIRLOCK_ROOT.
  * envp is what environ_write got; the first script runs with it. With
  * reload_env (pass true only when environ_write succeeded, or a stale

@@ -38,6 +38,23 @@ check "environ: /etc/container_environment/NASTY holds the exact bytes" \
     test "$(hexof "$CE/NASTY")" = "$(hexstr "$NASTY")"
 check "environ: the app gets the exact value" \
     test "$(hexof "$T/app_nasty")" = "$(hexstr "$NASTY")"
+
+# Without startup scripts the directory is written beside the start (the
+# app does not wait for it); a stop right after still leaves it whole.
+# Unchanged on the next start (a container restart): not rewritten.
+ino_before=$(stat -c %i "$CE/NASTY" "$CE/OLDVAR" "$ROOT/etc/container_environment.json" | tr '\n' ' ')
+run_airlock -- true
+ino_after=$(stat -c %i "$CE/NASTY" "$CE/OLDVAR" "$ROOT/etc/container_environment.json" | tr '\n' ' ')
+expect_eq "environ: an unchanged environment is not rewritten (same inodes)" \
+    "$ino_before" "$ino_after"
+RC=0
+env NASTY="$NASTY" OLDVAR=changed AIRLOCK_ROOT="$ROOT" AIRLOCK_SSH=off \
+    AIRLOCK_SYSLOG=off timeout -k 2 30 unshare --pid --fork --mount-proc \
+    --kill-child "$AIRLOCK" -- true 2>"$T/err" || RC=$?
+expect_eq "environ: a changed value is rewritten" changed "$(cat "$CE/OLDVAR")"
+check "environ: ...and the .json follows" \
+    grep -q '"OLDVAR": *"changed"' "$ROOT/etc/container_environment.json"
+run_airlock -- true
 for sh in sh bash; do
     $sh -c '. "$1/etc/container_environment.sh"; printf %s "$NASTY"' \
         _ "$ROOT" >"$T/$sh.out" 2>"$T/$sh.err"

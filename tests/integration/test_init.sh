@@ -325,7 +325,11 @@ out=$(AIRLOCK_ROOT=$T/qroot AIRLOCK_SYSLOG=on pid1 -q -- sh -c 'sleep 0.3' 2>&1)
 check "-q: the syslog collector logs no info line" \
     test "$(grep -c 'airlock-syslogd.*: info:' <<<"$out")" = 0
 out=$(AIRLOCK_ROOT=$T/qroot AIRLOCK_SYSLOG=on pid1 -v -- \
-    sh -c 'tr "\0" "\n" </proc/2/environ | grep "^AIRLOCK_LOG_LEVEL="
+    sh -c 'for p in /proc/[0-9]*; do
+               case "$(tr "\0" " " <$p/cmdline 2>/dev/null)" in
+               *" syslogd "*) tr "\0" "\n" <$p/environ | grep "^AIRLOCK_LOG_LEVEL=" ;;
+               esac
+           done
            echo app:${AIRLOCK_LOG_LEVEL:-unset}' 2>&1)
 check "-v: the syslog collector runs at debug" grep -qx "AIRLOCK_LOG_LEVEL=debug" <<<"$out"
 check "-v: the app's environment is left as it was" grep -qx "app:unset" <<<"$out"
