@@ -157,8 +157,8 @@ int keys_authorise(const struct keys_entry *e,
                    time_t now,
                    const char **why);
 
-/* The entry of user whose key is (type, blob, len), blobs compared in
- * constant time; NULL if none. */
+/* The entry of user (NULL: any user) whose key is (type, blob, len),
+ * blobs compared in constant time; NULL if none. */
 const struct keys_entry *keys_set_find_user(const struct keys_set *set,
                                             const char *user,
                                             const char *type,

@@ -1223,18 +1223,7 @@ keys_set_find(const struct keys_set *set,
               const unsigned char *blob,
               size_t len)
 {
-    const struct keys_entry *found = NULL;
-
-    /* Every candidate of the right length is compared, even after a
-     * match, so the time taken does not tell which entry matched. */
-    for (size_t i = 0; i < set->count; i++) {
-        const struct keys_entry *e = &set->entries[i];
-        if (e->blob_len == len && strcmp(e->type, type) == 0 &&
-            sodium_memcmp(e->blob, blob, len) == 0 && found == NULL) {
-            found = e;
-        }
-    }
-    return found;
+    return keys_set_find_user(set, NULL, type, blob, len);
 }
 
 const struct keys_entry *
@@ -1246,13 +1235,13 @@ keys_set_find_user(const struct keys_set *set,
 {
     const struct keys_entry *found = NULL;
 
-    /* As keys_set_find: every candidate of the right length is compared,
-     * so the time taken does not tell which entry matched. */
+    /* Every candidate of the right length is compared, even after a
+     * match, so the time taken does not tell which entry matched. */
     for (size_t i = 0; i < set->count; i++) {
         const struct keys_entry *e = &set->entries[i];
         if (e->blob_len == len && strcmp(e->type, type) == 0 &&
             sodium_memcmp(e->blob, blob, len) == 0 && found == NULL &&
-            strcmp(e->user, user) == 0) {
+            (user == NULL || strcmp(e->user, user) == 0)) {
             found = e;
         }
     }

@@ -42,6 +42,29 @@ wait_exit() {
     RC=$?
 }
 
+# term_and_time: SIGTERM to airlock ($AP), then waits (bounded) for the
+# job $BG; sets rc (its status) and dt (ms from the signal to the exit).
+term_and_time() {
+    local t0
+    t0=$(date +%s%N)
+    kill -TERM "$AP"
+    wait_exit "$BG" 10
+    rc=$RC
+    dt=$(ms_since "$t0")
+}
+
+# start_bg ROOT GRACE OUT ERR CMD...: airlock as PID 1 in the background
+# (syslog off), stdout to OUT and stderr to ERR; sets BG and AP.
+start_bg() {
+    local root=$1 grace=$2 out=$3 err=$4
+    shift 4
+    AIRLOCK_ROOT=$root AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
+        --kill-child "$AIRLOCK" --grace "$grace" -- "$@" >"$out" 2>"$err" &
+    BG=$!
+    CLEANUP_PIDS+=("$BG")
+    AP=$(airlock_pid "$BG")
+}
+
 # --- a flooding service, and a stdout that nobody reads -------------------
 R=$T/flood
 mksvc "$R" flood 'exec yes "flood line from a service that never stops"'
@@ -51,18 +74,10 @@ mkfifo "$T/fifo"
 sleep 60 <"$T/fifo" &
 READER=$!
 CLEANUP_PIDS+=("$READER")
-AIRLOCK_ROOT=$R AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
-    --kill-child "$AIRLOCK" --grace 2 -- sleep 1000 >"$T/fifo" 2>&1 &
-BG=$!
-CLEANUP_PIDS+=("$BG")
-AP=$(airlock_pid "$BG")
+start_bg "$R" 2 "$T/fifo" "$T/fifo" sleep 1000
 # Long enough for the pipe (64 KiB) and airlock's own buffer to fill.
 sleep 1.5
-t0=$(date +%s%N)
-kill -TERM "$AP"
-wait_exit "$BG" 10
-rc=$RC
-dt=$(ms_since "$t0")
+term_and_time
 echo "# stalled stdout: SIGTERM to exit in $dt ms, status $rc"
 expect_eq "stdout never read: airlock still stops on SIGTERM (app status)" \
     143 "$rc"
@@ -83,20 +98,11 @@ check "slow reader: no mixed or broken line" \
 R3=$T/stubborn
 mksvc "$R3" one "trap '' TERM; while :; do sleep 0.1; done"
 mksvc "$R3" two "trap '' TERM; while :; do sleep 0.1; done"
-AIRLOCK_ROOT=$R3 AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
-    --kill-child "$AIRLOCK" --grace 2 -- \
-    sh -c "trap '' TERM; touch '$T/app.ready'; while :; do sleep 0.1; done" \
-    >"$T/stubborn.out" 2>"$T/stubborn.err" &
-BG=$!
-CLEANUP_PIDS+=("$BG")
-AP=$(airlock_pid "$BG")
+start_bg "$R3" 2 "$T/stubborn.out" "$T/stubborn.err" \
+    sh -c "trap '' TERM; touch '$T/app.ready'; while :; do sleep 0.1; done"
 wait_until 5 test -e "$T/app.ready"
 sleep 0.3
-t0=$(date +%s%N)
-kill -TERM "$AP"
-wait_exit "$BG" 10
-rc=$RC
-dt=$(ms_since "$t0")
+term_and_time
 echo "# app + 2 services ignoring SIGTERM, --grace 2: exit in $dt ms, status $rc"
 expect_eq "stubborn app: killed at the end of the budget (137)" 137 "$rc"
 check "app + 2 stubborn services: exit within the 2 s budget plus 0.5 s" \
@@ -106,21 +112,12 @@ check "the budget's end is logged once" \
 
 # A stopped app (SIGSTOP, or Ctrl-Z in an app that is no shell) gets
 # SIGCONT with its stop signal, so it acts on it at once (tini: 143).
-AIRLOCK_ROOT=$T/stopped AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
-    --kill-child "$AIRLOCK" --grace 5 -- \
-    sh -c "touch '$T/stopped.ready'; kill -STOP \$\$; sleep 100" \
-    >/dev/null 2>&1 &
-BG=$!
-CLEANUP_PIDS+=("$BG")
-AP=$(airlock_pid "$BG")
+start_bg "$T/stopped" 5 /dev/null /dev/null \
+    sh -c "touch '$T/stopped.ready'; kill -STOP \$\$; sleep 100"
 wait_until 5 test -e "$T/stopped.ready"
 app_stopped() { ps -o stat= -p "$(pgrep -P "$AP" | head -n 1)" 2>/dev/null | grep -q '^T'; }
 check "the app stopped itself (state T)" wait_until 5 app_stopped
-t0=$(date +%s%N)
-kill -TERM "$AP"
-wait_exit "$BG" 10
-rc=$RC
-dt=$(ms_since "$t0")
+term_and_time
 echo "# stopped app: SIGTERM to exit in $dt ms, status $rc"
 expect_eq "stopped app: it gets SIGCONT with SIGTERM and exits 143" 143 "$rc"
 check "stopped app: at once, not after the 5 s grace" test "$dt" -lt 1000
