@@ -166,6 +166,13 @@ sshd_config_load(struct sshd_config *cfg,
                                       &cfg->limits.startups,
                                       &reason);
     }
+    if (r == 0 && VAR("AIRLOCK_SSH_MAX_AUTHENTICATED")) {
+        r = parse_range(v,
+                        1,
+                        SSHD_AUTHED_LIMIT,
+                        &cfg->limits.authed_max,
+                        &reason);
+    }
     if (r == 0 && VAR("AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS")) {
         r = limits_parse_per_source(v,
                                     SSHD_MAX_STARTUPS_LIMIT,

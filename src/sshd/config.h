@@ -12,7 +12,9 @@
 #define SSHD_ADDR_MAX   64
 
 /* Fixed limits (not configurable: the defaults OpenSSH and the issue use). */
-#define SSHD_AUTHED_MAX       16 /* authenticated connections at once */
+#define SSHD_AUTHED_MAX 16 /* authenticated connections, default */
+/* Upper bound of AIRLOCK_SSH_MAX_AUTHENTICATED. */
+#define SSHD_AUTHED_LIMIT     100
 #define SSHD_MAX_CHANNELS     4  /* session channels per connection */
 #define SSHD_MAX_AUTH_REQUEST 32 /* every auth request, probes included */
 /* Upper bound of every number in AIRLOCK_SSH_MAX_STARTUPS and of

@@ -30,7 +30,9 @@
 #include "sshd/conn.h"
 #include "sshd/limits.h"
 
-#define MAX_CHILDREN  128
+/* Every unauthenticated connection MaxStartups allows, plus every
+ * authenticated one AIRLOCK_SSH_MAX_AUTHENTICATED allows. */
+#define MAX_CHILDREN  (SSHD_MAX_STARTUPS_LIMIT + SSHD_AUTHED_LIMIT)
 #define STOP_GRACE_MS 3000
 
 struct child {
@@ -197,7 +199,7 @@ handle_accept(const struct sshd_config *cfg,
                             : ((struct sockaddr_in6 *)&ss)->sin6_port);
     /* The table must hold a full MaxStartups plus the authenticated cap;
      * a refusal for want of a slot would be a limit nobody configured. */
-    _Static_assert(MAX_CHILDREN >= SSHD_MAX_STARTUPS_LIMIT + SSHD_AUTHED_MAX,
+    _Static_assert(MAX_CHILDREN >= SSHD_MAX_STARTUPS_LIMIT + SSHD_AUTHED_LIMIT,
                    "MAX_CHILDREN too small for the configurable limits");
     /* PerSourceNetBlockSize: from here on src names the source's block;
      * p.peer keeps the address itself for logs and the exemption list. */

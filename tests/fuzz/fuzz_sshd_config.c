@@ -30,6 +30,7 @@ static const char *const names[] = {
     "AIRLOCK_SSH_CLIENT_ALIVE_INTERVAL",
     "AIRLOCK_SSH_CLIENT_ALIVE_COUNT_MAX",
     "AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS",
+    "AIRLOCK_SSH_MAX_AUTHENTICATED",
     "AIRLOCK_SSH_PER_SOURCE_NETBLOCK_SIZE",
     "AIRLOCK_SSH_PER_SOURCE_PENALTIES",
     "AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT",
@@ -74,6 +75,7 @@ check(const struct sshd_config *c)
         c->limits.startups.full > SSHD_MAX_STARTUPS_LIMIT ||
         c->limits.startups.start > c->limits.startups.full ||
         c->limits.per_source > SSHD_MAX_STARTUPS_LIMIT ||
+        c->limits.authed_max < 1 || c->limits.authed_max > SSHD_AUTHED_LIMIT ||
         c->limits.netblock4 > 32 || c->limits.netblock6 > 128 ||
         c->login_grace_s < 1 || c->login_grace_s > 3600 ||
         c->max_auth_tries < 1 || c->max_auth_tries > 100 ||

@@ -95,6 +95,7 @@ test_config_reads_every_variable(void **state)
         {"AIRLOCK_SSH_PORT", "2200"},
         {"AIRLOCK_SSH_MAX_STARTUPS", "4"},
         {"AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS", "7"},
+        {"AIRLOCK_SSH_MAX_AUTHENTICATED", "40"},
         {"AIRLOCK_SSH_PER_SOURCE_NETBLOCK_SIZE", "24:64"},
         {"AIRLOCK_SSH_PER_SOURCE_PENALTIES", "crash:60s authfail:2"},
         {"AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT", "172.17.0.1,10.0.0.0/8"},
@@ -126,6 +127,7 @@ test_config_reads_every_variable(void **state)
     assert_int_equal(cfg.limits.startups.rate, 100);
     assert_int_equal(cfg.limits.startups.full, 4);
     assert_int_equal(cfg.limits.per_source, 7);
+    assert_int_equal(cfg.limits.authed_max, 40);
     assert_int_equal(cfg.limits.netblock4, 24);
     assert_int_equal(cfg.limits.netblock6, 64);
     assert_int_equal(cfg.limits.penalty.crash, 60);
@@ -189,6 +191,7 @@ test_config_rejects_bad_values_naming_the_variable(void **state)
         {"AIRLOCK_SSH_LOGIN_GRACE", "0.5"},
         {"AIRLOCK_SSH_LOGIN_GRACE", "3601"},
         {"AIRLOCK_SSH_MAX_AUTH_TRIES", "-1"},
+        {"AIRLOCK_SSH_MAX_AUTHENTICATED", "101"},
         {"AIRLOCK_SSH_USER", "ro ot"},
         {"AIRLOCK_SSH_USER", "-x"},
         {"AIRLOCK_SSH_PERMIT_ROOT", "maybe"},
