@@ -134,6 +134,22 @@ list_from_server(void)
         (void)close(fd);
         return 0;
     }
+    /* Anyone in the container could bind the abstract name first (the
+     * server then logs that it cannot): only a peer that is root, or we
+     * ourselves, is believed. */
+    {
+        struct ucred cred;
+        socklen_t clen = sizeof(cred);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+            (cred.uid != 0 && cred.uid != getuid())) {
+            fprintf(stderr,
+                    "airlock-sshd keys: the key listing socket belongs to "
+                    "uid %u, not to the server; ignored\n",
+                    (unsigned)cred.uid);
+            (void)close(fd);
+            return 0;
+        }
+    }
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
         ssize_t n;

@@ -115,6 +115,30 @@ expect_eq "read-only /run: the stale store's key is refused" "" \
 stop_sshd
 umount "$AIRLOCK_ROOT/run"
 
+# --- a squatter on the listing socket is not believed ---------------------
+# Anyone in the container can bind the abstract name before the server
+# does; root's `keys list` must not show what such a process says.
+mkdir -m 777 "$T/squat"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(b"\0airlock-sshd/keys")
+s.listen(1)
+open(sys.argv[1], "w").close()
+s.settimeout(20)
+c, _ = s.accept()
+c.sendall(b"user \x27root\x27: 1 key(s)\n  FAKE-KEY-FROM-A-SQUATTER\n")
+c.close()' "$T/squat/ready" &
+SQUAT=$!
+CLEANUP_PIDS+=("$SQUAT")
+wait_until 10 test -e "$T/squat/ready"
+out=$(AIRLOCK_AUTHORIZED_KEYS="$(pub keeper)" "$SSHD" keys list 2>&1)
+check "listing squatter: its fake listing is not shown" \
+    bash -c "! grep -q FAKE-KEY <<<\"\$1\"" _ "$out"
+check "listing squatter: named, and the sources are listed instead" \
+    bash -c "grep -q 'belongs to uid 65534' <<<\"\$1\" && grep -q test-keeper <<<\"\$1\"" _ "$out"
+kill "$SQUAT" 2>/dev/null
+
 # --- keys for a user that does not exist ----------------------------------
 : >"$T/sshd.err"
 env AIRLOCK_SSH_LISTEN=127.0.0.1 AIRLOCK_SSH_PORT=$PORT \
