@@ -305,6 +305,13 @@ authority_serve(int fd,
     switch (buf[0]) {
     case 'Q':
     case 'S':
+        /* A connection logs in with its first granted signed request and
+         * asks nothing after it: a question then comes from a process
+         * that no longer follows the protocol (compromised after login),
+         * and must never move its grant to another key. */
+        if (grant->active) {
+            return -EPROTO;
+        }
         return answer(fd,
                       buf[0] == 'S',
                       buf + 1,

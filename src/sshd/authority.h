@@ -70,8 +70,10 @@ int authority_notify_login(int fd);
 
 /* Reads one message from a connection's fd and answers it from set for a
  * peer at peer_addr, at wall-clock time now. A granted signed request
- * fills *grant; an 'A' notice sets *logged_in. Returns 0 when the fd
- * stays usable, -errno (EOF is -EPIPE) when the caller should close it. */
+ * fills *grant; an 'A' notice sets *logged_in. Any question once a grant
+ * is held is refused with -EPROTO (a grant is never replaced). Returns 0
+ * when the fd stays usable, -errno (EOF is -EPIPE) when the caller should
+ * close it; -EPROTO means the process broke the protocol. */
 int authority_serve(int fd,
                     const struct keys_set *set,
                     const char *peer_addr,

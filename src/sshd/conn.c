@@ -800,7 +800,7 @@ static void __attribute__((noreturn)) conn_session_loop(struct conn *c)
     alive.last_ms = c->auth_ms;
     ssh_set_counters(c->session, NULL, &alive.rx);
     for (;;) {
-        struct pollfd pfd[2 + 3 * SSHD_MAX_CHANNELS];
+        struct pollfd pfd[3 + 3 * SSHD_MAX_CHANNELS];
         unsigned n = 0, ns;
         uint64_t next, now;
         bool unsent;
@@ -820,6 +820,12 @@ static void __attribute__((noreturn)) conn_session_loop(struct conn *c)
         pfd[n].fd = c->sigfd;
         pfd[n].events = POLLIN;
         n++;
+        /* The authority: it sends nothing after the login, so any event
+         * is its end (a listener that died or was restarted). Without it
+         * nobody could revoke this connection: it ends (fail closed). */
+        pfd[n].fd = p->auth_fd;
+        pfd[n].events = POLLIN;
+        n++;
         ns = session_pollfds(c,
                              pfd + n,
                              (unsigned)(sizeof(pfd) / sizeof(pfd[0])) - n);
@@ -832,6 +838,15 @@ static void __attribute__((noreturn)) conn_session_loop(struct conn *c)
         }
         if (pfd[1].revents != 0) {
             conn_drain_signals(c);
+        }
+        if (pfd[2].revents != 0) {
+            audit("key authority of '%s' from %s port %u gone (listener "
+                  "ended): closing the connection",
+                  san(c->user),
+                  p->peer,
+                  p->peer_port);
+            session_stop_all(c, "listener gone");
+            conn_exit(c, CONN_EXIT_OK);
         }
         session_handle(c, pfd + n, ns);
         if ((pfd[0].revents & ~POLLOUT) != 0 &&

@@ -232,6 +232,19 @@ handle_accept(const struct sshd_config *cfg,
         (void)close(fd);
         return;
     }
+    /* With no key at all (every key removed, or the sources unreadable)
+     * nobody can log in, and there is no user to drop to before key
+     * exchange: a connection would only run libssh as root for nothing. */
+    if (keys_watch_set(w)->count == 0) {
+        if (refusal_log_allowed(now)) {
+            audit("refused connection from %s port %u: no key grants access "
+                  "now",
+                  p.peer,
+                  p.peer_port);
+        }
+        (void)close(fd);
+        return;
+    }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     /* A client that vanishes without a FIN (network gone, laptop closed)
      * would hold its connection process, and a slot of the authenticated

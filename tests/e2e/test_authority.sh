@@ -94,6 +94,32 @@ expect_eq "expiring key: the session starts, then is cut at expiry" started "$ou
 check "expiring key: cut within 8 s of the login" test "$dt" -le 8
 expect_eq "expired key cannot log in again" "" \
     "$(sshc -b 127.0.0.22 -k victim -- echo in 2>/dev/null)"
+
+# The listener dies (a crash, an OOM kill): a logged-in connection could
+# no longer be revoked, so it ends too.
+put_keys keeper victim
+wait_until 5 log_count_ge accepted 8
+rm -f "$T/ready"
+attack hold 127.0.0.23 "$PORT" "$T/keys/victim" root "$T/ready" >"$T/hold2.out" &
+apid=$!
+wait_until 15 test -e "$T/ready"
+kill -KILL "$SSHD_PID"
+wait "$apid"
+echo "# listener killed while logged in: $(cat "$T/hold2.out")"
+check "listener killed: its logged-in connection ends within 3 s" \
+    grep -qE '^closed-after [0-3]$' "$T/hold2.out"
+wait "$SSHD_PID" 2>/dev/null
+SSHD_PID=
+
+# No key at all: connections are refused at accept (nobody can log in,
+# and there would be no user to drop to before key exchange).
+start_sshd AIRLOCK_AUTHORIZED_KEYS_FILE=/keys/file || { finish; exit 1; }
+put_keys
+wait_until 5 grep -q 'key set: 0 key(s)' "$T/sshd.err"
+expect_eq "no key left: a login fails" "" \
+    "$(sshc -b 127.0.0.24 -k keeper -- echo in 2>/dev/null)"
+check "no key left: the connection is refused at accept (audited)" \
+    audit_has "refused connection from 127.0.0.24 port [0-9]+: no key grants access now"
 stop_sshd
 
 # --- a stale store on a read-only /run grants nothing ---------------------

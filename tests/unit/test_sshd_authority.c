@@ -276,6 +276,29 @@ test_authority_grant_holds_until_the_set_or_clock_changes(void **state)
     add(&other, line, "alice");
     assert_false(authority_grant_holds(&g, &other, "127.0.0.1", time(NULL)));
     keys_set_free(&other);
+    /* A question after the grant (another key, another user) is a
+     * protocol violation, and the grant stays what it was. */
+    {
+        char req[512];
+        size_t len = 0;
+        req[len++] = 'S';
+        memcpy(req + len, "alice", 6);
+        len += 6;
+        memcpy(req + len, f->b.type, strlen(f->b.type) + 1);
+        len += strlen(f->b.type) + 1;
+        memcpy(req + len, f->b.blob, f->b.blob_len);
+        len += f->b.blob_len;
+        add(&f->set, KEY_B, "alice");
+        assert_int_equal(send(f->sp[1], req, len, 0), (ssize_t)len);
+        assert_int_equal(authority_serve(f->sp[0],
+                                         &f->set,
+                                         "127.0.0.1",
+                                         time(NULL),
+                                         &g,
+                                         &logged_in),
+                         -EPROTO);
+        assert_string_equal(g.user, "root");
+    }
     /* Login notice after a grant. */
     assert_int_equal(authority_notify_login(f->sp[1]), 0);
     assert_int_equal(authority_serve(f->sp[0],
