@@ -6,6 +6,7 @@
 #include "keys/internal.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -93,6 +94,35 @@ keys_wildcard_match(const char *s, const char *p)
 
 /* The peer in canonical text and binary form; an IPv4-mapped IPv6
  * address is treated as the IPv4 address it carries. */
+/* A pattern that is a bare address: IPv6 (inet_pton), or IPv4 in any
+ * form inet_aton(3) accepts ("127.1", "0x7f.1"), as getaddrinfo does.
+ * IPv4-mapped IPv6 folds to IPv4, as for the peer. */
+static bool
+pattern_address(const char *pat, unsigned char a[16], int *family)
+{
+    struct in_addr in;
+
+    memset(a, 0, 16);
+    if (inet_pton(AF_INET6, pat, a) == 1) {
+        static const unsigned char mapped[12] =
+            {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a, mapped, 12) == 0) {
+            memmove(a, a + 12, 4);
+            memset(a + 4, 0, 12);
+            *family = AF_INET;
+        } else {
+            *family = AF_INET6;
+        }
+        return true;
+    }
+    if (inet_aton(pat, &in) != 0) {
+        memcpy(a, &in.s_addr, 4);
+        *family = AF_INET;
+        return true;
+    }
+    return false;
+}
+
 static bool
 parse_peer(const char *peer,
            char *text,
@@ -157,6 +187,8 @@ keys_from_allows(const struct keys_options *o, const char *peer_addr)
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
         char pat[256];
+        unsigned char net_of_pat[16];
+        int pfam = 0;
         bool negate = false, match = false;
 
         if (len > 0 && *p == '!') {
@@ -179,6 +211,13 @@ keys_from_allows(const struct keys_options *o, const char *peer_addr)
                 } else {
                     match = nfam == family && cidr_contains(net, prefix, a);
                 }
+            } else if (strpbrk(pat, "*?") == NULL &&
+                       pattern_address(pat, net_of_pat, &pfam)) {
+                /* An address written in any form ("0::1", "127.1")
+                 * matches as an address, as OpenSSH's addr_match_list
+                 * does, so a negation cannot be dodged by spelling. */
+                match = pfam == family &&
+                        memcmp(net_of_pat, a, pfam == AF_INET ? 4 : 16) == 0;
             } else {
                 match = keys_wildcard_match(text, pat);
             }

@@ -388,6 +388,31 @@ test_keys_permitopen_matches_ipv6_names_and_wildcards(void **state)
     assert_true(keys_permitopen_allows(&f->set.entries[1].opts, "any", 1));
 }
 
+static void
+test_from_negation_cannot_be_dodged_by_spelling(void **state)
+{
+    static const char *const deny_v6[] = {"!0::1,*", "!0:0:0:0:0:0:0:1,*"};
+    struct keys_options o;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    for (size_t i = 0; i < 2; i++) {
+        o.from = (char *)deny_v6[i];
+        assert_false(keys_from_allows(&o, "::1"));
+        assert_true(keys_from_allows(&o, "::2"));
+    }
+    o.from = (char *)"!127.1,*";
+    assert_false(keys_from_allows(&o, "127.0.0.1"));
+    assert_true(keys_from_allows(&o, "127.0.0.2"));
+    o.from = (char *)"!::ffff:10.0.0.1,*";
+    assert_false(keys_from_allows(&o, "10.0.0.1"));
+    /* Positive forms match the same way; names stay wildcard text. */
+    o.from = (char *)"0:0::1";
+    assert_true(keys_from_allows(&o, "::1"));
+    o.from = (char *)"127.0.0.*";
+    assert_true(keys_from_allows(&o, "127.0.0.9"));
+}
+
 int
 main(void)
 {
@@ -419,6 +444,7 @@ main(void)
             test_keys_permitopen_matches_ipv6_names_and_wildcards,
             setup,
             teardown),
+        cmocka_unit_test(test_from_negation_cannot_be_dodged_by_spelling),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
