@@ -24,6 +24,7 @@
 #define SETTLE_MS   50
 #define RETRY_MS    5000
 #define MAX_SUBDIRS 64
+#define MAX_FILES   256
 
 #define WATCH_MASK                                                          \
     (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
@@ -59,6 +60,48 @@ static bool
 watch_dir(struct keys_watch *w, const char *rooted)
 {
     return w->fd >= 0 && inotify_add_watch(w->fd, rooted, WATCH_MASK) >= 0;
+}
+
+/* What changes a file's content or metadata in place. A watch on the file
+ * itself is the only one that sees a write made through another mount of
+ * the same inode: Docker's `-v host-file:container-file` and compose's
+ * secrets bind-mount single files, and the host rewrites them there, which
+ * no watch on the container's directory reports. */
+#define FILE_MASK \
+    (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+
+/* Adds a watch on a regular file (symlinks followed); false on failure. */
+static bool
+watch_file(struct keys_watch *w, const char *rooted)
+{
+    return w->fd >= 0 && inotify_add_watch(w->fd, rooted, FILE_MASK) >= 0;
+}
+
+/* Watches each regular file in the key directory too (bounded), for the
+ * bind-mounted files watch_file explains. */
+static void
+watch_files_in(struct keys_watch *w, const char *dir)
+{
+    struct dirent *de;
+    unsigned n = 0;
+    DIR *d = opendir(dir);
+
+    if (d == NULL) {
+        return;
+    }
+    while ((de = readdir(d)) != NULL && n < MAX_FILES) {
+        char f[PATH_MAX];
+        struct stat st;
+        if (de->d_name[0] == '.' ||
+            snprintf(f, sizeof(f), "%s/%s", dir, de->d_name) >=
+                (int)sizeof(f) ||
+            stat(f, &st) < 0 || !S_ISREG(st.st_mode)) {
+            continue;
+        }
+        (void)watch_file(w, f);
+        n++;
+    }
+    (void)closedir(d);
 }
 
 /* Watches the directories inside the key directory too: a Kubernetes
@@ -101,9 +144,12 @@ arm(struct keys_watch *w)
     if (w->cfg.dir != NULL && root_path(path, sizeof(path), w->cfg.dir) == 0) {
         all = watch_dir(w, path) && all;
         watch_subdirs(w, path);
+        watch_files_in(w, path);
     }
     if (w->cfg.file != NULL &&
         root_path(path, sizeof(path), w->cfg.file) == 0) {
+        /* The file itself sees a write through another mount of it. */
+        (void)watch_file(w, path);
         /* The file's own directory sees rename-over, delete and create;
          * if it is a symlink, the target's directory sees a ..data swap. */
         if (realpath(path, resolved) != NULL) {

@@ -122,6 +122,25 @@ check "no key left: the connection is refused at accept (audited)" \
     audit_has "refused connection from 127.0.0.24 port [0-9]+: no key grants access now"
 stop_sshd
 
+# --- a key file bind-mounted on its own, rewritten on the "host" ----------
+# Docker's -v file:file and compose's secrets mount single files; a write
+# through the host's path reaches no watch on the container's directory.
+mkdir -p "$T/host"
+{ pub keeper; pub victim; } >"$T/host/keys"
+chmod 644 "$T/host/keys"
+: >"$AIRLOCK_ROOT/keys/bound"
+mount --bind "$T/host/keys" "$AIRLOCK_ROOT/keys/bound"
+start_sshd AIRLOCK_AUTHORIZED_KEYS_FILE=/keys/bound || { finish; exit 1; }
+expect_eq "bind-mounted key file: the key logs in" in \
+    "$(sshc -b 127.0.0.25 -k victim -- echo in 2>/dev/null)"
+pub keeper >"$T/host/keys" # in place, through the other mount
+check "bind-mounted key file: a rewrite on the host is noticed" \
+    wait_until 5 grep -q "removed key for 'root'.*test-victim" "$T/sshd.err"
+expect_eq "bind-mounted key file: the removed key no longer logs in" "" \
+    "$(sshc -b 127.0.0.26 -k victim -- echo in 2>/dev/null)"
+stop_sshd
+umount "$AIRLOCK_ROOT/keys/bound"
+
 # --- a stale store on a read-only /run grants nothing ---------------------
 # An earlier run left a store holding 'stale'; the sources now hold only
 # 'keeper'; /run is read-only, so the store cannot be rewritten.
