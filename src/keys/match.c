@@ -92,30 +92,28 @@ keys_wildcard_match(const char *s, const char *p)
     return *p == '\0';
 }
 
-/* The peer in canonical text and binary form; an IPv4-mapped IPv6
- * address is treated as the IPv4 address it carries. */
-/* A pattern that is a bare address: IPv6 (inet_pton), or IPv4 in any
- * form inet_aton(3) accepts ("127.1", "0x7f.1"), as getaddrinfo does.
- * IPv4-mapped IPv6 folds to IPv4, as for the peer. */
+/* An address in binary form: IPv6 (inet_pton), or IPv4 in any form
+ * inet_aton(3) accepts ("127.1", "0x7f.1"), as getaddrinfo does; an
+ * IPv4-mapped IPv6 address folds to the IPv4 address it carries. Used for
+ * the peer and for from= patterns alike, so both compare the same way. */
 static bool
-pattern_address(const char *pat, unsigned char a[16], int *family)
+parse_address(const char *s, unsigned char a[16], int *family)
 {
+    static const unsigned char mapped[12] =
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     struct in_addr in;
 
     memset(a, 0, 16);
-    if (inet_pton(AF_INET6, pat, a) == 1) {
-        static const unsigned char mapped[12] =
-            {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (inet_pton(AF_INET6, s, a) == 1) {
+        *family = AF_INET6;
         if (memcmp(a, mapped, 12) == 0) {
             memmove(a, a + 12, 4);
             memset(a + 4, 0, 12);
             *family = AF_INET;
-        } else {
-            *family = AF_INET6;
         }
         return true;
     }
-    if (inet_aton(pat, &in) != 0) {
+    if (inet_aton(s, &in) != 0) {
         memcpy(a, &in.s_addr, 4);
         *family = AF_INET;
         return true;
@@ -123,6 +121,7 @@ pattern_address(const char *pat, unsigned char a[16], int *family)
     return false;
 }
 
+/* The peer in canonical text and binary form. */
 static bool
 parse_peer(const char *peer,
            char *text,
@@ -130,23 +129,8 @@ parse_peer(const char *peer,
            unsigned char a[16],
            int *family)
 {
-    memset(a, 0, 16);
-    if (inet_pton(AF_INET, peer, a) == 1) {
-        *family = AF_INET;
-    } else if (inet_pton(AF_INET6, peer, a) == 1) {
-        static const unsigned char mapped[12] =
-            {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(a, mapped, 12) == 0) {
-            memmove(a, a + 12, 4);
-            memset(a + 4, 0, 12);
-            *family = AF_INET;
-        } else {
-            *family = AF_INET6;
-        }
-    } else {
-        return false;
-    }
-    return inet_ntop(*family, a, text, (socklen_t)size) != NULL;
+    return parse_address(peer, a, family) &&
+           inet_ntop(*family, a, text, (socklen_t)size) != NULL;
 }
 
 static bool
@@ -212,7 +196,7 @@ keys_from_allows(const struct keys_options *o, const char *peer_addr)
                     match = nfam == family && cidr_contains(net, prefix, a);
                 }
             } else if (strpbrk(pat, "*?") == NULL &&
-                       pattern_address(pat, net_of_pat, &pfam)) {
+                       parse_address(pat, net_of_pat, &pfam)) {
                 /* An address written in any form ("0::1", "127.1")
                  * matches as an address, as OpenSSH's addr_match_list
                  * does, so a negation cannot be dodged by spelling. */
