@@ -36,11 +36,12 @@ log_setup(const char *prog, int fd)
 }
 
 int
-log_set_nonblocking(void)
+log_set_nonblocking(int *ret_reopen_errno)
 {
     int r = nbout_open(&log_nb, log_fd);
 
     log_nb_on = r >= 0;
+    *ret_reopen_errno = log_nb.reopen_errno;
     return r;
 }
 

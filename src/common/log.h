@@ -20,8 +20,9 @@ void log_set_level(enum log_level level);
  * nobody reads must not stop reaping and signal handling). A line that
  * cannot be written at once is dropped and counted; the next line that
  * gets through is preceded by a warning with the count. Returns 0, 1 when
- * only a best effort is possible (nbout.h: NBOUT_POLLED), or -errno. */
-int log_set_nonblocking(void);
+ * only a best effort is possible (nbout.h: NBOUT_POLLED; then
+ * *ret_reopen_errno says why), or -errno. */
+int log_set_nonblocking(int *ret_reopen_errno);
 
 /* Lines dropped since the last warning about them. */
 unsigned long log_dropped_lines(void);

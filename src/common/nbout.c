@@ -18,6 +18,7 @@ nbout_open(struct nbout *o, int fd)
 
     o->fd = -1;
     o->kind = NBOUT_NONE;
+    o->reopen_errno = 0;
     if (fstat(fd, &st) < 0) {
         return -errno;
     }
@@ -39,6 +40,7 @@ nbout_open(struct nbout *o, int fd)
     (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (nfd < 0) {
+        o->reopen_errno = errno;
         o->kind = NBOUT_POLLED;
         return 1;
     }

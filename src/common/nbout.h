@@ -27,12 +27,15 @@ enum nbout_kind {
 struct nbout {
     int fd; /* what to write to (ours when REOPENED) */
     enum nbout_kind kind;
+    int reopen_errno; /* NBOUT_POLLED: why the reopen failed */
 };
 
 /* Sets *o up for fd. Returns 0, or -errno when fd is not open (then *o
  * writes nowhere). When no non-blocking handle can be had for a pipe or
- * terminal (/proc not mounted), falls back to NBOUT_POLLED and returns 1,
- * so the caller can say so once. The handle is close-on-exec. */
+ * terminal (/proc not mounted: ENOENT; a non-root airlock and a pipe the
+ * runtime made as root: EACCES), falls back to NBOUT_POLLED and returns 1,
+ * with o->reopen_errno saying why, so the caller can say so once. The
+ * handle is close-on-exec. */
 int nbout_open(struct nbout *o, int fd);
 
 /* Writes up to len bytes without blocking. Returns the count written,

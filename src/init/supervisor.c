@@ -547,17 +547,25 @@ wait_for_syslog(const struct supervisor *sup)
 static void
 output_never_blocks(struct supervisor *sup)
 {
-    int r = services_output_init(&sup->services, STDOUT_FILENO);
+    int r = services_output_init(&sup->services, STDOUT_FILENO), err = 0;
 
+    /* Reopening /proc/self/fd/N fails without /proc (ENOENT), and for a
+     * non-root airlock on a pipe the runtime created as root (EACCES):
+     * then lines are written only when poll says there is room, which
+     * cannot block unless another writer fills the pipe in between. */
     if (r == 1) {
-        log_warn("no non-blocking handle on stdout (is /proc mounted?): "
-                 "service lines are written only while it is writable");
+        log_errno(LOG_LEVEL_WARN,
+                  -sup->services.out.reopen_errno,
+                  "no non-blocking handle on stdout, service lines are "
+                  "written only while it has room");
     } else if (r < 0) {
         log_errno(LOG_LEVEL_WARN, r, "stdout: service lines are dropped");
     }
-    if (log_set_nonblocking() == 1) {
-        log_warn("no non-blocking handle on stderr (is /proc mounted?): log "
-                 "lines are written only while it is writable");
+    if (log_set_nonblocking(&err) == 1) {
+        log_errno(LOG_LEVEL_WARN,
+                  -err,
+                  "no non-blocking handle on stderr, log lines are written "
+                  "only while it has room");
     }
 }
 
