@@ -598,6 +598,8 @@ listener_run(const struct sshd_config *cfg,
 {
     int listfd = listing_open();
 
+    uint64_t grants_checked_ms = 0;
+
     for (unsigned i = 0; i < MAX_CHILDREN; i++) {
         children[i].auth_fd = -1;
     }
@@ -661,11 +663,16 @@ listener_run(const struct sshd_config *cfg,
         if (pfd[nfds + 2].revents != 0) {
             listing_serve(listfd, watch);
         }
-        if (pfd[nfds + 1].revents != 0 || keys_watch_timeout(watch) == 0) {
-            (void)keys_watch_handle(watch);
+        if ((pfd[nfds + 1].revents != 0 || keys_watch_timeout(watch) == 0) &&
+            keys_watch_handle(watch) != 0) {
+            /* Changed, or could not be applied (then the set is empty). */
+            grants_checked_ms = 0;
         }
-        /* Every round: the set may have changed, and the clock moves. */
-        check_all_grants(cfg, watch);
+        /* When the set changed, and once a second for expiry-time=. */
+        if (now_ms() - grants_checked_ms >= 1000) {
+            check_all_grants(cfg, watch);
+            grants_checked_ms = now_ms();
+        }
         for (unsigned i = 0; i < nfds; i++) {
             if (pfd[i].revents != 0) {
                 handle_accept(cfg, bind, fds[i], fds, nfds, sigfd, watch);
