@@ -165,8 +165,10 @@ const struct keys_entry *keys_set_find_user(const struct keys_set *set,
                                             const unsigned char *blob,
                                             size_t len);
 
-/* Number of distinct users in set; when it is exactly one, that user's
- * name is copied to one (size bytes), else one is set to "". */
+/* Number of distinct users in set, which must be sorted by user (as the
+ * live set of keys_sync and keys_collect is; the listener asks at every
+ * accept, so this is one pass); when it is exactly one, that user's name
+ * is copied to one (size bytes), else one is set to "". */
 size_t keys_set_users(const struct keys_set *set, char *one, size_t size);
 
 /* ---- Option checks for the server ------------------------------------ */

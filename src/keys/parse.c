@@ -1253,12 +1253,10 @@ keys_set_users(const struct keys_set *set, char *one, size_t size)
 {
     size_t n = 0;
 
+    /* Sorted by user: each user is one run of entries. */
     for (size_t i = 0; i < set->count; i++) {
-        bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++) {
-            seen = strcmp(set->entries[k].user, set->entries[i].user) == 0;
-        }
-        n += !seen;
+        n += i == 0 ||
+             strcmp(set->entries[i - 1].user, set->entries[i].user) != 0;
     }
     if (size > 0) {
         one[0] = '\0';

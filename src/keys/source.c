@@ -754,30 +754,36 @@ drop_unknown_users(struct build *b)
 {
     struct keys_set *set = &b->set;
     char last[KEYS_USER_MAX] = "";
+    bool last_known = false;
     size_t out = 0;
 
     for (size_t i = 0; i < set->count; i++) {
         struct keys_entry *e = &set->entries[i];
-        bool numeric = strspn(e->user, "0123456789") == strlen(e->user);
 
-        if (numeric || lookup_uid(e->user) != (uid_t)-1) {
+        /* One passwd lookup per user, not per key. */
+        if (i == 0 || strcmp(last, e->user) != 0) {
+            memcpy(last, e->user, sizeof(last));
+            last_known = strspn(e->user, "0123456789") == strlen(e->user) ||
+                         lookup_uid(e->user) != (uid_t)-1;
+            if (!last_known) {
+                size_t n = 0;
+                for (size_t k = i; k < set->count; k++) {
+                    n += strcmp(set->entries[k].user, e->user) == 0;
+                }
+                log_error("%s: user '%s' does not exist: its %zu key(s) "
+                          "rejected",
+                          e->source,
+                          e->user,
+                          n);
+            }
+        }
+        if (last_known) {
             if (out != i) {
                 set->entries[out] = *e;
                 memset(e, 0, sizeof(*e));
             }
             out++;
             continue;
-        }
-        if (strcmp(last, e->user) != 0) {
-            size_t n = 0;
-            for (size_t k = i; k < set->count; k++) {
-                n += strcmp(set->entries[k].user, e->user) == 0;
-            }
-            log_error("%s: user '%s' does not exist: its %zu key(s) rejected",
-                      e->source,
-                      e->user,
-                      n);
-            memcpy(last, e->user, sizeof(last));
         }
         keys_entry_free(e);
         memset(e, 0, sizeof(*e));
