@@ -24,6 +24,16 @@ put_keys() { # put_keys NAME...: the file source holds exactly these keys
     chmod 644 "$KF.new"
     mv "$KF.new" "$KF"
 }
+# hold_victim SRC OUT: a paramiko client from SRC logs in with the victim
+# key, runs `sleep 60` and reports to OUT when the server closes it; apid
+# is its pid; returns once it is logged in (bounded).
+hold_victim() {
+    rm -f "$T/ready"
+    attack hold "$1" "$PORT" "$T/keys/victim" root "$T/ready" >"$2" &
+    apid=$!
+    wait_until 15 test -e "$T/ready"
+}
+
 # log_count WHAT: how many "WHAT key for 'root'" lines name the victim key.
 log_count() { grep -c "$1 key for 'root'.*test-victim" "$T/sshd.err"; }
 # log_count_ge WHAT N: at least N such lines.
@@ -68,10 +78,7 @@ check "keys list in a session: the removed key is not" \
 # --- revocation and expiry reach an open connection ----------------------
 put_keys keeper victim
 wait_until 5 log_count_ge accepted 6
-rm -f "$T/ready"
-attack hold 127.0.0.20 "$PORT" "$T/keys/victim" root "$T/ready" >"$T/hold.out" &
-apid=$!
-wait_until 15 test -e "$T/ready"
+hold_victim 127.0.0.20 "$T/hold.out"
 put_keys keeper
 wait "$apid"
 echo "# revoked while logged in: $(cat "$T/hold.out")"
@@ -99,10 +106,7 @@ expect_eq "expired key cannot log in again" "" \
 # no longer be revoked, so it ends too.
 put_keys keeper victim
 wait_until 5 log_count_ge accepted 8
-rm -f "$T/ready"
-attack hold 127.0.0.23 "$PORT" "$T/keys/victim" root "$T/ready" >"$T/hold2.out" &
-apid=$!
-wait_until 15 test -e "$T/ready"
+hold_victim 127.0.0.23 "$T/hold2.out"
 kill -KILL "$SSHD_PID"
 wait "$apid"
 echo "# listener killed while logged in: $(cat "$T/hold2.out")"
