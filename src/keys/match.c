@@ -92,12 +92,14 @@ keys_wildcard_match(const char *s, const char *p)
     return *p == '\0';
 }
 
-/* An address in binary form: IPv6 (inet_pton), or IPv4 in any form
- * inet_aton(3) accepts ("127.1", "0x7f.1"), as getaddrinfo does; an
+/* An address in binary form: IPv6 (inet_pton), or IPv4 in dotted quad
+ * (inet_pton) or, when lenient, in any form inet_aton(3) accepts
+ * ("127.1", "0x7f.1"), as getaddrinfo does for a from= pattern; an
  * IPv4-mapped IPv6 address folds to the IPv4 address it carries. Used for
- * the peer and for from= patterns alike, so both compare the same way. */
+ * the peer (strict: anything else is no address and never gets in) and
+ * for patterns alike, so both compare the same way. */
 static bool
-parse_address(const char *s, unsigned char a[16], int *family)
+parse_address(const char *s, unsigned char a[16], int *family, bool lenient)
 {
     static const unsigned char mapped[12] =
         {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -113,7 +115,7 @@ parse_address(const char *s, unsigned char a[16], int *family)
         }
         return true;
     }
-    if (inet_aton(s, &in) != 0) {
+    if (lenient ? inet_aton(s, &in) != 0 : inet_pton(AF_INET, s, &in) == 1) {
         memcpy(a, &in.s_addr, 4);
         *family = AF_INET;
         return true;
@@ -129,7 +131,7 @@ parse_peer(const char *peer,
            unsigned char a[16],
            int *family)
 {
-    return parse_address(peer, a, family) &&
+    return parse_address(peer, a, family, false) &&
            inet_ntop(*family, a, text, (socklen_t)size) != NULL;
 }
 
@@ -196,7 +198,7 @@ keys_from_allows(const struct keys_options *o, const char *peer_addr)
                     match = nfam == family && cidr_contains(net, prefix, a);
                 }
             } else if (strpbrk(pat, "*?") == NULL &&
-                       parse_address(pat, net_of_pat, &pfam)) {
+                       parse_address(pat, net_of_pat, &pfam, true)) {
                 /* An address written in any form ("0::1", "127.1")
                  * matches as an address, as OpenSSH's addr_match_list
                  * does, so a negation cannot be dodged by spelling. */
