@@ -92,12 +92,14 @@ conn_sanitise_process(const struct conn_params *p)
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     (void)setrlimit(RLIMIT_CORE, &rl);
 
-    /* SIGCHLD (sessions), SIGTERM (shutdown) and SIGUSR1 (key revoked) are
-     * taken through a signalfd in the poll loop. */
+    /* SIGCHLD (sessions), SIGTERM (shutdown), SIGUSR1 (key revoked) and
+     * SIGUSR2 (key revoked, open sessions kept) are taken through a
+     * signalfd in the poll loop. */
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigaddset(&chld, SIGTERM);
     sigaddset(&chld, SIGUSR1);
+    sigaddset(&chld, SIGUSR2);
     sigaddset(&chld, SIGHUP);
     if (sigprocmask(SIG_SETMASK, &chld, NULL) < 0 ||
         (fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
@@ -649,6 +651,8 @@ conn_drain_signals(struct conn *c)
             session_reap(c);
         } else if (si.ssi_signo == SIGUSR1) {
             c->revoked = true;
+        } else if (si.ssi_signo == SIGUSR2) {
+            c->revoked_keep = true;
         } else {
             c->stopping = true;
         }
@@ -689,6 +693,17 @@ conn_check_end(struct conn *c)
     if (c->revoked) {
         audit("key %s of '%s' revoked, closing the connection from %s "
               "port %u",
+              c->matched.entries[0].fingerprint,
+              san(c->user),
+              p->peer,
+              p->peer_port);
+        conn_end(c, CONN_EXIT_OK, "key revoked");
+    }
+    /* AIRLOCK_SSH_REVOKE_SESSIONS=no keeps what was open, nothing more:
+     * once the last channel is gone there is nothing left to keep. */
+    if (c->revoked_keep && c->nchans == 0) {
+        audit("key %s of '%s' revoked and its last session ended, closing "
+              "the connection from %s port %u",
               c->matched.entries[0].fingerprint,
               san(c->user),
               p->peer,

@@ -67,6 +67,8 @@ struct conn {
     struct chan *chans[8];
     unsigned nchans;
     bool revoked;
+    bool revoked_keep; /* revoked with AIRLOCK_SSH_REVOKE_SESSIONS=no: the
+                        * open sessions stay, nothing new starts */
     bool stopping;
     uint64_t activity_ms;  /* last channel data or request (idle timeout) */
     const char *violation; /* set by a callback: end the connection */

@@ -411,7 +411,7 @@ reap_children(void)
  * one that no longer holds is revoked: the connection process gets
  * SIGUSR1 and ends itself and its sessions. A grant not yet used for a
  * login is always revoked; AIRLOCK_SSH_REVOKE_SESSIONS=no keeps only
- * sessions already open. */
+ * sessions already open (SIGUSR2: nothing new starts on the connection). */
 static void
 check_revocation(const struct sshd_config *cfg,
                  const struct keys_set *set,
@@ -422,12 +422,16 @@ check_revocation(const struct sshd_config *cfg,
         return;
     }
     if (ch->authed && !cfg->revoke_sessions) {
-        audit("key %s of '%s' revoked; open session from %s kept "
-              "(AIRLOCK_SSH_REVOKE_SESSIONS=no)",
+        /* SIGUSR2: the connection keeps its open sessions, starts nothing
+         * new and ends with its last session (conn.h, revoked_keep). */
+        audit("key %s of '%s' revoked; open sessions from %s kept, no new "
+              "ones (AIRLOCK_SSH_REVOKE_SESSIONS=no)",
               ch->grant.fingerprint,
               ch->grant.user,
               ch->peer);
-        ch->grant.active = false; /* log once */
+        if (kill(ch->pid, SIGUSR2) == 0) {
+            ch->grant.active = false; /* once */
+        }
         return;
     }
     audit("key %s of '%s' revoked or expired: closing its connection from "

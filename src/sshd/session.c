@@ -358,6 +358,14 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
     if (k->started || !c->dropped || c->target == NULL) {
         return -1;
     }
+    if (c->revoked_keep) {
+        audit("session refused for '%s' from %s port %u: its key was revoked "
+              "(AIRLOCK_SSH_REVOKE_SESSIONS=no keeps only what was open)",
+              san(c->user),
+              c->p->peer,
+              c->p->peer_port);
+        return -1;
+    }
     shell = session_pick_shell(c->target->shell);
     path = shell;
     if (shell != c->target->shell && strcmp(shell, c->target->shell) != 0) {
@@ -772,6 +780,15 @@ session_open(ssh_session session, void *userdata)
     if (!c->authenticated || !c->dropped) {
         return NULL;
     }
+    /* A revoked key keeps at most what was open (revoked_keep). */
+    if (c->revoked_keep) {
+        audit("channel refused for '%s' from %s port %u: its key was revoked "
+              "(AIRLOCK_SSH_REVOKE_SESSIONS=no keeps only what was open)",
+              san(c->user),
+              c->p->peer,
+              c->p->peer_port);
+        return NULL;
+    }
     ch = ssh_channel_new(session);
     if (ch == NULL) {
         return NULL;
@@ -843,7 +860,7 @@ session_message(ssh_session session, ssh_message msg, void *userdata)
     (void)session;
     if (ssh_message_type(msg) != SSH_REQUEST_CHANNEL_OPEN ||
         ssh_message_subtype(msg) != SSH_CHANNEL_DIRECT_TCPIP ||
-        !c->authenticated || !c->dropped) {
+        !c->authenticated || !c->dropped || c->revoked_keep) {
         return 1;
     }
     o = &c->matched.entries[0].opts;

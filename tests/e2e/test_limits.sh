@@ -126,12 +126,28 @@ stop_sshd
 # AIRLOCK_SSH_REVOKE_SESSIONS=no keeps open sessions.
 printf '%s\n%s\n' "$(pub alice)" "$(pub alice2)" >"$kdir/alice"
 start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_REVOKE_SESSIONS=no AIRLOCK_SSH_PERMIT_ROOT=no || { finish; exit 1; }
-sshc -k alice2 -u alice -- 'sleep 4; echo survived' >"$T/kept.txt" 2>/dev/null &
+# One connection (OpenSSH's ControlMaster) that runs a session; after the
+# revocation a second channel on it is refused, and the connection ends
+# with its last session.
+cm=(-o ControlMaster=yes -o ControlPath="$T/cm.sock" -o ControlPersist=no)
+sshc -k alice2 -u alice "${cm[@]}" -- 'sleep 6; echo survived' >"$T/kept.txt" 2>/dev/null &
 cpid=$!
-wait_until 5 audit_has "start for 'alice' .*sleep 4"
+wait_until 5 audit_has "start for 'alice' .*sleep 6"
+expect_eq "REVOKE_SESSIONS=no: a second channel works before the revocation" before \
+    "$(sshc -u alice -o ControlPath="$T/cm.sock" -- echo before 2>/dev/null)"
 pub alice >"$kdir/alice.new" && mv "$kdir/alice.new" "$kdir/alice"
+wait_until 10 audit_has "revoked; open sessions from .* kept"
+# Root's key, which alice does not have: should the client fall back to a
+# connection of its own, that could not log in either.
+expect_eq "REVOKE_SESSIONS=no: new channel on the kept connection refused" "" \
+    "$(sshc -u alice -o ControlPath="$T/cm.sock" -- echo after 2>/dev/null)"
+check "audit: the channel refusal names the revocation" \
+    audit_has "channel refused for 'alice' .*its key was revoked"
 wait "$cpid"
 expect_eq "REVOKE_SESSIONS=no: open session kept" survived "$(cat "$T/kept.txt")"
+wait_until 5 audit_has "revoked and its last session ended, closing"
+check "REVOKE_SESSIONS=no: connection closed with its last session" \
+    audit_has "revoked and its last session ended, closing"
 expect_eq "PERMIT_ROOT=no: root refused" "" "$(sshc -b 127.0.0.91 -- echo in 2>/dev/null)"
 check "audit: root refused" audit_has "root login refused"
 stop_sshd
