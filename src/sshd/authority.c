@@ -208,7 +208,8 @@ authority_notify_login(int fd)
 
 /* ---- listener side ---- */
 
-/* Answers a 'Q' or 'S' request of [p, end). */
+/* Answers a 'Q' or 'S' request of [p, end); refuse_login, when set, is
+ * the reason a signed request that would be granted is refused. */
 static int
 answer(int fd,
        bool signed_req,
@@ -217,6 +218,7 @@ answer(int fd,
        const struct keys_set *set,
        const char *peer_addr,
        time_t now,
+       const char *refuse_login,
        struct authority_grant *grant)
 {
     static char out[AUTHORITY_MSG_MAX];
@@ -242,6 +244,10 @@ answer(int fd,
         if (e != NULL && keys_authorise(e, peer_addr, now, &why) < 0) {
             e = NULL;
         }
+    }
+    if (e != NULL && signed_req && refuse_login != NULL) {
+        e = NULL;
+        why = refuse_login;
     }
     if (e == NULL) {
         out[0] = 'N';
@@ -287,6 +293,7 @@ authority_serve(int fd,
                 const struct keys_set *set,
                 const char *peer_addr,
                 time_t now,
+                const char *refuse_login,
                 struct authority_grant *grant,
                 bool *logged_in)
 {
@@ -319,6 +326,7 @@ authority_serve(int fd,
                       set,
                       peer_addr,
                       now,
+                      refuse_login,
                       grant);
     case 'A':
         /* A login without a grant is a confused or hostile process. */

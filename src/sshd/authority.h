@@ -69,7 +69,10 @@ int authority_notify_login(int fd);
 /* ---- Listener side ---- */
 
 /* Reads one message from a connection's fd and answers it from set for a
- * peer at peer_addr, at wall-clock time now. A granted signed request
+ * peer at peer_addr, at wall-clock time now. When refuse_login is not
+ * NULL, a signed request the set would grant is answered 'N' with it as
+ * the reason (the listener's AIRLOCK_SSH_MAX_AUTHENTICATED is full); a
+ * PK_OK probe is answered as usual. A granted signed request
  * fills *grant; an 'A' notice sets *logged_in. Any question once a grant
  * is held is refused with -EPROTO (a grant is never replaced). Returns 0
  * when the fd stays usable, -errno (EOF is -EPIPE) when the caller should
@@ -78,6 +81,7 @@ int authority_serve(int fd,
                     const struct keys_set *set,
                     const char *peer_addr,
                     time_t now,
+                    const char *refuse_login,
                     struct authority_grant *grant,
                     bool *logged_in);
 

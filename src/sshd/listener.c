@@ -346,6 +346,7 @@ drain_auth_notice(struct child *ch)
                             &none,
                             ch->peer,
                             time(NULL),
+                            NULL,
                             &ch->grant,
                             &logged_in) < 0) {
             return;
@@ -462,12 +463,25 @@ serve_authority(const struct sshd_config *cfg,
                 struct child *ch)
 {
     bool logged_in = false;
-    int r = authority_serve(ch->auth_fd,
-                            keys_watch_set(w),
-                            ch->peer,
-                            time(NULL),
-                            &ch->grant,
-                            &logged_in);
+    unsigned logins = 0;
+    int r;
+
+    /* AIRLOCK_SSH_MAX_AUTHENTICATED holds at the login itself, not only at
+     * accept: every connection admitted while the cap had room could
+     * otherwise log in. A grant not yet followed by its 'A' counts. */
+    for (unsigned i = 0; i < MAX_CHILDREN; i++) {
+        logins += children[i].pid > 0 &&
+                  (children[i].authed || children[i].grant.active);
+    }
+    r = authority_serve(ch->auth_fd,
+                        keys_watch_set(w),
+                        ch->peer,
+                        time(NULL),
+                        logins >= cfg->limits.authed_max
+                            ? "too many authenticated connections"
+                            : NULL,
+                        &ch->grant,
+                        &logged_in);
 
     if (logged_in) {
         ch->authed = true;

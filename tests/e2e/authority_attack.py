@@ -14,6 +14,11 @@
       Logs in and opens a session running `sleep 60`, writes READY, then
       prints "closed-after N" (seconds) once the server closes the
       connection, or "still-open" after 30 s.
+  authority_attack.py logins SRC PORT KEY USER N
+      Opens N connections and completes key exchange on all of them
+      first (so the server admits every one while nobody is logged in),
+      then signs in on each in turn and holds them; prints the number of
+      logins that succeeded.
 """
 import os
 import socket
@@ -81,6 +86,22 @@ def hold(port, keyfile, user, ready):
     return 1
 
 
+def logins(port, keyfile, user, n):
+    key = paramiko.Ed25519Key.from_private_key_file(keyfile)
+    ts = [transport(port) for _ in range(int(n))]
+    good = 0
+    for t in ts:
+        try:
+            t.auth_publickey(user, key)
+            good += 1
+        except (paramiko.SSHException, OSError):
+            pass
+    print(good)
+    for t in ts:
+        t.close()
+    return 0
+
+
 SRC = "127.0.0.1"
 
 
@@ -91,6 +112,8 @@ def main():
         return race(port, *sys.argv[4:8])
     if mode == "hold":
         return hold(port, *sys.argv[4:7])
+    if mode == "logins":
+        return logins(port, *sys.argv[4:8])
     print("unknown mode " + mode, file=sys.stderr)
     return 2
 

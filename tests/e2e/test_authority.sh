@@ -145,6 +145,17 @@ expect_eq "bind-mounted key file: the removed key no longer logs in" "" \
 stop_sshd
 umount "$AIRLOCK_ROOT/keys/bound"
 
+# --- the authenticated cap holds at the login, not only at accept ---------
+# Four connections finish key exchange while nobody is logged in, so all
+# four are admitted; only two may then log in.
+start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub keeper)" AIRLOCK_SSH_MAX_AUTHENTICATED=2 ||
+    { finish; exit 1; }
+expect_eq "MAX_AUTHENTICATED=2: 2 of 4 admitted connections log in" 2 \
+    "$(attack logins 127.0.0.27 "$PORT" "$T/keys/keeper" root 4)"
+check "audit: the refused logins name the cap" \
+    grep -q "too many authenticated connections" "$T/sshd.err" "$T/sshd.out"
+stop_sshd
+
 # --- a stale store on a read-only /run grants nothing ---------------------
 # An earlier run left a store holding 'stale'; the sources now hold only
 # 'keeper'; /run is read-only, so the store cannot be rewritten.

@@ -89,6 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               &set,
                               "127.0.0.1",
                               time(NULL),
+                              NULL,
                               &grant,
                               &logged_in);
         /* Only the held key, for its user, can ever be granted. */

@@ -37,6 +37,7 @@ struct fixture {
     struct keys_set set;
     struct keys_entry a, b; /* parsed KEY_A, KEY_B (for their blobs) */
     struct authority_grant grant;
+    const char *refuse_login; /* passed to authority_serve by ask() */
 };
 
 static void
@@ -120,6 +121,7 @@ ask(struct fixture *f,
                                     &f->set,
                                     peer,
                                     time(NULL),
+                                    f->refuse_login,
                                     &f->grant,
                                     &logged_in);
         /* Report whether a grant was recorded through the exit code. */
@@ -141,6 +143,9 @@ ask(struct fixture *f,
         assert_true(WIFEXITED(st));
         if (r == 0 && signed_req) {
             assert_int_equal(WEXITSTATUS(st), 1);
+        } else if (r == -EPERM) {
+            /* A refusal records no grant. */
+            assert_int_equal(WEXITSTATUS(st), 0);
         }
     }
     return r;
@@ -187,6 +192,32 @@ test_authority_refuses_other_key_other_user_and_from(void **state)
     keys_entry_free(&e);
 }
 
+/* The listener's authenticated cap: a login the set would grant is
+ * refused with the listener's reason, and no grant is recorded; a PK_OK
+ * probe is still answered from the set. */
+static void
+test_authority_refuse_login_refuses_signed_requests_only(void **state)
+{
+    struct fixture *f = *state;
+    struct keys_entry e;
+    const char *why = NULL;
+
+    add(&f->set, KEY_A, "root");
+    f->refuse_login = "too many authenticated connections";
+    assert_int_equal(ask(f, true, "root", &f->a, "127.0.0.1", &e, &why),
+                     -EPERM);
+    assert_string_equal(why, "too many authenticated connections");
+    assert_int_equal(ask(f, false, "root", &f->a, "127.0.0.1", &e, &why), 0);
+    keys_entry_free(&e);
+    /* A key the set does not hold keeps its own reason. */
+    assert_int_equal(ask(f, true, "root", &f->b, "127.0.0.1", &e, &why),
+                     -EPERM);
+    assert_string_equal(why, "key not authorized");
+    f->refuse_login = NULL;
+    assert_int_equal(ask(f, true, "root", &f->a, "127.0.0.1", &e, &why), 0);
+    keys_entry_free(&e);
+}
+
 static void
 test_authority_probe_records_no_grant(void **state)
 {
@@ -204,6 +235,7 @@ test_authority_probe_records_no_grant(void **state)
                                      &f->set,
                                      "127.0.0.1",
                                      time(NULL),
+                                     NULL,
                                      &f->grant,
                                      &logged_in),
                      -EPROTO);
@@ -253,6 +285,7 @@ test_authority_grant_holds_until_the_set_or_clock_changes(void **state)
                                              &f->set,
                                              "127.0.0.1",
                                              time(NULL),
+                                             NULL,
                                              &g,
                                              &logged_in),
                              0);
@@ -294,6 +327,7 @@ test_authority_grant_holds_until_the_set_or_clock_changes(void **state)
                                          &f->set,
                                          "127.0.0.1",
                                          time(NULL),
+                                         NULL,
                                          &g,
                                          &logged_in),
                          -EPROTO);
@@ -305,6 +339,7 @@ test_authority_grant_holds_until_the_set_or_clock_changes(void **state)
                                      &f->set,
                                      "127.0.0.1",
                                      time(NULL),
+                                     NULL,
                                      &g,
                                      &logged_in),
                      0);
@@ -326,6 +361,7 @@ test_authority_rejects_malformed_requests(void **state)
                                          &f->set,
                                          "127.0.0.1",
                                          time(NULL),
+                                         NULL,
                                          &f->grant,
                                          &logged_in),
                          -EPROTO);
@@ -338,6 +374,7 @@ test_authority_rejects_malformed_requests(void **state)
                                      &f->set,
                                      "127.0.0.1",
                                      time(NULL),
+                                     NULL,
                                      &f->grant,
                                      &logged_in),
                      -EPIPE);
@@ -423,6 +460,10 @@ main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_authority_refuses_other_key_other_user_and_from,
+            setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_authority_refuse_login_refuses_signed_requests_only,
             setup,
             teardown),
         cmocka_unit_test_setup_teardown(test_authority_probe_records_no_grant,
