@@ -154,31 +154,35 @@ touch(struct conn *c)
 
 /* ---- signals -------------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    int sig;
-} sig_names[] = {
-    {"ABRT", SIGABRT},
-    {"ALRM", SIGALRM},
-    {"FPE", SIGFPE},
-    {"HUP", SIGHUP},
-    {"ILL", SIGILL},
-    {"INT", SIGINT},
-    {"KILL", SIGKILL},
-    {"PIPE", SIGPIPE},
-    {"QUIT", SIGQUIT},
-    {"SEGV", SIGSEGV},
-    {"TERM", SIGTERM},
-    {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2},
+/* RFC 4254 §6.10: the signal names a "signal" request and an
+ * "exit-signal" may carry, without "SIG". Names and numbers themselves
+ * come from common/sigutil, the one table. */
+static const char *const rfc4254_signals[] = {
+    "ABRT",
+    "ALRM",
+    "FPE",
+    "HUP",
+    "ILL",
+    "INT",
+    "KILL",
+    "PIPE",
+    "QUIT",
+    "SEGV",
+    "TERM",
+    "USR1",
+    "USR2",
 };
 
 const char *
 session_signal_name(int sig)
 {
-    for (size_t i = 0; i < sizeof(sig_names) / sizeof(sig_names[0]); i++) {
-        if (sig_names[i].sig == sig) {
-            return sig_names[i].name;
+    char buf[SIG_NAME_MAX];
+    const char *name = sig_to_string(sig, buf, sizeof(buf));
+
+    for (size_t i = 0; i < sizeof(rfc4254_signals) / sizeof(rfc4254_signals[0]);
+         i++) {
+        if (strcmp(rfc4254_signals[i], name) == 0) {
+            return rfc4254_signals[i];
         }
     }
     return NULL;
@@ -187,18 +191,14 @@ session_signal_name(int sig)
 int
 session_signal_number(const char *name)
 {
-    if (name == NULL) {
+    int sig;
+
+    /* A name, never a number: numbers differ between systems. */
+    if (name == NULL || (name[0] >= '0' && name[0] <= '9') ||
+        sig_from_string(name, &sig) < 0 || session_signal_name(sig) == NULL) {
         return -1;
     }
-    if (strncmp(name, "SIG", 3) == 0) {
-        name += 3;
-    }
-    for (size_t i = 0; i < sizeof(sig_names) / sizeof(sig_names[0]); i++) {
-        if (strcmp(sig_names[i].name, name) == 0) {
-            return sig_names[i].sig;
-        }
-    }
-    return -1;
+    return sig;
 }
 
 bool
