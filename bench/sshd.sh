@@ -357,6 +357,15 @@ lenv_raised=(AIRLOCK_SSH_MAX_STARTUPS=100:100:100 AIRLOCK_SSH_PER_SOURCE_MAX_STA
     AIRLOCK_SSH_MAX_AUTHENTICATED=100 AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT=127.0.0.1)
 : >"$T/logins.tsv"
 LOGIN_DONE=0
+# refusal_reasons AUDIT_LOG: one line per connection airlock-sshd refused
+# at accept, its reason: the lines of their own ("refused connection from
+# ... : REASON") and the per-second summaries ("N more refused connections
+# not logged: 30 REASON, 7 REASON").
+refusal_reasons() {
+    sed -n 's/.*refused connection from [^ ]* port [0-9]*: //p' "$1"
+    sed -n 's/.*more refused connections not logged: //p' "$1" | tr -s ',' '\n' |
+        awk '{sub(/^ +/, ""); n = $1; sub(/^[0-9]+ /, ""); for (i = 0; i < n; i++) print}'
+}
 # burst PORT N: N `ssh ... true` at once; prints how many exited 0. The
 # first line of each failure's stderr goes to $T/burst.errors.
 burst() {
@@ -399,21 +408,20 @@ if want logins; then
                     sleep 0.05
                 done
                 stop_server "$SRV_PID"
-                # airlock-sshd logs at most 10 refusals a second (then
-                # "N more refused connections not logged", and only once a
-                # later refusal comes): the failures without a logged
-                # reason are counted apart.
-                capped=$(grep -c "refused connection from .*: too many authenticated connections" "$T/$name.out")
-                other=$(($(grep -c "refused connection from " "$T/$name.out") - capped))
+                # airlock-sshd logs at most 10 refusals a second, then one
+                # line counting the rest by reason: refusal_reasons expands
+                # both into one reason per refused connection.
+                refusal_reasons "$T/$name.out" >"$T/$name.reasons"
+                capped=$(grep -c "^too many authenticated connections" "$T/$name.reasons")
+                other=$(($(wc -l <"$T/$name.reasons") - capped))
                 unlogged=$((n - good - capped - other))
                 [ "${lkind[$c]}" = airlock ] || capped=- other=- unlogged=-
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${lcase[$c]}" "$n" "$((r + 1))" "$good" \
                     "$capped" "$other" "$unlogged" >>"$T/logins.tsv"
                 sed "s/^/${lcase[$c]} $n /" "$T/burst.errors" >>"$T/logins.errors"
                 # Why airlock-sshd refused: its audit log.
-                sed -n "s/.*refused connection from [^ ]* port [0-9]*: /${lcase[$c]} $n /p" \
-                    "$T/$name.out" >>"$T/logins.refusals"
-                echo "# 4. round $((r + 1)) ${lcase[$c]} N=$n: $good succeeded (refusals logged: $capped at the authenticated cap, $other other; $unlogged failures without a logged reason), ${dt} s"
+                sed "s/^/${lcase[$c]} $n /" "$T/$name.reasons" >>"$T/logins.refusals"
+                echo "# 4. round $((r + 1)) ${lcase[$c]} N=$n: $good succeeded (refused: $capped at the authenticated cap, $other other; $unlogged failures not refused at accept), ${dt} s"
             done
         done
         LOGIN_DONE=$((r + 1))
@@ -592,8 +600,9 @@ mib() { awk -v v="$1" 'BEGIN {printf "%.1f", v / 1048576}'; }
         echo "servers rotated. Successes out of N, min / median / max over the rounds;"
         echo "airlock-sshd refusals per round, as A / O / U: A logged as \"too many"
         echo "authenticated connections\" (its fixed cap of 16 authenticated connections at"
-        echo "once), O logged with another reason, U failed logins without a logged reason"
-        echo "(airlock-sshd logs at most 10 refusals a second; their reasons are unknown)."
+        echo "once), O refused with another reason (from the lines of their own and the"
+        echo "per-second summaries of those not logged one by one), U failed logins the"
+        echo "server did not refuse at accept."
         echo
         echo "| server, settings | N | successes min / median / max | per round | refused per round, A / O / U |"
         echo "|---|---|---|---|---|"

@@ -30,6 +30,9 @@
 #include "keys/keys.h"
 
 #define AUTHORITY_MSG_MAX 16384
+/* The reason of an 'N' to a signed request when the listener's
+ * AIRLOCK_SSH_MAX_AUTHENTICATED is full (authority_serve's refuse_login). */
+#define AUTHORITY_LOGINS_FULL "too many authenticated connections"
 /* How long a connection process waits for an answer before it denies. */
 #define AUTHORITY_TIMEOUT_MS 5000
 

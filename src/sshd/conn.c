@@ -407,6 +407,19 @@ auth_pubkey(ssh_session session,
         keys_entry_free(&e);
         r = -EPERM;
     }
+    if (r == -EPERM && strcmp(why, AUTHORITY_LOGINS_FULL) == 0) {
+        /* Not the client's fault, and not a failed key: the connection
+         * closes without a penalty rather than tell the client its key
+         * was denied. */
+        audit("login refused for '%s' from %s port %u: %s "
+              "(AIRLOCK_SSH_MAX_AUTHENTICATED)",
+              san(user),
+              c->p->peer,
+              c->p->peer_port,
+              AUTHORITY_LOGINS_FULL);
+        c->fatal = CONN_EXIT_ERROR;
+        return SSH_AUTH_DENIED;
+    }
     if (r < 0) {
         char fp[KEYS_FP_MAX];
         offered_fingerprint(pubkey, fp, sizeof(fp));

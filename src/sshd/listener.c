@@ -48,27 +48,89 @@ struct child {
 static struct child children[MAX_CHILDREN];
 static struct penalty_table penalties;
 
-/* At most a few refusal lines per second, so a flood cannot fill the log. */
-static bool
-refusal_log_allowed(uint64_t now)
-{
-    static uint64_t window;
-    static unsigned count, dropped;
+/* At most REFUSALS_LOGGED refusal lines a second, so a flood cannot fill
+ * the log; the refusals past them are counted by reason (reasons are
+ * static strings: admit_reason's and the one below) and summed up in one
+ * line when the second is over, so every refusal's reason is known. */
+#define REFUSALS_LOGGED 10
+#define REFUSAL_REASONS 8
+static struct {
+    uint64_t window; /* start of the current second, ms */
+    unsigned logged;
+    unsigned nreasons;
+    const char *reason[REFUSAL_REASONS];
+    unsigned count[REFUSAL_REASONS];
+} refusals;
 
-    if (now - window >= 1000) {
-        if (dropped > 0) {
-            audit("%u more refused connections not logged", dropped);
-        }
-        window = now;
-        count = 0;
-        dropped = 0;
+static const char no_key_reason[] = "no key grants access now";
+
+/* Logs the summary of the refusals not logged, once their second is
+ * over; called at every refusal and every turn of the loop. */
+static void
+refusal_log_flush(uint64_t now)
+{
+    char line[512];
+    size_t len = 0;
+    unsigned total = 0;
+
+    if (now - refusals.window < 1000) {
+        return;
     }
-    if (count < 10) {
-        count++;
+    for (unsigned i = 0; i < refusals.nreasons; i++) {
+        int n = snprintf(line + len,
+                         sizeof(line) - len,
+                         "%s%u %s",
+                         i > 0 ? ", " : "",
+                         refusals.count[i],
+                         refusals.reason[i]);
+        total += refusals.count[i];
+        if (n > 0 && (size_t)n < sizeof(line) - len) {
+            len += (size_t)n;
+        }
+    }
+    if (total > 0) {
+        audit("%u more refused connections not logged: %s", total, line);
+    }
+    refusals.window = now;
+    refusals.logged = 0;
+    refusals.nreasons = 0;
+}
+
+/* Whether this refusal gets a line of its own; if not, it is counted
+ * under its reason for the summary. */
+static bool
+refusal_log_allowed(uint64_t now, const char *reason)
+{
+    unsigned i;
+
+    refusal_log_flush(now);
+    if (refusals.logged < REFUSALS_LOGGED) {
+        refusals.logged++;
         return true;
     }
-    dropped++;
+    for (i = 0; i < refusals.nreasons && refusals.reason[i] != reason; i++) {
+    }
+    if (i == refusals.nreasons && i < REFUSAL_REASONS) {
+        refusals.reason[i] = reason;
+        refusals.count[i] = 0;
+        refusals.nreasons++;
+    }
+    if (i < refusals.nreasons) {
+        refusals.count[i]++;
+    }
     return false;
+}
+
+/* Milliseconds until a pending summary is due, -1 when none is. */
+static int
+refusal_log_timeout(uint64_t now)
+{
+    if (refusals.nreasons == 0) {
+        return -1;
+    }
+    return now - refusals.window >= 1000
+               ? 0
+               : (int)(1000 - (now - refusals.window));
 }
 
 int
@@ -223,7 +285,7 @@ handle_accept(const struct sshd_config *cfg,
         a = ADMIT_MAX_STARTUPS;
     }
     if (a != ADMIT_OK) {
-        if (refusal_log_allowed(now)) {
+        if (refusal_log_allowed(now, admit_reason(a))) {
             audit("refused connection from %s port %u: %s",
                   p.peer,
                   p.peer_port,
@@ -236,11 +298,11 @@ handle_accept(const struct sshd_config *cfg,
      * nobody can log in, and there is no user to drop to before key
      * exchange: a connection would only run libssh as root for nothing. */
     if (keys_watch_set(w)->count == 0) {
-        if (refusal_log_allowed(now)) {
-            audit("refused connection from %s port %u: no key grants access "
-                  "now",
+        if (refusal_log_allowed(now, no_key_reason)) {
+            audit("refused connection from %s port %u: %s",
                   p.peer,
-                  p.peer_port);
+                  p.peer_port,
+                  no_key_reason);
         }
         (void)close(fd);
         return;
@@ -477,9 +539,8 @@ serve_authority(const struct sshd_config *cfg,
                         keys_watch_set(w),
                         ch->peer,
                         time(NULL),
-                        logins >= cfg->limits.authed_max
-                            ? "too many authenticated connections"
-                            : NULL,
+                        logins >= cfg->limits.authed_max ? AUTHORITY_LOGINS_FULL
+                                                         : NULL,
                         &ch->grant,
                         &logged_in);
 
@@ -639,6 +700,12 @@ listener_run(const struct sshd_config *cfg,
         if (any_grant() && (timeout < 0 || timeout > 1000)) {
             timeout = 1000;
         }
+        {
+            int t = refusal_log_timeout(now_ms());
+            if (t >= 0 && (timeout < 0 || t < timeout)) {
+                timeout = t;
+            }
+        }
         pfd[n].fd = wfd;
         pfd[n++].events = POLLIN;
         pfd[n].fd = listfd;
@@ -686,6 +753,7 @@ listener_run(const struct sshd_config *cfg,
             /* Changed, or could not be applied (then the set is empty). */
             grants_checked_ms = 0;
         }
+        refusal_log_flush(now_ms());
         /* When the set changed, and once a second for expiry-time=. */
         if (now_ms() - grants_checked_ms >= 1000) {
             check_all_grants(cfg, watch);

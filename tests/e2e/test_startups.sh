@@ -47,6 +47,24 @@ n=$(logins 50 127.0.0.1)
 echo "# defaults: $n of 50 simultaneous logins from one address succeeded"
 why
 check "defaults: at least 25 of 50 simultaneous logins from one address ($n)" [ "$n" -ge 25 ]
+# Every refusal has its reason in the audit log: at accept, a line of its
+# own for the first 10 a second, then one summary line per second counting
+# the rest by reason, which comes when the second is over, not at a later
+# refusal; at the login (the authenticated cap), a line each.
+refused_count() {
+    local lines summed
+    lines=$(grep -c "refused connection from \|login refused for " "$T/sshd.out")
+    summed=$(sed -n 's/.*more refused connections not logged: //p' "$T/sshd.out" |
+        tr ',' '\n' | awk '{s += $1} END {print s + 0}')
+    echo $((lines + summed))
+}
+refused_cover() { [ "$(refused_count)" -ge "$1" ]; }
+check "defaults: every refused connection is counted by reason ($((50 - n)) failed)" \
+    wait_until 5 refused_cover $((50 - n))
+if [ $((50 - n)) -gt 10 ]; then
+    check "defaults: the refusals past 10 a second are summed up by reason" \
+        audit_has "more refused connections not logged: [0-9]+ too many unauthenticated connections \\(MaxStartups\\)"
+fi
 wait_until 20 bash -c "[ \$(pgrep -c -P $SSHD_PID) -eq 0 ]"
 
 # Slowloris: 3 silent connections from each of 4 addresses, renewed every
