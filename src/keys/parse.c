@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -285,8 +286,9 @@ check_environment(const char *v)
     return NULL;
 }
 
-/* YYYYMMDD[HHMM[SS]][Z], read as UTC (containers run in UTC; OpenSSH reads
- * it as local time unless it ends in Z). */
+/* YYYYMMDD[HHMM[SS]][Z], as sshd(8) AUTHORIZED_KEYS FILE FORMAT says: in
+ * the system time zone (TZ, /etc/localtime; UTC in most containers),
+ * unless it ends in Z, then in UTC. */
 static const char *
 parse_expiry(const char *v, time_t *ret)
 {
@@ -294,9 +296,11 @@ parse_expiry(const char *v, time_t *ret)
     int f[6] = {0, 0, 0, 0, 0, 0};
     struct tm tm;
     time_t t;
+    bool utc = false;
 
     if (len > 0 && (v[len - 1] == 'Z' || v[len - 1] == 'z')) {
         len--;
+        utc = true;
     }
     if ((len != 8 && len != 12 && len != 14) || strspn(v, "0123456789") < len) {
         return "invalid expiry-time= (want YYYYMMDD[HHMM[SS]])";
@@ -317,8 +321,9 @@ parse_expiry(const char *v, time_t *ret)
     tm.tm_hour = f[3];
     tm.tm_min = f[4];
     tm.tm_sec = f[5];
-    t = timegm(&tm);
-    /* timegm normalises 20260231 to March 3: refuse dates that moved. */
+    tm.tm_isdst = -1; /* mktime: whether DST applies then, from the zone */
+    t = utc ? timegm(&tm) : mktime(&tm);
+    /* Both normalise 20260231 to March 3: refuse dates that moved. */
     if (t <= 0 || tm.tm_mday != f[2] || tm.tm_mon != f[1] - 1) {
         return "invalid expiry-time= (want YYYYMMDD[HHMM[SS]])";
     }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -660,8 +661,23 @@ test_keys_option_from_permitopen_expiry(void **state)
                           0,
                           "invalid permitopen= (want host:port)");
 
+    /* Without Z: the system time zone (sshd(8)); with Z: UTC. */
+    assert_int_equal(setenv("TZ", "UTC", 1), 0);
+    tzset();
     parse_with_options("expiry-time=\"20300102\"", 0, &e);
     assert_int_equal(e.opts.valid_before, 1893542400); /* 2030-01-02 UTC */
+    keys_entry_free(&e);
+    assert_int_equal(setenv("TZ", "XST-2", 1), 0); /* 2 hours east of UTC */
+    tzset();
+    parse_with_options("expiry-time=\"203001021530\"", 0, &e);
+    assert_int_equal(e.opts.valid_before, 1893542400 + 13 * 3600 + 30 * 60);
+    keys_entry_free(&e);
+    parse_with_options("expiry-time=\"203001021530Z\"", 0, &e);
+    assert_int_equal(e.opts.valid_before, 1893542400 + 15 * 3600 + 30 * 60);
+    keys_entry_free(&e);
+    assert_int_equal(setenv("TZ", "UTC", 1), 0);
+    tzset();
+    parse_with_options("expiry-time=\"20300102\"", 0, &e);
     keys_entry_free(&e);
     parse_with_options("expiry-time=\"203001021530\"", 0, &e);
     assert_int_equal(e.opts.valid_before, 1893542400 + 15 * 3600 + 30 * 60);
