@@ -61,6 +61,7 @@ $$(B)/lib$(1).a: $$($(1)_OBJS)
 endef
 
 include $(sort $(wildcard src/*/module.mk))
+include dist/dist.mk
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
