@@ -151,10 +151,14 @@ bench: deps all test-helpers
 
 fuzz: fuzz-keys fuzz-syslogd fuzz-init fuzz-sshd
 
+# Installed binaries are stripped (STRIP=true keeps the symbols); the ones
+# in $(B) keep their debug information.
+STRIP ?= strip
 install: all
-	for b in $(BINS); do install -D -m 0755 $$b $(DESTDIR)$(PREFIX)/sbin/$$(basename $$b); done
+	for b in $(BINS); do install -D -m 0755 -s --strip-program=$(STRIP) $$b $(DESTDIR)$(PREFIX)/sbin/$$(basename $$b); done
+	for m in $(MANS); do install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-static
 
 -include $(OBJS:.o=.d)

@@ -45,3 +45,19 @@ $(STATIC_UAPI):
 
 $(OBJS): | $(STATIC_SPECS) $(STATIC_UAPI)
 endif
+
+# ---- man pages -----------------------------------------------------------------
+# One plain-roff source per binary in man/, with @VERSION@ filled in here;
+# `make install` puts them under $(PREFIX)/share/man/man8. groff-base gives
+# the tests groff to check them with.
+DEB_PKGS += groff-base
+MANS := $(patsubst %,$(B)/man/%.8,$(notdir $(BINS)))
+
+$(B)/man/%.8: man/%.8 VERSION
+	@mkdir -p $(@D)
+	@echo "  MAN     $@"
+	$(Q)sed 's/@VERSION@/$(VERSION)/g' $< >$@
+
+.PHONY: man
+man: $(MANS)
+all: $(MANS)
