@@ -100,7 +100,7 @@ deps:
 	@for check in $(DEPS_CHECKS); do sh $$check || exit 1; done
 
 test: deps
-	$(MAKE) all unit-bins test-helpers
+	$(MAKE) all unit-bins test-helpers static deb
 	$(MAKE) check-deps
 	@sh tests/run-all.sh $(B)
 
