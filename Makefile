@@ -13,7 +13,8 @@ FUZZ_B     ?= build-fuzz
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 30
 
-# Hardening and warnings from DEVELOPERS.md; callers may add to CFLAGS.
+# Warnings as errors and hardening (ARCHITECTURE.md, "Build"); callers may
+# add to CFLAGS.
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Isrc
 CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -Wformat=2 -Wshadow \
@@ -121,7 +122,7 @@ asan: deps
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" unit
 
-# PID 1 links libc only (design.md): nothing but libc.so.6 may be NEEDED.
+# PID 1 links libc only (ARCHITECTURE.md): nothing but libc.so.6 may be NEEDED.
 check-deps: $(B)/airlock
 	@needed=$$(readelf -d $(B)/airlock | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' '); \
 	if [ "$$needed" != "libc.so.6 " ]; then \
