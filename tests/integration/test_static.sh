@@ -22,7 +22,7 @@ if [ ! -x "$S/airlock" ] || [ ! -x "$S/setuser" ]; then
     finish
     exit
 fi
-if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q 'statically linked'; then
+if [ -z "$BUSYBOX" ] || readelf -lW "$BUSYBOX" | grep -qF 'program interpreter'; then
     not_ok "no static busybox (apt-get install busybox-static)"
     finish
     exit
