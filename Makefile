@@ -13,7 +13,8 @@ FUZZ_B     ?= build-fuzz
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 30
 
-# Hardening and warnings from DEVELOPERS.md; callers may add to CFLAGS.
+# Warnings as errors and hardening (ARCHITECTURE.md, "Build"); callers may
+# add to CFLAGS.
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Isrc
 CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -Wformat=2 -Wshadow \
@@ -61,6 +62,7 @@ $$(B)/lib$(1).a: $$($(1)_OBJS)
 endef
 
 include $(sort $(wildcard src/*/module.mk))
+include dist/dist.mk
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -99,7 +101,7 @@ deps:
 	@for check in $(DEPS_CHECKS); do sh $$check || exit 1; done
 
 test: deps
-	$(MAKE) all unit-bins test-helpers
+	$(MAKE) all unit-bins test-helpers static deb
 	$(MAKE) check-deps
 	@sh tests/run-all.sh $(B)
 
@@ -120,7 +122,7 @@ asan: deps
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" unit
 
-# PID 1 links libc only (design.md): nothing but libc.so.6 may be NEEDED.
+# PID 1 links libc only (ARCHITECTURE.md): nothing but libc.so.6 may be NEEDED.
 check-deps: $(B)/airlock
 	@needed=$$(readelf -d $(B)/airlock | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' '); \
 	if [ "$$needed" != "libc.so.6 " ]; then \
@@ -150,10 +152,14 @@ bench: deps all test-helpers
 
 fuzz: fuzz-keys fuzz-syslogd fuzz-init fuzz-sshd
 
+# Installed binaries are stripped (STRIP=true keeps the symbols); the ones
+# in $(B) keep their debug information.
+STRIP ?= strip
 install: all
-	for b in $(BINS); do install -D -m 0755 $$b $(DESTDIR)$(PREFIX)/sbin/$$(basename $$b); done
+	for b in $(BINS); do install -D -m 0755 -s --strip-program=$(STRIP) $$b $(DESTDIR)$(PREFIX)/sbin/$$(basename $$b); done
+	for m in $(MANS); do install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-static
 
 -include $(OBJS:.o=.d)

@@ -16,7 +16,7 @@ ROUNDS=${3:-3}
 here=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "$B" && pwd)
 
-sh "$here/tests/install-deps.sh" busybox rsyslog bsdutils || exit 1
+sh "$here/tests/install-deps.sh" busybox-static rsyslog bsdutils || exit 1
 OURS=("$B/airlock" syslogd)
 if ! timeout 5 "${OURS[@]}" --help 2>/dev/null | grep -q 'usage: airlock syslogd'; then
     echo "bench: build airlock first (make B=$B all)" >&2
@@ -50,15 +50,11 @@ start_ours_file() {
     OUT=$1/var/log/syslog
 }
 
-# busybox is dynamically linked: give it its libraries in the chroot.
+# busybox-static (the tests' static app; it replaces Debian's dynamic
+# busybox package) needs no library in the chroot.
 start_busybox() {
-    local lib
     mkdir -p "$1/dev" "$1/bin"
     cp /usr/bin/busybox "$1/bin/"
-    for lib in $(ldd /usr/bin/busybox | grep -o '/[^ ]*'); do
-        mkdir -p "$1$(dirname "$lib")"
-        cp "$lib" "$1$lib"
-    done
     chroot "$1" /bin/busybox syslogd -n -O - >"$1/out" 2>"$1/err" &
     PID=$!
     SOCK=$1/dev/log

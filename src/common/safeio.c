@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int
@@ -170,7 +171,8 @@ close_span(unsigned lo, unsigned hi)
     if (lo > hi) {
         return;
     }
-    if (close_range(lo, hi, 0) == 0) {
+    /* The raw syscall: musl (make static) has no close_range() wrapper. */
+    if (syscall(SYS_close_range, lo, hi, 0) == 0) {
         return;
     }
     /* Kernels before 5.9 lack close_range: close one by one, bounded. */

@@ -30,7 +30,8 @@ usage(FILE *f)
         "this process, with no_new_privs set and all capabilities dropped.\n"
         "  --clean-env  keep only PATH, TERM, LANG and LC_* from the\n"
         "               environment (HOME, USER, LOGNAME, SHELL are set)\n"
-        "  --login      change to the user's home directory first\n",
+        "  --login      change to the user's home directory first\n"
+        "  --version    show the version\n",
         f);
 }
 
@@ -106,6 +107,9 @@ setuser_main(int argc, char **argv)
             login = true;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            printf("setuser %s\n", AIRLOCK_VERSION);
             return 0;
         } else {
             log_error("unknown option '%s' (see --help)", a);
