@@ -21,6 +21,9 @@ CFLAGS   += -std=c17 -Wall -Wextra -Wpedantic -Werror -Wformat=2 -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wvla \
             -fstack-protector-strong -fPIE
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
+# Sanitizers (make asan), after the defaults so their -O1 wins.
+CFLAGS   += $(SAN_CFLAGS)
+LDFLAGS  += $(SAN_LDFLAGS)
 DEPFLAGS  = -MMD -MP
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -117,10 +120,13 @@ integration: all test-helpers
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in their own
 # build directory so objects never mix.
+# SAN_* rather than CFLAGS=...: a variable set on make's command line
+# overrides every `CFLAGS +=` here, which would drop the warnings, -Werror
+# and the hardening flags from the sanitizer build.
 asan: deps
 	$(MAKE) B=build-asan \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" unit
+	    SAN_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    SAN_LDFLAGS="-fsanitize=address,undefined" unit
 
 # PID 1 links libc only (ARCHITECTURE.md): nothing but libc.so.6 may be NEEDED.
 check-deps: $(B)/airlock
