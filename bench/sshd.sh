@@ -130,7 +130,7 @@ cp "$T/client.pub" "$T/root/etc/airlock/authorized_keys.d/root"
 env AIRLOCK_ROOT="$T/root" AIRLOCK_SSH_LISTEN=127.0.0.1 AIRLOCK_SSH_PORT=2222 \
     AIRLOCK_SSH_USER=$U AIRLOCK_AUTHORIZED_KEYS="$(cat "$T/client.pub")" \
     AIRLOCK_SSH_MAX_STARTUPS=100 \
-    "$SSHD_BIN" >"$T/airlock.out" 2>"$T/airlock.err" &
+    setsid "$SSHD_BIN" >"$T/airlock.out" 2>"$T/airlock.err" &
 PIDS+=($!)
 AIRLOCK_PID=$!
 
@@ -149,14 +149,14 @@ PidFile none
 MaxStartups 100
 Subsystem sftp /usr/lib/openssh/sftp-server
 EOF
-/usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/openssh.err" &
+setsid /usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/openssh.err" &
 PIDS+=($!)
 OPENSSH_PID=$!
 
 # dropbear on 2224: -F foreground, -E log to stderr, -s no passwords.
 /usr/lib/dropbear/dropbearconvert openssh dropbear "$T/hostkey" "$T/hostkey.db" >/dev/null 2>&1 ||
     dropbearkey -t ed25519 -f "$T/hostkey.db" >/dev/null 2>&1
-/usr/sbin/dropbear -F -E -s -p 127.0.0.1:2224 -r "$T/hostkey.db" 2>"$T/dropbear.err" &
+setsid /usr/sbin/dropbear -F -E -s -p 127.0.0.1:2224 -r "$T/hostkey.db" 2>"$T/dropbear.err" &
 PIDS+=($!)
 DROPBEAR_PID=$!
 
@@ -300,15 +300,15 @@ start_server() {
     airlock)
         env AIRLOCK_ROOT="$T/root" AIRLOCK_SSH_LISTEN=127.0.0.1 AIRLOCK_SSH_PORT="$port" \
             AIRLOCK_SSH_USER=$U AIRLOCK_AUTHORIZED_KEYS="$(cat "$T/client.pub")" "$@" \
-            "$SSHD_BIN" >"$T/$name.out" 2>"$T/$name.err" &
+            setsid "$SSHD_BIN" >"$T/$name.out" 2>"$T/$name.err" &
         ;;
     openssh)
         # The bench's config minus its MaxStartups 100: OpenSSH's default.
         sed -e "s/^Port .*/Port $port/" -e '/^MaxStartups/d' "$T/sshd_config" >"$T/$name.config"
-        /usr/sbin/sshd -D -e -f "$T/$name.config" 2>"$T/$name.err" &
+        setsid /usr/sbin/sshd -D -e -f "$T/$name.config" 2>"$T/$name.err" &
         ;;
     dropbear)
-        /usr/sbin/dropbear -F -E -s -p "127.0.0.1:$port" -r "$T/hostkey.db" 2>"$T/$name.err" &
+        setsid /usr/sbin/dropbear -F -E -s -p "127.0.0.1:$port" -r "$T/hostkey.db" 2>"$T/$name.err" &
         ;;
     esac
     SRV_PID=$!

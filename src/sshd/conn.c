@@ -79,6 +79,16 @@ conn_sanitise_process(const struct conn_params *p)
     int keep[2];
     int fd;
 
+    /* Its own session, as each of OpenSSH's sshd connections: out of the
+     * listener's process group, so a signal meant for the server's group
+     * (Ctrl-C on a foreground server, a supervisor's group kill) does not
+     * cut every logged-in connection with it; the listener ends them
+     * itself on SIGTERM, and a connection ends when the listener's
+     * authority socket goes away. With the kernel's autogroup scheduling
+     * (sched_autogroup_enabled), a session is also a CPU share of its own:
+     * connections in one session would share one share between them.
+     * Cannot fail here: a fresh child is never a group leader. */
+    (void)setsid();
     for (int s = 1; s < NSIG; s++) {
         if (s != SIGKILL && s != SIGSTOP) {
             (void)signal(s, SIG_DFL);

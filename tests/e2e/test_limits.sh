@@ -163,6 +163,10 @@ uid=$(awk '/^Uid:/ {print $2 "," $3 "," $4}' "/proc/$conn/status" 2>/dev/null)
 expect_eq "pre-auth connection process runs as the single key user" "2001,2001,2001" "$uid"
 # A non-dumpable process's /proc entries belong to root whatever its uid.
 expect_eq "pre-auth process not dumpable" 0 "$(stat -c %u "/proc/$conn/status" 2>/dev/null)"
+# Its own session, as OpenSSH's connections (conn.c: out of the listener's
+# process group, and a CPU share of its own under autogroup scheduling).
+expect_eq "connection process leads its own session" "$conn" \
+    "$(awk '{print $6}' "/proc/$conn/stat" 2>/dev/null)"
 exec 7<&-
 expect_eq "single key user logs in" alice "$(sshc -k alice -u alice -- id -un)"
 expect_eq "... with either of its keys" alice "$(sshc -k alice2 -u alice -- id -un)"
