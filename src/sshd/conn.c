@@ -132,6 +132,7 @@ conn_exit(struct conn *c, int status)
 /* ---- authentication ------------------------------------------------- */
 
 static void conn_drop_privileges(struct conn *c);
+static void conn_notify_listener(struct conn *c);
 static bool auth_request(struct conn *c, const char *user);
 
 static void
@@ -469,6 +470,10 @@ auth_pubkey(ssh_session session,
     conn_drop_privileges(c);
     c->authenticated = true;
     c->auth_ms = now_ms();
+    /* At once, not when the poll loop next sees it: until the listener
+     * has this notice the connection counts against MaxStartups, and
+     * under a burst every millisecond there turns away other clients. */
+    conn_notify_listener(c);
     audit("Accepted publickey for '%s' from %s port %u ssh2: %s %s "
           "(source %s line %u)",
           san(user),
@@ -993,7 +998,6 @@ conn_main(const struct conn_params *p)
     }
     alarm(0);
     (void)signal(SIGALRM, SIG_DFL);
-    conn_notify_listener(c);
     {
         /* Blocking writes wait on a slow client; bound them generously. */
         long t = 600;
