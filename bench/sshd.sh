@@ -352,9 +352,9 @@ lport=(2225 2226 2227 2228)
 ldesc=("airlock-sshd, defaults (MaxStartups 10:30:100, per source none)"
     "OpenSSH sshd, defaults (MaxStartups 10:30:100)"
     "dropbear, defaults"
-    "airlock-sshd, MaxStartups 100:100:100, per source none, 100 authenticated, 127.0.0.1 exempt from penalties")
-lenv_raised=(AIRLOCK_SSH_MAX_STARTUPS=100:100:100 AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS=none
-    AIRLOCK_SSH_MAX_AUTHENTICATED=100 AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT=127.0.0.1)
+    "airlock-sshd, MaxStartups 200:200:200, per source none, 200 authenticated, 127.0.0.1 exempt from penalties")
+lenv_raised=(AIRLOCK_SSH_MAX_STARTUPS=200:200:200 AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS=none
+    AIRLOCK_SSH_MAX_AUTHENTICATED=200 AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT=127.0.0.1)
 : >"$T/logins.tsv"
 LOGIN_DONE=0
 # refusal_reasons AUDIT_LOG: one line per connection airlock-sshd refused

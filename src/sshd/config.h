@@ -14,13 +14,15 @@
 /* Fixed limits (not configurable: the defaults OpenSSH and the issue use). */
 #define SSHD_AUTHED_MAX 16 /* authenticated connections, default */
 /* Upper bound of AIRLOCK_SSH_MAX_AUTHENTICATED. */
-#define SSHD_AUTHED_LIMIT     100
+#define SSHD_AUTHED_LIMIT     1000
 #define SSHD_MAX_CHANNELS     4  /* session channels per connection */
 #define SSHD_MAX_AUTH_REQUEST 32 /* every auth request, probes included */
 /* Upper bound of every number in AIRLOCK_SSH_MAX_STARTUPS and of
  * AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS: the listener's child table holds
- * this many unauthenticated plus SSHD_AUTHED_MAX authenticated ones. */
-#define SSHD_MAX_STARTUPS_LIMIT 100
+ * this many unauthenticated plus SSHD_AUTHED_LIMIT authenticated ones.
+ * OpenSSH sets none; each connection is a process of a few MB, so the
+ * bound is what a container could hold, not what it should. */
+#define SSHD_MAX_STARTUPS_LIMIT 1000
 /* Default deadline for the client's SSH version string (RFC 4253 4.2). */
 #define SSHD_BANNER_TIMEOUT 10
 
