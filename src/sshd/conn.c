@@ -718,22 +718,14 @@ conn_check_end(struct conn *c)
               c->violation);
         conn_end(c, CONN_EXIT_OK, c->violation);
     }
-    if (c->revoked) {
-        audit("key %s of '%s' revoked, closing the connection from %s "
+    /* AIRLOCK_SSH_REVOKE_SESSIONS=no keeps what was open, nothing more:
+     * once the last channel is gone there is nothing left to keep. */
+    if (c->revoked || (c->revoked_keep && c->nchans == 0)) {
+        audit("key %s of '%s' revoked%s, closing the connection from %s "
               "port %u",
               c->matched.entries[0].fingerprint,
               san(c->user),
-              p->peer,
-              p->peer_port);
-        conn_end(c, CONN_EXIT_OK, "key revoked");
-    }
-    /* AIRLOCK_SSH_REVOKE_SESSIONS=no keeps what was open, nothing more:
-     * once the last channel is gone there is nothing left to keep. */
-    if (c->revoked_keep && c->nchans == 0) {
-        audit("key %s of '%s' revoked and its last session ended, closing "
-              "the connection from %s port %u",
-              c->matched.entries[0].fingerprint,
-              san(c->user),
+              c->revoked ? "" : " and its last session ended",
               p->peer,
               p->peer_port);
         conn_end(c, CONN_EXIT_OK, "key revoked");
