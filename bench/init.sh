@@ -72,6 +72,11 @@ PREFIX[none]=""
 for i in "${INITS[@]}"; do
     PATHOF[$i]=${PREFIX[$i]%% *}
 done
+# airlock as a container gets it by default: the same, with its syslog
+# collector on (/dev/log under AIRLOCK_ROOT). Start-up and memory only.
+DEFAULTS=airlock-defaults
+PREFIX[$DEFAULTS]="env AIRLOCK_SYSLOG=on $B/airlock -q --"
+PATHOF[$DEFAULTS]=$B/airlock
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 LOAD_START=$(loadavg)
@@ -103,7 +108,7 @@ hf_args() {
 }
 # Pass p starts the list at its p-th entry, and every other pass runs it
 # backwards: each init meets the machine early and late in a pass.
-ORDER=(none "${INITS[@]}")
+ORDER=(none "${INITS[@]}" "$DEFAULTS")
 n=${#ORDER[@]}
 for ((pass = 1; pass <= PASSES; pass++)); do
     if [ "$pass" -gt 1 ] && [ "$SECONDS" -gt 150 ]; then
@@ -174,7 +179,7 @@ mem() {
     wait "$upid" 2>/dev/null
     BG=
 }
-for name in "${INITS[@]}"; do
+for name in "${INITS[@]}" "$DEFAULTS"; do
     rs=""
     ps=""
     for ((r = 1; r <= 3; r++)); do
@@ -278,7 +283,7 @@ REPORT=$T/report.md
     echo "- run: $STARTED, $(nproc) CPUs ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), kernel $(uname -r)"
     echo "- load average (1/5/15 min): $LOAD_START at start, $LOAD_END at end"
     echo "- versions: airlock $(version_of airlock), tini $(version_of tini), dumb-init $(version_of dumb-init), catatonit $(version_of catatonit), $(hyperfine --version)"
-    echo "- airlock runs with AIRLOCK_ROOT=<temp dir> AIRLOCK_SYSLOG=off AIRLOCK_SSH=off -q; every init gets the same 6-variable environment"
+    echo "- airlock runs with AIRLOCK_ROOT=<temp dir> AIRLOCK_SYSLOG=off AIRLOCK_SSH=off -q; airlock-defaults the same with AIRLOCK_SYSLOG=on (its default: the syslog collector runs); every init gets the same 6-variable environment"
     echo
     echo "## 1. Start-up: \`unshare --pid --fork --mount-proc INIT -- /bin/true\`"
     echo
@@ -286,7 +291,7 @@ REPORT=$T/report.md
     echo
     echo "| init | mean ± sd (ms) | median (ms) | min (ms) | overhead of mean (ms) | overhead of median (ms) |"
     echo "|---|---|---|---|---|---|"
-    for name in none "${INITS[@]}"; do
+    for name in none "${INITS[@]}" "$DEFAULTS"; do
         if [ -z "${T_MEAN[$name]:-}" ]; then
             echo "| $name | n/a | n/a | n/a | n/a | n/a |"
             continue
@@ -308,7 +313,7 @@ REPORT=$T/report.md
     echo
     echo "| init | VmRSS | Pss |"
     echo "|---|---|---|"
-    for name in "${INITS[@]}"; do
+    for name in "${INITS[@]}" "$DEFAULTS"; do
         echo "| $name | ${RSS[$name]:-n/a} | ${PSS[$name]:-n/a} |"
     done
     echo
@@ -353,6 +358,8 @@ REPORT=$T/report.md
         fi
         echo "| $peer | $(ratio "${T_MEAN[airlock]:-}" "${T_MEAN[$peer]:-}") | $(ratio "${T_MED[airlock]:-}" "${T_MED[$peer]:-}") | $(ratio "$oa" "$ob") | $(ratio "$ma" "$mb") | $(ratio "${RSS[airlock]:-}" "${RSS[$peer]:-}") | $(ratio "${PSS[airlock]:-}" "${PSS[$peer]:-}") | $(ratio "${REAP_T[airlock]:-}" "${REAP_T[$peer]:-}") | $(ratio "${REAP_ALL[airlock]:-}" "${REAP_ALL[$peer]:-}") | ${REAP_Z[airlock]:-n/a}/${REAP_Z[$peer]:-n/a} | $(ratio "${SSIZE[airlock]:-}" "${SSIZE[$peer]:-}") |"
     done
+    echo
+    echo "airlock-defaults / tini: start-up median $(ratio "${T_MED[$DEFAULTS]:-}" "${T_MED[tini]:-}"), overhead of median $(ratio "$(awk -v a="${T_MED[$DEFAULTS]:-0}" -v b="${T_MED[none]:-0}" 'BEGIN {print a - b}')" "$(awk -v a="${T_MED[tini]:-0}" -v b="${T_MED[none]:-0}" 'BEGIN {print a - b}')"), Pss $(ratio "${PSS[$DEFAULTS]:-}" "${PSS[tini]:-}")."
 } >"$REPORT"
 
 echo
