@@ -352,17 +352,19 @@ lport=(2225 2226 2227 2228)
 ldesc=("airlock-sshd, defaults (MaxStartups 10:30:100, per source none)"
     "OpenSSH sshd, defaults (MaxStartups 10:30:100)"
     "dropbear, defaults"
-    "airlock-sshd, MaxStartups 200:200:200, per source none, 200 authenticated, 127.0.0.1 exempt from penalties")
-lenv_raised=(AIRLOCK_SSH_MAX_STARTUPS=200:200:200 AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS=none
+    "airlock-sshd, MaxStartups 200:100:200, per source none, 200 authenticated, 127.0.0.1 exempt from penalties")
+lenv_raised=(AIRLOCK_SSH_MAX_STARTUPS=200:100:200 AIRLOCK_SSH_PER_SOURCE_MAX_STARTUPS=none
     AIRLOCK_SSH_MAX_AUTHENTICATED=200 AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT=127.0.0.1)
 : >"$T/logins.tsv"
 LOGIN_DONE=0
-# refusal_reasons AUDIT_LOG: one line per connection airlock-sshd refused
-# at accept, its reason: the lines of their own ("refused connection from
+# refusal_reasons AUDIT_LOG: one line per connection airlock-sshd refused,
+# its reason: at accept, the lines of their own ("refused connection from
 # ... : REASON") and the per-second summaries ("N more refused connections
-# not logged: 30 REASON, 7 REASON").
+# not logged: 30 REASON, 7 REASON"); at the login, "login refused for ...:
+# REASON" (the authenticated cap).
 refusal_reasons() {
     sed -n 's/.*refused connection from [^ ]* port [0-9]*: //p' "$1"
+    sed -n 's/.*login refused for .* port [0-9]*: //p' "$1"
     sed -n 's/.*more refused connections not logged: //p' "$1" | tr -s ',' '\n' |
         awk '{sub(/^ +/, ""); n = $1; sub(/^[0-9]+ /, ""); for (i = 0; i < n; i++) print}'
 }

@@ -62,13 +62,18 @@ limits_parse_max_startups(const char *s,
                           struct max_startups *ret,
                           const char **reason)
 {
+    static char why[96];
     const char *c1 = strchr(s, ':'), *c2;
     struct max_startups ms;
 
     if (c1 == NULL) {
         /* OpenSSH keeps a single number as start = full: a hard cap. */
         if (parse_part(s, strlen(s), 1, limit, &ms.full) < 0) {
-            *reason = "not a number from 1 to 100 or start:rate:full";
+            (void)snprintf(why,
+                           sizeof(why),
+                           "not a number from 1 to %u or start:rate:full",
+                           limit);
+            *reason = why;
             return -EINVAL;
         }
         ms.start = ms.full;
@@ -81,8 +86,12 @@ limits_parse_max_startups(const char *s,
         parse_part(s, (size_t)(c1 - s), 1, limit, &ms.start) < 0 ||
         parse_part(c1 + 1, (size_t)(c2 - c1 - 1), 1, 100, &ms.rate) < 0 ||
         parse_part(c2 + 1, strlen(c2 + 1), 1, limit, &ms.full) < 0) {
-        *reason = "not start:rate:full with start and full from 1 to 100 "
-                  "and rate from 1 to 100";
+        (void)snprintf(why,
+                       sizeof(why),
+                       "not start:rate:full with start and full from 1 to %u "
+                       "and rate from 1 to 100",
+                       limit);
+        *reason = why;
         return -EINVAL;
     }
     if (ms.start > ms.full) {
@@ -99,12 +108,19 @@ limits_parse_per_source(const char *s,
                         unsigned *ret,
                         const char **reason)
 {
+    static char why[64];
+
     if (strcmp(s, "none") == 0) {
         *ret = 0;
         return 0;
     }
+
     if (parse_part(s, strlen(s), 1, limit, ret) < 0) {
-        *reason = "not a number from 1 to 100 or none";
+        (void)snprintf(why,
+                       sizeof(why),
+                       "not a number from 1 to %u or none",
+                       limit);
+        *reason = why;
         return -EINVAL;
     }
     return 0;
