@@ -20,6 +20,7 @@
 #include "init/control.h"
 #include "init/environ.h"
 #include "init/inherit.h"
+#include "init/mode.h"
 #include "init/startup.h"
 #include "init/spawn.h"
 #include "init/sshd_finder.h"
@@ -81,22 +82,58 @@ set_pdeath_signal(int sig, pid_t parent)
  * hands the socket to the collector: what the app logs in its first
  * instant queues in the socket until the collector reads it, so the app
  * need not wait for the collector, and nothing is lost when the collector
- * restarts. Where PID 1 cannot bind it, the collector binds it itself and
- * the app waits (at most 1 s) for it, as before. */
+ * restarts. Where /dev cannot be written (a non-root airlock: /dev belongs
+ * to the runtime's root), the socket goes into the run dir instead, said
+ * once; where that fails too, no collector is started. On other errors
+ * the collector binds /dev/log itself and the app waits (at most 1 s) for
+ * it, as before. */
 static void
 add_syslogd(struct supervisor *sup, const char *exe)
 {
     char *path = sup->syslog_socket;
-    char arg[32];
+    char arg[32], alt[PATH_MAX];
     struct stat st;
     int fd = -1, r;
 
-    if (services_add_builtin(&sup->services, "syslogd", exe, "syslogd") < 0 ||
-        root_path(path, sizeof(sup->syslog_socket), "/dev/log") < 0) {
+    if (root_path(path, sizeof(sup->syslog_socket), "/dev/log") < 0) {
         path[0] = '\0';
         return;
     }
     r = syslogd_bind(path, &fd);
+    if (r == -EACCES || r == -EPERM || r == -EROFS) {
+        int r2 = run_path(alt, sizeof(alt), "/log");
+        if (r2 == 0) {
+            r2 = syslogd_bind(alt, &fd);
+        }
+        if (r2 < 0) {
+            log_warn("syslog: not started: cannot bind '%s' (%s) nor '%s' "
+                     "(%s) as uid %u; make AIRLOCK_RUN_DIR writable, or set "
+                     "AIRLOCK_SYSLOG=off",
+                     path,
+                     strerror(-r),
+                     alt,
+                     strerror(-r2),
+                     (unsigned)geteuid());
+            path[0] = '\0';
+            return;
+        }
+        log_info("syslog: cannot bind '%s' (%s) as uid %u, so the collector "
+                 "listens on '%s': log there (logger -u %s), or set "
+                 "AIRLOCK_SYSLOG=off",
+                 path,
+                 strerror(-r),
+                 (unsigned)geteuid(),
+                 alt,
+                 alt);
+        r = 0;
+    }
+    if (services_add_builtin(&sup->services, "syslogd", exe, "syslogd") < 0) {
+        if (fd >= 0) {
+            (void)close(fd);
+        }
+        path[0] = '\0';
+        return;
+    }
     if (r == 0) {
         (void)snprintf(arg, sizeof(arg), "--socket-fd=%d", fd);
         if (services_builtin_pass_fd(&sup->services, "syslogd", fd, arg) == 0) {
@@ -284,10 +321,15 @@ list_shutdown_hooks(struct supervisor *sup)
     }
 }
 
+/* Registers the services of /etc/service, less what the mode cannot run: such a
+ * service is reported once here and never started, rather than restarted every
+ * few seconds by the supervisor. */
 static void
-scan_services(struct supervisor *sup)
+scan_services(struct supervisor *sup, const struct mode *mode)
 {
+    static const char *const need_root[] = {"cron"};
     char dir[PATH_MAX];
+    const char *why;
     int r = root_path(dir, sizeof(dir), "/etc/service");
 
     if (r == 0) {
@@ -295,6 +337,18 @@ scan_services(struct supervisor *sup)
     }
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "cannot read '%s', no services", dir);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(need_root) / sizeof(need_root[0]); i++) {
+        if (mode_service_unsupported(mode, need_root[i], &why) &&
+            services_drop(&sup->services, need_root[i])) {
+            log_warn("service '%s' (%s/%s): not started as uid %u: %s",
+                     need_root[i],
+                     dir,
+                     need_root[i],
+                     (unsigned)mode->uid,
+                     why);
+        }
     }
 }
 
@@ -306,6 +360,7 @@ main(int argc, char **argv)
     size_t dropped = 0;
     char err[CONFIG_ERR_MAX];
     struct config cfg;
+    struct mode mode;
     pid_t parent = getppid();
     int status, r;
 
@@ -327,6 +382,8 @@ main(int argc, char **argv)
         break;
     }
     log_set_level(cfg.log_level);
+    mode_detect(&mode);
+    mode_log(&mode, runtime_dir());
 
     /* fds above 2 that the runtime left open may be the app's: socket
      * activation (LISTEN_FDS, podman --preserve-fds) passes listening
@@ -370,7 +427,7 @@ main(int argc, char **argv)
 
     if (!cfg.skip_services) {
         add_builtin_services(&sup, &cfg);
-        scan_services(&sup);
+        scan_services(&sup, &mode);
     } else {
         log_info("services skipped (--skip-services)");
     }

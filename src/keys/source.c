@@ -959,13 +959,18 @@ log_entry(const char *what, const struct keys_entry *e)
 static int
 write_store(struct build *b, bool *changed)
 {
+    char dir[PATH_MAX];
     int r = keys_store_prepare();
 
     if (r < 0) {
+        /* The path actually used: AIRLOCK_ROOT and AIRLOCK_RUN_DIR applied. */
+        if (run_path(dir, sizeof(dir), KEYS_STORE_SUBDIR) < 0) {
+            (void)copy_string(dir, sizeof(dir), KEYS_STORE_DIR);
+        }
         return log_errno(LOG_LEVEL_WARN,
                          r,
                          "key store '%s' (for inspection only) not written",
-                         KEYS_STORE_DIR);
+                         dir);
     }
     for (size_t i = 0; i < b->set.count;) {
         const char *user = b->set.entries[i].user;

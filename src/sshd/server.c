@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/path.h"
 #include "keys/keys.h"
 #include "sshd/config.h"
 #include "sshd/hostkey.h"
@@ -165,6 +166,14 @@ sshd_server_main(int argc, char **argv)
     r = hostkey_load(cfg.host_key_file, &hostkey, &reason);
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "host key: %s", reason);
+        /* A read-only or foreign directory stays so: a restart every few
+         * seconds would only repeat this line. */
+        if (r == -EROFS || r == -EACCES || r == -EPERM) {
+            log_error("SSH server not started: set AIRLOCK_SSH_HOST_KEY_FILE "
+                      "or make AIRLOCK_RUN_DIR (%s) writable",
+                      runtime_dir());
+            return SSHD_EXIT_CONFIG;
+        }
         return SSHD_EXIT_SETUP;
     }
     if (hostkey_fingerprint(hostkey, fp, sizeof(fp)) == 0) {
