@@ -177,37 +177,69 @@ add_builtin_services(struct supervisor *sup, const struct config *cfg)
     }
 }
 
-/* Writes /etc/container_environment (one file per variable, .sh, .json)
- * in a child process, so the app does not wait for it: on an overlay
- * filesystem each file costs about 0.25-0.5 ms. Only when no startup
- * script will run: scripts read it, and must see it whole. The readers
- * left (cron jobs, SSH sessions, services that source the .sh) come later
- * than the few milliseconds it takes. The child keeps PID 1's mask, all
- * signals blocked, so a stop right after the start waits for it (the
- * stop reaps every process) rather than leave the directory half
- * written. Without a fork, it is written here, as before. */
+/* Writes the container environment under /etc, or, where /etc cannot be
+ * written (a read-only root, a non-root airlock), under the run dir as
+ * RUN_DIR/etc/container_environment{,.sh,.json}: the SSH sessions look
+ * there too. Logs the outcome; returns 0 when written under /etc, 1 when
+ * under the run dir, or -errno. */
+static int
+write_environment(void)
+{
+    char alt[PATH_MAX];
+    int r = environ_write(environ), r2;
+
+    if (r == 0) {
+        return 0;
+    }
+    if (r != -EROFS && r != -EACCES && r != -EPERM) {
+        log_errno(LOG_LEVEL_WARN, r, "cannot write the container environment");
+        return r;
+    }
+    r2 = run_path(alt, sizeof(alt), "");
+    if (r2 == 0) {
+        r2 = environ_write_in(alt, environ);
+    }
+    if (r2 < 0) {
+        log_warn("container environment: not written: '%s/etc' is not "
+                 "writable (%s) and neither is '%s' (%s); make "
+                 "AIRLOCK_RUN_DIR writable",
+                 strcmp(root_dir(), "/") == 0 ? "" : root_dir(),
+                 strerror(-r),
+                 alt,
+                 strerror(-r2));
+        return r2;
+    }
+    log_info("container environment: /etc is not writable (%s) as uid %u, "
+             "so it is in '%s/etc/container_environment' (.sh, .json "
+             "beside it); SSH sessions read it there, cron jobs and scripts "
+             "source '%s/etc/container_environment.sh'",
+             strerror(-r),
+             (unsigned)geteuid(),
+             alt,
+             alt);
+    return 1;
+}
+
+/* Writes the container environment in a child process, so the app does
+ * not wait for it: on an overlay filesystem each file costs about
+ * 0.25-0.5 ms. Only when no startup script will run: scripts read it, and
+ * must see it whole. The readers left (cron jobs, SSH sessions, services
+ * that source the .sh) come later than the few milliseconds it takes. The
+ * child keeps PID 1's mask, all signals blocked, so a stop right after the
+ * start waits for it (the stop reaps every process) rather than leave the
+ * directory half written. Without a fork, it is written here, as before. */
 static void
 write_environment_detached(void)
 {
     pid_t pid = fork();
-    int r;
 
     if (pid == 0) {
-        r = environ_write(environ);
-        if (r < 0) {
-            log_errno(LOG_LEVEL_WARN,
-                      r,
-                      "cannot write the container environment");
-        }
-        _exit(r < 0 ? 1 : 0);
+        _exit(write_environment() < 0 ? 1 : 0);
     }
     if (pid > 0) {
         return;
     }
-    r = environ_write(environ);
-    if (r < 0) {
-        log_errno(LOG_LEVEL_WARN, r, "cannot write the container environment");
-    }
+    (void)write_environment();
 }
 
 /* Writes the container environment, runs the startup scripts and reads the
@@ -231,11 +263,9 @@ prepare_environment_and_startup(struct supervisor *sup,
         }
         return 0;
     }
-    r = environ_write(environ);
-    env_written = r == 0;
-    if (r < 0) {
-        log_errno(LOG_LEVEL_WARN, r, "cannot write the container environment");
-    }
+    /* Only a directory under /etc is read back after each script; the run
+     * dir's copy is for the sessions. */
+    env_written = write_environment() == 0;
     r = startup_run(&sup->child_mask, environ, env_written, &status, &envp);
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "startup scripts");

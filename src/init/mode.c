@@ -12,8 +12,8 @@
  * signal every process at stop (KILL), own and read files of other users
  * in its run dir and key store (CHOWN, DAC_OVERRIDE, FOWNER). Docker's
  * default set has all of them; Kubernetes' "drop: [ALL]" none. */
-#define MODE_CAPS_USED                                                         \
-    (CAPS_BIT(0) | CAPS_BIT(1) | CAPS_BIT(3) | CAPS_BIT(5) | CAPS_BIT(6) |     \
+#define MODE_CAPS_USED                                                     \
+    (CAPS_BIT(0) | CAPS_BIT(1) | CAPS_BIT(3) | CAPS_BIT(5) | CAPS_BIT(6) | \
      CAPS_BIT(7) | CAPS_BIT(8))
 
 void
