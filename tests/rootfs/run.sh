@@ -193,6 +193,16 @@ run_mode() {
     check "$mode: logger reaches stdout" \
         wait_until 5 grep -q "logger-$mark" "$CT_DIR/out"
 
+    # setuser: works where the capabilities are, names them where not.
+    if [ "$mode" = nonroot ]; then
+        check "$mode: setuser to another user names CAP_SETUID/CAP_SETGID" \
+            eval 'sshc key_env "$user" setuser nobody true 2>&1 |
+                grep -q "CAP_SETUID and CAP_SETGID"'
+    else
+        expect_eq "$mode: setuser nobody" 65534 \
+            "$(sshc key_env "$user" setuser nobody id -u)"
+    fi
+
     old=$(in_ct pgrep -f 'sleep 100001')
     if [ -n "$old" ] && in_ct kill -KILL "$old"; then
         check "$mode: a killed service is restarted" wait_until 10 eval \
