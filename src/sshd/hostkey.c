@@ -120,6 +120,32 @@ out:
     return r;
 }
 
+/* Creates dir 0700, its missing parents 0755: a parent made 0700 (as
+ * /etc/airlock was) locks a later non-root run out of its siblings. */
+static int
+make_key_dir(const char *dir)
+{
+    char parent[PATH_MAX];
+    char *slash;
+    int r;
+
+    if (copy_string(parent, sizeof(parent), dir) < 0) {
+        return -ENAMETOOLONG;
+    }
+    slash = strrchr(parent, '/');
+    if (slash != NULL && slash != parent) {
+        *slash = '\0';
+        r = mkdir_parents(parent, 0755);
+        if (r < 0) {
+            return r;
+        }
+    }
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        return -errno;
+    }
+    return 0;
+}
+
 /* The generated key in dir/path: read it, or make it and keep it. */
 static int
 load_generated_in(const char *dir,
@@ -152,7 +178,7 @@ load_generated_in(const char *dir,
         r = -EIO;
         goto out;
     }
-    r = mkdir_parents(dir, 0700);
+    r = make_key_dir(dir);
     if (r == 0) {
         r = write_file_atomic(path, b64, strlen(b64), 0600);
     }

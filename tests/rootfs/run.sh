@@ -74,7 +74,8 @@ make_extra() {
     local x=$1
     mkdir -p "$x/usr/local/bin" "$x/etc/service/e2e" \
         "$x/etc/airlock/authorized_keys.d"
-    chmod 755 "$x/etc/airlock" "$x/etc/airlock/authorized_keys.d"
+    chmod 755 "$x/etc/airlock/authorized_keys.d"
+    chmod "${ETC_AIRLOCK_MODE:-755}" "$x/etc/airlock"
     cat >"$x/usr/local/bin/e2e-app" <<'APP'
 #!/bin/sh
 trap 'echo "e2e-app: got SIGTERM"; exit 42' TERM
@@ -258,6 +259,21 @@ run_mode() {
         not_ok "$mode: container with AIRLOCK_SSH=off starts"
     fi
     stop_container
+
+    # A root-only /etc/airlock, as a run as root used to leave it, must
+    # not stop a non-root start: its scripts are skipped with one line.
+    if [ "$mode" = nonroot ]; then
+        if ETC_AIRLOCK_MODE=700 start_container "$mode" AIRLOCK_SSH=off; then
+            ok "$mode: starts with a root-only /etc/airlock"
+            check "$mode: ... and says which path it could not list" \
+                grep -q "startup: '/etc/airlock/init.d' cannot be listed" \
+                "$CT_DIR/out"
+        else
+            not_ok "$mode: starts with a root-only /etc/airlock"
+            sed 's/^/#   /' "$CT_DIR/out"
+        fi
+        stop_container
+    fi
 }
 
 CT_SEQ=0
