@@ -27,7 +27,7 @@ CPPFLAGS += -DAIRLOCK_VERSION='"$(VERSION)"'
 
 # Packages every build and test needs; modules append theirs.
 DEB_PKGS := build-essential pkg-config libcmocka-dev procps util-linux \
-            psmisc iproute2 bsdutils tini debootstrap
+            psmisc iproute2 bsdutils tini debootstrap python3-yaml
 LINT_PKGS := clang-format cppcheck shellcheck
 
 BINS       :=
