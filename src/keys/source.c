@@ -535,8 +535,9 @@ add_file_source(struct build *b)
         int r = -errno;
         if (r == -ENOENT || r == -ENOTDIR) {
             /* Retried every few seconds: say it once per disappearance. */
+            /* The path opened: AIRLOCK_ROOT applied. */
             if (!memo_seen(b->memo, source, "\001missing", 8)) {
-                log_warn("%s: does not exist; no keys from it", source);
+                log_warn("%s: does not exist; no keys from it", path);
             }
             b->retry = true; /* the watch may need re-arming */
             return;
@@ -553,7 +554,7 @@ add_file_source(struct build *b)
     why = check_parents(resolved, lookup_uid(user));
     if (why != NULL) {
         (void)close(fd);
-        log_error("%s: refused: %s", source, why);
+        log_error("%s: refused: %s", resolved, why);
         return;
     }
     add_fd(b, fd, source, user);
@@ -613,7 +614,7 @@ add_dir_source(struct build *b)
         if (r == -ENOENT) {
             if (!b->cfg->dir_is_default &&
                 !memo_seen(b->memo, dir, "\001missing", 8)) {
-                log_warn("%s: does not exist; no keys from it", dir);
+                log_warn("%s: does not exist; no keys from it", path);
             }
             b->retry = true;
             return;

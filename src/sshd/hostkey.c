@@ -79,7 +79,7 @@ import_ed25519(const char *text, ssh_key *ret_key, const char **errstr)
 static int
 load_mounted(const char *file, ssh_key *ret_key, const char **errstr)
 {
-    char dir[PATH_MAX], copy[PATH_MAX];
+    char dir[PATH_MAX], copy[PATH_MAX], path[PATH_MAX];
     char *buf;
     size_t len = 0;
     int r;
@@ -88,7 +88,13 @@ load_mounted(const char *file, ssh_key *ret_key, const char **errstr)
     if (buf == NULL) {
         return -ENOMEM;
     }
-    r = read_key_file(file, true, buf, HOSTKEY_FILE_MAX, &len);
+    /* Under AIRLOCK_ROOT, as every path airlock opens. */
+    r = root_path(path, sizeof(path), file);
+    if (r < 0) {
+        *errstr = "AIRLOCK_SSH_HOST_KEY_FILE: path too long";
+        goto out;
+    }
+    r = read_key_file(path, true, buf, HOSTKEY_FILE_MAX, &len);
     if (r < 0) {
         *errstr = "cannot read AIRLOCK_SSH_HOST_KEY_FILE";
         goto out;
