@@ -372,11 +372,10 @@ scan_services(struct supervisor *sup, const struct mode *mode)
     for (size_t i = 0; i < sizeof(need_root) / sizeof(need_root[0]); i++) {
         if (mode_service_unsupported(mode, need_root[i], &why) &&
             services_drop(&sup->services, need_root[i])) {
-            log_warn("service '%s' (%s/%s): not started as uid %u: %s",
+            log_warn("service '%s' (%s/%s): not started in this mode: %s",
                      need_root[i],
                      dir,
                      need_root[i],
-                     (unsigned)mode->uid,
                      why);
         }
     }

@@ -1,5 +1,6 @@
 #include "init/mode.h"
 
+#include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,10 +50,11 @@ mode_log(const struct mode *m, const char *run_dir)
                  run_dir);
         break;
     case MODE_ROOT_REDUCED:
-        log_info("mode: root without %s, so setuser and SSH logins as another "
-                 "user may fail (logins as root still work); add [%s] to "
-                 "securityContext.capabilities.add to allow them; run dir "
-                 "'%s'",
+        log_info("mode: root without %s, so what needs them is skipped or "
+                 "fails with a line naming them (switching users needs "
+                 "CAP_SETUID and CAP_SETGID; logins as root still work); add "
+                 "[%s] to securityContext.capabilities.add to allow it; run "
+                 "dir '%s'",
                  caps_names(m->missing, names, sizeof(names)),
                  caps_names_k8s(m->missing, add, sizeof(add)),
                  run_dir);
@@ -76,10 +78,21 @@ mode_service_unsupported(const struct mode *m,
                          const char *name,
                          const char **why)
 {
-    if (m->kind == MODE_NONROOT && strcmp(name, "cron") == 0) {
+    const uint64_t setid = CAPS_BIT(CAP_SETGID) | CAPS_BIT(CAP_SETUID);
+
+    if (strcmp(name, "cron") != 0) {
+        return false;
+    }
+    if (m->kind == MODE_NONROOT) {
         *why = "cron needs root (it runs each job as the crontab's user and "
                "writes /var/run/crond.pid); run the job from the app or a "
                "service of your own, or run the container as root";
+        return true;
+    }
+    if ((m->missing & setid) != 0) {
+        *why = "cron runs each job as the crontab's user, which needs "
+               "CAP_SETUID and CAP_SETGID; add SETUID and SETGID to "
+               "securityContext.capabilities.add";
         return true;
     }
     return false;

@@ -33,7 +33,7 @@ void mode_log(const struct mode *m, const char *run_dir);
 /* True when the service NAME cannot run in this mode and must not be
  * started; *why is then a static reason for its one line. Today: cron,
  * which switches to each job's user and writes /var/run/crond.pid, as
- * non-root. */
+ * non-root or as root without CAP_SETUID/CAP_SETGID. */
 bool mode_service_unsupported(const struct mode *m,
                               const char *name,
                               const char **why);

@@ -9,6 +9,7 @@
 #   LAYERS_DIR  holds install/ (make install DESTDIR=), extra/ (test files),
 #               upper/ work/ merged/ and secret/ (the keys volume)
 #   MODE        root | caps (Docker's default capability set) |
+#               rootnocaps (uid 0, no capabilities) |
 #               nonroot (uid 65532, read-only root, no capabilities)
 #   NAME=VALUE  the container's environment (`docker run -e`)
 set -eu
@@ -62,6 +63,12 @@ caps)
     set_caps=$set_caps,+sys_chroot,+kill,+audit_write
     exec env -i "$@" chroot "$m" setpriv --bounding-set="$set_caps" \
         --inh-caps=-all "$airlock" -- /usr/local/bin/e2e-app
+    ;;
+rootnocaps)
+    # runAsUser: 0 with capabilities: drop: [ALL] (the root variant of a
+    # locked-down pod): root's uid, none of root's powers.
+    exec env -i "$@" chroot "$m" setpriv --bounding-set=-all --inh-caps=-all \
+        "$airlock" -- /usr/local/bin/e2e-app
     ;;
 nonroot)
     # runAsUser: 65532, capabilities: drop: [ALL],

@@ -2,7 +2,7 @@
 # The rootfs e2e (`make e2e`): airlock installed as the Dockerfile installs
 # it into a real Debian bookworm root filesystem (built once by build.sh,
 # cached), started as a container runtime would start it (container.sh),
-# in three modes, with the same checks in each, using the real OpenSSH
+# in four modes, with the same checks in each, using the real OpenSSH
 # client inside the container's network namespace. Prints one closing
 # "N passed, N failed" line. Every wait is bounded; every namespace, mount
 # and process is gone when it returns, whether a check failed or not.
@@ -116,13 +116,18 @@ start_container() {
     [ "$mode" = nonroot ] && user=app
     secret_put "$CT_DIR/secret" ..2026_01 "$user" "$T/key_old.pub"
     chmod -R a+rX "$CT_DIR/secret"
-    unshare --pid --mount --uts --ipc --net --fork --kill-child \
+    # --pdeathsig: should this script die, even by SIGKILL, unshare goes
+    # too, and --kill-child takes the container's PID 1 (and with it the
+    # namespace and every mount in it) along.
+    setpriv --pdeathsig=KILL \
+        unshare --pid --mount --uts --ipc --net --fork --kill-child \
         sh "$here/container.sh" "$rootfs" "$CT_DIR" "$mode" \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         HOSTNAME=airlock-e2e "$@" \
         >"$CT_DIR/out" 2>&1 </dev/null &
     CT_UNSHARE=$!
     CT_PID=
+    # $! is setpriv, which execs unshare: the same pid.
     wait_until 5 eval 'CT_PID=$(pgrep -P "$CT_UNSHARE")' || return 1
     wait_until 10 grep -q 'e2e-app: up' "$CT_DIR/out"
 }
@@ -195,7 +200,7 @@ run_mode() {
         wait_until 5 grep -q "logger-$mark" "$CT_DIR/out"
 
     # setuser: works where the capabilities are, names them where not.
-    if [ "$mode" = nonroot ]; then
+    if [ "$mode" = nonroot ] || [ "$mode" = rootnocaps ]; then
         check "$mode: setuser to another user names CAP_SETUID/CAP_SETGID" \
             eval 'sshc key_env "$user" setuser nobody true 2>&1 |
                 grep -q "CAP_SETUID and CAP_SETGID"'
@@ -277,7 +282,7 @@ run_mode() {
 }
 
 CT_SEQ=0
-modes=${AIRLOCK_E2E_MODES:-root caps nonroot}
+modes=${AIRLOCK_E2E_MODES:-root caps rootnocaps nonroot}
 for mode in $modes; do
     run_mode "$mode"
 done
