@@ -4,6 +4,7 @@
  * and a failed setup exits 1; once the loop runs, nothing exits until the
  * stop sequence is complete. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,43 +178,72 @@ add_builtin_services(struct supervisor *sup, const struct config *cfg)
     }
 }
 
-/* Writes the container environment under /etc, or, where /etc cannot be
- * written (a read-only root, a non-root airlock), under the run dir as
+/* Whether the container environment goes under the run dir: /etc (or the
+ * directory in it) cannot be written, as on a read-only root or for a
+ * non-root airlock. Decided once, in PID 1, so the variable that points
+ * to it (AIRLOCK_ENV_DIR) and the writer agree. *ret_errno says why. */
+static bool
+environment_in_run_dir(int *ret_errno)
+{
+    char path[PATH_MAX];
+
+    *ret_errno = 0;
+    if (root_path(path, sizeof(path), "/etc/container_environment") < 0) {
+        return false;
+    }
+    if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0) {
+        return false;
+    }
+    if (errno == ENOENT) {
+        if (root_path(path, sizeof(path), "/etc") < 0 ||
+            faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0) {
+            return false;
+        }
+    }
+    *ret_errno = errno;
+    return errno == EROFS || errno == EACCES || errno == EPERM;
+}
+
+/* Writes the container environment under /etc, or, when in_run_dir (see
+ * environment_in_run_dir; why is its errno), under the run dir as
  * RUN_DIR/etc/container_environment{,.sh,.json}: the SSH sessions look
- * there too. Logs the outcome; returns 0 when written under /etc, 1 when
- * under the run dir, or -errno. */
+ * there too, the app and services get AIRLOCK_ENV_DIR. Logs the outcome;
+ * returns 0 when written under /etc, 1 when under the run dir, or
+ * -errno. */
 static int
-write_environment(void)
+write_environment(bool in_run_dir, int why)
 {
     char alt[PATH_MAX];
-    int r = environ_write(environ), r2;
+    int r;
 
-    if (r == 0) {
-        return 0;
-    }
-    if (r != -EROFS && r != -EACCES && r != -EPERM) {
-        log_errno(LOG_LEVEL_WARN, r, "cannot write the container environment");
+    if (!in_run_dir) {
+        r = environ_write(environ);
+        if (r < 0) {
+            log_errno(LOG_LEVEL_WARN,
+                      r,
+                      "cannot write the container environment");
+        }
         return r;
     }
-    r2 = run_path(alt, sizeof(alt), "");
-    if (r2 == 0) {
-        r2 = environ_write_in(alt, environ);
+    r = run_path(alt, sizeof(alt), "");
+    if (r == 0) {
+        r = environ_write_in(alt, environ);
     }
-    if (r2 < 0) {
-        log_warn("container environment: not written: '%s/etc' is not "
-                 "writable (%s) and neither is '%s' (%s); make "
-                 "AIRLOCK_RUN_DIR writable",
-                 strcmp(root_dir(), "/") == 0 ? "" : root_dir(),
-                 strerror(-r),
+    if (r < 0) {
+        log_warn("container environment: not written: /etc is not writable "
+                 "(%s) and neither is '%s' (%s); make AIRLOCK_RUN_DIR "
+                 "writable",
+                 strerror(why),
                  alt,
-                 strerror(-r2));
-        return r2;
+                 strerror(-r));
+        return r;
     }
     log_info("container environment: /etc is not writable (%s) as uid %u, "
              "so it is in '%s/etc/container_environment' (.sh, .json "
-             "beside it); SSH sessions read it there, cron jobs and scripts "
-             "source '%s/etc/container_environment.sh'",
-             strerror(-r),
+             "beside it); SSH sessions read it there, the app and services "
+             "find it through AIRLOCK_ENV_DIR, cron jobs source "
+             "'%s/etc/container_environment.sh'",
+             strerror(why),
              (unsigned)geteuid(),
              alt,
              alt);
@@ -229,17 +259,38 @@ write_environment(void)
  * start waits for it (the stop reaps every process) rather than leave the
  * directory half written. Without a fork, it is written here, as before. */
 static void
-write_environment_detached(void)
+write_environment_detached(bool in_run_dir, int why)
 {
     pid_t pid = fork();
 
     if (pid == 0) {
-        _exit(write_environment() < 0 ? 1 : 0);
+        _exit(write_environment(in_run_dir, why) < 0 ? 1 : 0);
     }
     if (pid > 0) {
         return;
     }
-    (void)write_environment();
+    (void)write_environment(in_run_dir, why);
+}
+
+/* AIRLOCK_ENV_DIR=RUN_DIR/etc for the app and services, when the container
+ * environment is there rather than in /etc. */
+static void
+point_to_environment(struct supervisor *sup)
+{
+    static char var[PATH_MAX + sizeof("AIRLOCK_ENV_DIR=")];
+    char dir[PATH_MAX];
+    char **envp;
+
+    if (run_path(dir, sizeof(dir), "/etc") < 0) {
+        return;
+    }
+    (void)snprintf(var, sizeof(var), "AIRLOCK_ENV_DIR=%s", dir);
+    envp = spawn_env_with(sup->envp, var);
+    if (envp == NULL) {
+        log_warn("out of memory; AIRLOCK_ENV_DIR not set");
+        return;
+    }
+    sup->envp = envp;
 }
 
 /* Writes the container environment, runs the startup scripts and reads the
@@ -251,21 +302,26 @@ prepare_environment_and_startup(struct supervisor *sup,
                                 const struct config *cfg)
 {
     char **envp = NULL;
+    int why = 0;
+    bool in_run_dir = environment_in_run_dir(&why);
     bool env_written;
     int r, status = 0;
 
     if (cfg->skip_startup || !startup_any(root_dir())) {
         /* No script will read it before the app starts: write it beside
          * the start instead of before it. */
-        write_environment_detached();
+        write_environment_detached(in_run_dir, why);
         if (cfg->skip_startup) {
             log_info("startup scripts skipped (--skip-startup-files)");
+        }
+        if (in_run_dir) {
+            point_to_environment(sup);
         }
         return 0;
     }
     /* Only a directory under /etc is read back after each script; the run
      * dir's copy is for the sessions. */
-    env_written = write_environment() == 0;
+    env_written = write_environment(in_run_dir, why) == 0;
     r = startup_run(&sup->child_mask, environ, env_written, &status, &envp);
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "startup scripts");
@@ -277,6 +333,9 @@ prepare_environment_and_startup(struct supervisor *sup,
     /* NULL: no script ran, so nothing can have changed the directory. */
     if (envp != NULL) {
         sup->envp = envp;
+    }
+    if (in_run_dir) {
+        point_to_environment(sup);
     }
     return 0;
 }

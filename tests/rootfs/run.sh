@@ -79,7 +79,7 @@ make_extra() {
     cat >"$x/usr/local/bin/e2e-app" <<'APP'
 #!/bin/sh
 trap 'echo "e2e-app: got SIGTERM"; exit 42' TERM
-echo "e2e-app: up as uid $(id -u)"
+echo "e2e-app: up as uid $(id -u), env in ${AIRLOCK_ENV_DIR:-/etc}"
 sleep 100000 &
 wait
 APP
@@ -166,7 +166,7 @@ known_fail() {
 
 # The same checks in every mode.
 run_mode() {
-    local mode=$1 user uid mark old status t_stop logsock
+    local mode=$1 user uid mark old status t_stop logsock envdir
     user=root uid=0
     [ "$mode" = nonroot ] && user=app uid=65532
     mark=mark-$mode-$RANDOM
@@ -181,7 +181,11 @@ run_mode() {
     fi
     ok "$mode: container starts, app runs"
     check "$mode: app runs as uid $uid" \
-        grep -q "e2e-app: up as uid $uid" "$CT_DIR/out"
+        grep -q "e2e-app: up as uid $uid," "$CT_DIR/out"
+    envdir=/etc
+    [ "$mode" = nonroot ] && envdir=/run/airlock/etc
+    check "$mode: the app finds the container environment in $envdir" \
+        grep -q "e2e-app: up as uid $uid, env in $envdir\$" "$CT_DIR/out"
     check "$mode: one mode line" \
         eval '[ "$(grep -c "airlock\[1\]: info: mode: " "$CT_DIR/out")" = 1 ]'
     wait_until 10 listening
