@@ -9,7 +9,7 @@
 #   LAYERS_DIR  holds install/ (make install DESTDIR=), extra/ (test files),
 #               upper/ work/ merged/ and secret/ (the keys volume)
 #   MODE        root | caps (Docker's default capability set) |
-#               rootnocaps (uid 0, no capabilities) |
+#               rootnocaps (uid 0, read-only root, no capabilities) |
 #               nonroot (uid 65532, read-only root, no capabilities)
 #   NAME=VALUE  the container's environment (`docker run -e`)
 set -eu
@@ -22,7 +22,7 @@ m=$dir/merged
 # Nothing mounted here may propagate back to the host's mount table.
 mount --make-rprivate /
 lower=$dir/extra:$dir/install:$rootfs
-if [ "$mode" = nonroot ]; then
+if [ "$mode" = nonroot ] || [ "$mode" = rootnocaps ]; then
     # An overlay without an upper layer is read-only:
     # readOnlyRootFilesystem: true.
     mount -t overlay overlay -o "lowerdir=$lower" "$m"
@@ -65,8 +65,9 @@ caps)
         --inh-caps=-all "$airlock" -- /usr/local/bin/e2e-app
     ;;
 rootnocaps)
-    # runAsUser: 0 with capabilities: drop: [ALL] (the root variant of a
-    # locked-down pod): root's uid, none of root's powers.
+    # runAsUser: 0 with capabilities: drop: [ALL] and
+    # readOnlyRootFilesystem (a locked-down pod that still runs as root):
+    # root's uid, none of root's powers.
     exec env -i "$@" chroot "$m" setpriv --bounding-set=-all --inh-caps=-all \
         "$airlock" -- /usr/local/bin/e2e-app
     ;;

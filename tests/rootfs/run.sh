@@ -183,7 +183,7 @@ run_mode() {
     check "$mode: app runs as uid $uid" \
         grep -q "e2e-app: up as uid $uid," "$CT_DIR/out"
     envdir=/etc
-    [ "$mode" = nonroot ] && envdir=/run/airlock/etc
+    case $mode in nonroot | rootnocaps) envdir=/run/airlock/etc ;; esac
     check "$mode: the app finds the container environment in $envdir" \
         grep -q "e2e-app: up as uid $uid, env in $envdir\$" "$CT_DIR/out"
     check "$mode: one mode line" \
