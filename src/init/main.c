@@ -528,7 +528,10 @@ main(int argc, char **argv)
     if (sup.control_fd < 0) {
         log_errno(LOG_LEVEL_WARN,
                   sup.control_fd,
-                  "control socket unavailable; 'airlock status' will not work");
+                  "control socket in '%s' unavailable, so 'airlock status' "
+                  "and 'airlock restart' will not work (mount a tmpfs or "
+                  "emptyDir at /run, or set AIRLOCK_RUN_DIR)",
+                  runtime_dir());
     }
     status = supervisor_run(&sup);
     /* -e maps the app's own status only, not airlock's 1 or 126/127. */

@@ -43,7 +43,10 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$m/dev/pts"
 ln -s pts/ptmx "$m/dev/ptmx"
 ln -s /proc/self/fd "$m/dev/fd"
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$m/dev/shm"
-mount -t tmpfs -o "nosuid,nodev,mode=$run_mode" tmpfs "$m/run"
+# E2E_NO_RUN=1: no volume at /run (a read-only root without an emptyDir).
+if [ "${E2E_NO_RUN:-0}" != 1 ]; then
+    mount -t tmpfs -o "nosuid,nodev,mode=$run_mode" tmpfs "$m/run"
+fi
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$m/tmp"
 # The keys "Secret": read-only, with the ..data layout the kubelet makes.
 mount --bind "$dir/secret" "$m/etc/airlock/authorized_keys.d"

@@ -283,6 +283,27 @@ run_mode() {
         fi
         stop_container
     fi
+
+    # Read-only root and nothing writable at /run: every feature that
+    # needs the run dir says so once; nothing restarts in a loop.
+    if [ "$mode" = nonroot ] || [ "$mode" = rootnocaps ]; then
+        if E2E_NO_RUN=1 start_container "$mode" AIRLOCK_SSH_USER=$user \
+            AIRLOCK_AUTHORIZED_KEYS="$(cat "$T/key_env.pub")"; then
+            check "$mode, no /run volume: the SSH server stops, saying why" \
+                wait_until 5 grep -q "SSH server not started: set" \
+                "$CT_DIR/out"
+            sleep 1
+            check "$mode, no /run volume: the control socket line names the fix" \
+                grep -q "control socket in '/run/airlock' unavailable" \
+                "$CT_DIR/out"
+            check "$mode, no /run volume: nothing restarts" \
+                eval '! grep -q "restarting in" "$CT_DIR/out"'
+        else
+            not_ok "$mode, no /run volume: starts"
+            sed 's/^/#   /' "$CT_DIR/out"
+        fi
+        stop_container
+    fi
 }
 
 CT_SEQ=0
