@@ -31,7 +31,7 @@ CPPFLAGS += -DAIRLOCK_VERSION='"$(VERSION)"'
 
 # Packages every build and test needs; modules append theirs.
 DEB_PKGS := build-essential pkg-config libcmocka-dev procps util-linux \
-            psmisc iproute2 bsdutils tini
+            psmisc iproute2 bsdutils tini debootstrap python3-yaml
 LINT_PKGS := clang-format cppcheck shellcheck
 
 BINS       :=
@@ -93,7 +93,7 @@ $(B)/tests/helpers/%: tests/helpers/%.c
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 OBJS += $(patsubst %,$(B)/tests/unit/test_%.o,$(UNIT_TESTS))
 
-.PHONY: all deps test unit integration asan lint format demo bench clean \
+.PHONY: all deps test unit integration e2e asan lint format demo bench clean \
         install fuzz check-deps
 
 all: $(BINS)
@@ -117,6 +117,12 @@ unit: $(UNIT_BINS)
 
 integration: all test-helpers
 	@sh tests/integration/run.sh $(B)
+
+# airlock in a real Debian root filesystem (debootstrap, cached under
+# /var/cache/airlock-e2e), started as a container runtime would, in each
+# mode: root, Docker's capability set, non-root with a read-only root.
+e2e: deps all
+	@bash tests/rootfs/run.sh $(B)
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in their own
 # build directory so objects never mix.

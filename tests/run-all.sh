@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs every test suite (unit, unit under ASan+UBSan, integration, e2e) and
+# Runs every test suite (unit, unit under ASan+UBSan, integration, e2e, rootfs) and
 # prints one closing line with the totals.
 set -u
 B=${1:-build}
@@ -32,5 +32,6 @@ run_suite integration sh "$here/integration/run.sh" "$B"
 if [ -x "$here/e2e/run.sh" ]; then
     run_suite e2e sh "$here/e2e/run.sh" "$B"
 fi
+run_suite rootfs bash "$here/rootfs/run.sh" "$B"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]

@@ -42,3 +42,31 @@ root_path(char *buf, size_t size, const char *path)
 {
     return root_path_in(buf, size, root_dir(), path);
 }
+
+const char *
+runtime_dir(void)
+{
+    static const char *dir;
+
+    if (dir == NULL) {
+        const char *env = getenv("AIRLOCK_RUN_DIR");
+        dir = (env != NULL && env[0] == '/') ? env : RUN_DIR_DEFAULT;
+    }
+    return dir;
+}
+
+int
+run_path(char *buf, size_t size, const char *rel)
+{
+    char path[4096];
+    int n;
+
+    if (rel[0] != '\0' && rel[0] != '/') {
+        return -EINVAL;
+    }
+    n = snprintf(path, sizeof(path), "%s%s", runtime_dir(), rel);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        return -ENAMETOOLONG;
+    }
+    return root_path(buf, size, path);
+}

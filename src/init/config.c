@@ -297,6 +297,14 @@ parse_env(const char *(*getenv_fn)(const char *),
                            v,
                            "expected error, warn, info or debug");
     }
+    v = getenv_fn("AIRLOCK_RUN_DIR");
+    if (v != NULL && v[0] != '/') {
+        return usage_error(err,
+                           errsize,
+                           "AIRLOCK_RUN_DIR='%s': %s",
+                           v,
+                           "expected an absolute path, e.g. /run/airlock");
+    }
     v = getenv_fn("AIRLOCK_STOP_SIGNAL");
     if (v != NULL && *v != '\0') {
         why = set_stop_signal(cfg, v);

@@ -18,7 +18,7 @@ static int
 control_address(struct sockaddr_un *sa)
 {
     char path[PATH_MAX];
-    int r = root_path(path, sizeof(path), CONTROL_SOCKET);
+    int r = run_path(path, sizeof(path), CONTROL_SOCKET);
 
     if (r < 0) {
         return r;
@@ -43,11 +43,12 @@ control_listen(void)
     if (r < 0) {
         return r;
     }
-    r = root_path(dir, sizeof(dir), "/run/airlock");
+    r = run_path(dir, sizeof(dir), "");
     if (r < 0 || (r = mkdir_parents(dir, 0755)) < 0) {
         return r;
     }
-    /* Only root may ask PID 1 to restart things. */
+    /* Only root, or the uid a non-root airlock runs as, may ask PID 1 to
+     * restart things: the run dir is theirs alone. */
     if (chmod(dir, 0700) < 0) {
         return -errno;
     }
@@ -84,7 +85,7 @@ control_accept(int listen_fd, char *req, size_t size)
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
-        cred.uid != 0) {
+        (cred.uid != 0 && cred.uid != geteuid())) {
         (void)close(fd);
         return -EPERM;
     }

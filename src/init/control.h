@@ -5,7 +5,8 @@
 
 #include <stddef.h>
 
-#define CONTROL_SOCKET    "/run/airlock/control.sock"
+/* Under the run dir (AIRLOCK_RUN_DIR, common/path.h). */
+#define CONTROL_SOCKET    "/control.sock"
 #define CONTROL_REPLY_MAX 16384
 
 /* PID 1 side: creates the listening socket (dir 0700, socket 0600) under

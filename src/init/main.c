@@ -4,6 +4,7 @@
  * and a failed setup exits 1; once the loop runs, nothing exits until the
  * stop sequence is complete. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "init/control.h"
 #include "init/environ.h"
 #include "init/inherit.h"
+#include "init/mode.h"
 #include "init/startup.h"
 #include "init/spawn.h"
 #include "init/sshd_finder.h"
@@ -81,22 +83,58 @@ set_pdeath_signal(int sig, pid_t parent)
  * hands the socket to the collector: what the app logs in its first
  * instant queues in the socket until the collector reads it, so the app
  * need not wait for the collector, and nothing is lost when the collector
- * restarts. Where PID 1 cannot bind it, the collector binds it itself and
- * the app waits (at most 1 s) for it, as before. */
+ * restarts. Where /dev cannot be written (a non-root airlock: /dev belongs
+ * to the runtime's root), the socket goes into the run dir instead, said
+ * once; where that fails too, no collector is started. On other errors
+ * the collector binds /dev/log itself and the app waits (at most 1 s) for
+ * it, as before. */
 static void
 add_syslogd(struct supervisor *sup, const char *exe)
 {
     char *path = sup->syslog_socket;
-    char arg[32];
+    char arg[32], alt[PATH_MAX];
     struct stat st;
     int fd = -1, r;
 
-    if (services_add_builtin(&sup->services, "syslogd", exe, "syslogd") < 0 ||
-        root_path(path, sizeof(sup->syslog_socket), "/dev/log") < 0) {
+    if (root_path(path, sizeof(sup->syslog_socket), "/dev/log") < 0) {
         path[0] = '\0';
         return;
     }
     r = syslogd_bind(path, &fd);
+    if (r == -EACCES || r == -EPERM || r == -EROFS) {
+        int r2 = run_path(alt, sizeof(alt), "/log");
+        if (r2 == 0) {
+            r2 = syslogd_bind(alt, &fd);
+        }
+        if (r2 < 0) {
+            log_warn("syslog: not started: cannot bind '%s' (%s) nor '%s' "
+                     "(%s) as uid %u; make AIRLOCK_RUN_DIR writable, or set "
+                     "AIRLOCK_SYSLOG=off",
+                     path,
+                     strerror(-r),
+                     alt,
+                     strerror(-r2),
+                     (unsigned)geteuid());
+            path[0] = '\0';
+            return;
+        }
+        log_info("syslog: cannot bind '%s' (%s) as uid %u, so the collector "
+                 "listens on '%s': log there (logger -u %s), or set "
+                 "AIRLOCK_SYSLOG=off",
+                 path,
+                 strerror(-r),
+                 (unsigned)geteuid(),
+                 alt,
+                 alt);
+        r = 0;
+    }
+    if (services_add_builtin(&sup->services, "syslogd", exe, "syslogd") < 0) {
+        if (fd >= 0) {
+            (void)close(fd);
+        }
+        path[0] = '\0';
+        return;
+    }
     if (r == 0) {
         (void)snprintf(arg, sizeof(arg), "--socket-fd=%d", fd);
         if (services_builtin_pass_fd(&sup->services, "syslogd", fd, arg) == 0) {
@@ -140,37 +178,119 @@ add_builtin_services(struct supervisor *sup, const struct config *cfg)
     }
 }
 
-/* Writes /etc/container_environment (one file per variable, .sh, .json)
- * in a child process, so the app does not wait for it: on an overlay
- * filesystem each file costs about 0.25-0.5 ms. Only when no startup
- * script will run: scripts read it, and must see it whole. The readers
- * left (cron jobs, SSH sessions, services that source the .sh) come later
- * than the few milliseconds it takes. The child keeps PID 1's mask, all
- * signals blocked, so a stop right after the start waits for it (the
- * stop reaps every process) rather than leave the directory half
- * written. Without a fork, it is written here, as before. */
-static void
-write_environment_detached(void)
+/* Whether the container environment goes under the run dir: /etc (or the
+ * directory in it) cannot be written, as on a read-only root or for a
+ * non-root airlock. Decided once, in PID 1, so the variable that points
+ * to it (AIRLOCK_ENV_DIR) and the writer agree. *ret_errno says why. */
+static bool
+environment_in_run_dir(int *ret_errno)
 {
-    pid_t pid = fork();
+    char path[PATH_MAX];
+
+    *ret_errno = 0;
+    if (root_path(path, sizeof(path), "/etc/container_environment") < 0) {
+        return false;
+    }
+    if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0) {
+        return false;
+    }
+    if (errno == ENOENT) {
+        if (root_path(path, sizeof(path), "/etc") < 0 ||
+            faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0) {
+            return false;
+        }
+    }
+    *ret_errno = errno;
+    return errno == EROFS || errno == EACCES || errno == EPERM;
+}
+
+/* Writes the container environment under /etc, or, when in_run_dir (see
+ * environment_in_run_dir; why is its errno), under the run dir as
+ * RUN_DIR/etc/container_environment{,.sh,.json}: the SSH sessions look
+ * there too, the app and services get AIRLOCK_ENV_DIR. Logs the outcome;
+ * returns 0 when written under /etc, 1 when under the run dir, or
+ * -errno. */
+static int
+write_environment(bool in_run_dir, int why)
+{
+    char alt[PATH_MAX];
     int r;
 
-    if (pid == 0) {
+    if (!in_run_dir) {
         r = environ_write(environ);
         if (r < 0) {
             log_errno(LOG_LEVEL_WARN,
                       r,
                       "cannot write the container environment");
         }
-        _exit(r < 0 ? 1 : 0);
+        return r;
+    }
+    r = run_path(alt, sizeof(alt), "");
+    if (r == 0) {
+        r = environ_write_in(alt, environ);
+    }
+    if (r < 0) {
+        log_warn("container environment: not written: /etc is not writable "
+                 "(%s) and neither is '%s' (%s); make AIRLOCK_RUN_DIR "
+                 "writable",
+                 strerror(why),
+                 alt,
+                 strerror(-r));
+        return r;
+    }
+    log_info("container environment: /etc is not writable (%s) as uid %u, "
+             "so it is in '%s/etc/container_environment' (.sh, .json "
+             "beside it); SSH sessions read it there, the app and services "
+             "find it through AIRLOCK_ENV_DIR, cron jobs source "
+             "'%s/etc/container_environment.sh'",
+             strerror(why),
+             (unsigned)geteuid(),
+             alt,
+             alt);
+    return 1;
+}
+
+/* Writes the container environment in a child process, so the app does
+ * not wait for it: on an overlay filesystem each file costs about
+ * 0.25-0.5 ms. Only when no startup script will run: scripts read it, and
+ * must see it whole. The readers left (cron jobs, SSH sessions, services
+ * that source the .sh) come later than the few milliseconds it takes. The
+ * child keeps PID 1's mask, all signals blocked, so a stop right after the
+ * start waits for it (the stop reaps every process) rather than leave the
+ * directory half written. Without a fork, it is written here, as before. */
+static void
+write_environment_detached(bool in_run_dir, int why)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        _exit(write_environment(in_run_dir, why) < 0 ? 1 : 0);
     }
     if (pid > 0) {
         return;
     }
-    r = environ_write(environ);
-    if (r < 0) {
-        log_errno(LOG_LEVEL_WARN, r, "cannot write the container environment");
+    (void)write_environment(in_run_dir, why);
+}
+
+/* AIRLOCK_ENV_DIR=RUN_DIR/etc for the app and services, when the container
+ * environment is there rather than in /etc. */
+static void
+point_to_environment(struct supervisor *sup)
+{
+    static char var[PATH_MAX + sizeof("AIRLOCK_ENV_DIR=")];
+    char dir[PATH_MAX];
+    char **envp;
+
+    if (run_path(dir, sizeof(dir), "/etc") < 0) {
+        return;
     }
+    (void)snprintf(var, sizeof(var), "AIRLOCK_ENV_DIR=%s", dir);
+    envp = spawn_env_with(sup->envp, var);
+    if (envp == NULL) {
+        log_warn("out of memory; AIRLOCK_ENV_DIR not set");
+        return;
+    }
+    sup->envp = envp;
 }
 
 /* Writes the container environment, runs the startup scripts and reads the
@@ -182,23 +302,26 @@ prepare_environment_and_startup(struct supervisor *sup,
                                 const struct config *cfg)
 {
     char **envp = NULL;
+    int why = 0;
+    bool in_run_dir = environment_in_run_dir(&why);
     bool env_written;
     int r, status = 0;
 
     if (cfg->skip_startup || !startup_any(root_dir())) {
         /* No script will read it before the app starts: write it beside
          * the start instead of before it. */
-        write_environment_detached();
+        write_environment_detached(in_run_dir, why);
         if (cfg->skip_startup) {
             log_info("startup scripts skipped (--skip-startup-files)");
         }
+        if (in_run_dir) {
+            point_to_environment(sup);
+        }
         return 0;
     }
-    r = environ_write(environ);
-    env_written = r == 0;
-    if (r < 0) {
-        log_errno(LOG_LEVEL_WARN, r, "cannot write the container environment");
-    }
+    /* Only a directory under /etc is read back after each script; the run
+     * dir's copy is for the sessions. */
+    env_written = write_environment(in_run_dir, why) == 0;
     r = startup_run(&sup->child_mask, environ, env_written, &status, &envp);
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "startup scripts");
@@ -210,6 +333,9 @@ prepare_environment_and_startup(struct supervisor *sup,
     /* NULL: no script ran, so nothing can have changed the directory. */
     if (envp != NULL) {
         sup->envp = envp;
+    }
+    if (in_run_dir) {
+        point_to_environment(sup);
     }
     return 0;
 }
@@ -284,10 +410,15 @@ list_shutdown_hooks(struct supervisor *sup)
     }
 }
 
+/* Registers the services of /etc/service, less what the mode cannot run: such a
+ * service is reported once here and never started, rather than restarted every
+ * few seconds by the supervisor. */
 static void
-scan_services(struct supervisor *sup)
+scan_services(struct supervisor *sup, const struct mode *mode)
 {
+    static const char *const need_root[] = {"cron"};
     char dir[PATH_MAX];
+    const char *why;
     int r = root_path(dir, sizeof(dir), "/etc/service");
 
     if (r == 0) {
@@ -295,6 +426,17 @@ scan_services(struct supervisor *sup)
     }
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "cannot read '%s', no services", dir);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(need_root) / sizeof(need_root[0]); i++) {
+        if (mode_service_unsupported(mode, need_root[i], &why) &&
+            services_drop(&sup->services, need_root[i])) {
+            log_warn("service '%s' (%s/%s): not started in this mode: %s",
+                     need_root[i],
+                     dir,
+                     need_root[i],
+                     why);
+        }
     }
 }
 
@@ -306,6 +448,7 @@ main(int argc, char **argv)
     size_t dropped = 0;
     char err[CONFIG_ERR_MAX];
     struct config cfg;
+    struct mode mode;
     pid_t parent = getppid();
     int status, r;
 
@@ -327,6 +470,8 @@ main(int argc, char **argv)
         break;
     }
     log_set_level(cfg.log_level);
+    mode_detect(&mode);
+    mode_log(&mode, runtime_dir());
 
     /* fds above 2 that the runtime left open may be the app's: socket
      * activation (LISTEN_FDS, podman --preserve-fds) passes listening
@@ -370,7 +515,7 @@ main(int argc, char **argv)
 
     if (!cfg.skip_services) {
         add_builtin_services(&sup, &cfg);
-        scan_services(&sup);
+        scan_services(&sup, &mode);
     } else {
         log_info("services skipped (--skip-services)");
     }
@@ -383,7 +528,10 @@ main(int argc, char **argv)
     if (sup.control_fd < 0) {
         log_errno(LOG_LEVEL_WARN,
                   sup.control_fd,
-                  "control socket unavailable; 'airlock status' will not work");
+                  "control socket in '%s' unavailable, so 'airlock status' "
+                  "and 'airlock restart' will not work (mount a tmpfs or "
+                  "emptyDir at /run, or set AIRLOCK_RUN_DIR)",
+                  runtime_dir());
     }
     status = supervisor_run(&sup);
     /* -e maps the app's own status only, not airlock's 1 or 126/127. */

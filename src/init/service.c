@@ -829,3 +829,21 @@ services_format_status(const struct services *s,
     }
     return len;
 }
+
+bool
+services_drop(struct services *s, const char *name)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        if (strcmp(s->svc[i].name, name) != 0) {
+            continue;
+        }
+        /* Nothing was started: no pid, no pipe, so moving entries down is
+         * all it takes. */
+        memmove(&s->svc[i],
+                &s->svc[i + 1],
+                (s->count - i - 1) * sizeof(s->svc[0]));
+        s->count--;
+        return true;
+    }
+    return false;
+}

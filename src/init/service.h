@@ -86,6 +86,11 @@ uint64_t service_next_backoff(uint64_t last_ms, uint64_t uptime_ms);
  * when unknown. */
 int service_parse_signal(const char *s);
 
+/* Removes the service NAME from the table before anything was started
+ * (a service the mode cannot run, init/mode.h); the order of the others
+ * is kept. Returns true when one was removed. */
+bool services_drop(struct services *s, const char *name);
+
 /* Adds every /etc/service/NAME with an executable run file and no down
  * file, in name order; logs each skipped entry with the reason. Returns
  * the number added or -errno when the directory cannot be read (a missing

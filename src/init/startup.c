@@ -393,6 +393,18 @@ run_dir(const char *dir, struct run_ctx *ctx, int *ret_status)
         return -ENOMEM;
     }
     r = startup_list(dir, names, STARTUP_MAX_ENTRIES, &n);
+    if (r == -EACCES && geteuid() != 0) {
+        /* Typically a root-only /etc/airlock left by a run as root: what
+         * this uid cannot list, it could not run either. */
+        log_warn("startup: '%s' cannot be listed as uid %u (%s), so its "
+                 "scripts are skipped; make it and its parents readable "
+                 "(chmod 755) to run them",
+                 dir,
+                 (unsigned)geteuid(),
+                 strerror(-r));
+        r = 0;
+        goto out;
+    }
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "startup: cannot list '%s'", dir);
         goto out;

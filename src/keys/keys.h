@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/path.h"
+
 /* Limits, each with its own rejection message. */
 #define KEYS_MAX_LINE       8192      /* bytes in one line, without EOL */
 #define KEYS_MAX_FILE       (1 << 20) /* bytes in one source */
@@ -29,10 +31,12 @@
 #define KEYS_FP_MAX         64        /* "SHA256:" + 43 chars + NUL fits */
 #define KEYS_TYPE_MAX       48
 
-/* Where the store lives, under AIRLOCK_ROOT. */
-#define KEYS_STORE_DIR   "/run/airlock/authorized_keys"
-#define KEYS_DEFAULT_DIR "/etc/airlock/authorized_keys.d/"
-#define KEYS_ENV_SOURCE  "AIRLOCK_AUTHORIZED_KEYS"
+/* Where the store lives: KEYS_STORE_SUBDIR of the run dir (AIRLOCK_RUN_DIR,
+ * common/path.h), under AIRLOCK_ROOT; KEYS_STORE_DIR with the default. */
+#define KEYS_STORE_SUBDIR "/authorized_keys"
+#define KEYS_STORE_DIR    RUN_DIR_DEFAULT KEYS_STORE_SUBDIR
+#define KEYS_DEFAULT_DIR  "/etc/airlock/authorized_keys.d/"
+#define KEYS_ENV_SOURCE   "AIRLOCK_AUTHORIZED_KEYS"
 
 /* The options of one authorized_keys line, modelled on OpenSSH's struct
  * sshauthopt. The no_* flags are the EFFECTIVE result: `restrict` has

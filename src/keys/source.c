@@ -535,8 +535,9 @@ add_file_source(struct build *b)
         int r = -errno;
         if (r == -ENOENT || r == -ENOTDIR) {
             /* Retried every few seconds: say it once per disappearance. */
+            /* The path opened: AIRLOCK_ROOT applied. */
             if (!memo_seen(b->memo, source, "\001missing", 8)) {
-                log_warn("%s: does not exist; no keys from it", source);
+                log_warn("%s: does not exist; no keys from it", path);
             }
             b->retry = true; /* the watch may need re-arming */
             return;
@@ -553,7 +554,7 @@ add_file_source(struct build *b)
     why = check_parents(resolved, lookup_uid(user));
     if (why != NULL) {
         (void)close(fd);
-        log_error("%s: refused: %s", source, why);
+        log_error("%s: refused: %s", resolved, why);
         return;
     }
     add_fd(b, fd, source, user);
@@ -613,7 +614,7 @@ add_dir_source(struct build *b)
         if (r == -ENOENT) {
             if (!b->cfg->dir_is_default &&
                 !memo_seen(b->memo, dir, "\001missing", 8)) {
-                log_warn("%s: does not exist; no keys from it", dir);
+                log_warn("%s: does not exist; no keys from it", path);
             }
             b->retry = true;
             return;
@@ -959,13 +960,18 @@ log_entry(const char *what, const struct keys_entry *e)
 static int
 write_store(struct build *b, bool *changed)
 {
+    char dir[PATH_MAX];
     int r = keys_store_prepare();
 
     if (r < 0) {
+        /* The path actually used: AIRLOCK_ROOT and AIRLOCK_RUN_DIR applied. */
+        if (run_path(dir, sizeof(dir), KEYS_STORE_SUBDIR) < 0) {
+            (void)copy_string(dir, sizeof(dir), KEYS_STORE_DIR);
+        }
         return log_errno(LOG_LEVEL_WARN,
                          r,
                          "key store '%s' (for inspection only) not written",
-                         KEYS_STORE_DIR);
+                         dir);
     }
     for (size_t i = 0; i < b->set.count;) {
         const char *user = b->set.entries[i].user;

@@ -47,7 +47,7 @@ keys_valid_user(const char *name)
 static int
 store_dir_path(char *buf, size_t size)
 {
-    return root_path(buf, size, KEYS_STORE_DIR);
+    return run_path(buf, size, KEYS_STORE_SUBDIR);
 }
 
 int
@@ -58,11 +58,11 @@ keys_store_path(const char *user, char *buf, size_t size)
     if (!keys_valid_user(user)) {
         return -EINVAL;
     }
-    if (snprintf(rel, sizeof(rel), "%s/%s", KEYS_STORE_DIR, user) >=
+    if (snprintf(rel, sizeof(rel), "%s/%s", KEYS_STORE_SUBDIR, user) >=
         (int)sizeof(rel)) {
         return -ENAMETOOLONG;
     }
-    return root_path(buf, size, rel);
+    return run_path(buf, size, rel);
 }
 
 /* Owned by root or by us (a non-root airlock), no access for others. */

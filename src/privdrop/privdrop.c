@@ -315,6 +315,22 @@ cap_get(struct __user_cap_data_struct data[2])
     return syscall(SYS_capget, &hdr, data) < 0 ? -errno : 0;
 }
 
+/* True when the effective set holds both CAP_SETUID and CAP_SETGID; a
+ * capget failure reads as false (the drop then fails with a clear line). */
+static bool
+has_setid_caps(void)
+{
+    struct __user_cap_data_struct data[2];
+
+    if (cap_get(data) < 0) {
+        return false;
+    }
+    return (data[CAP_TO_INDEX(CAP_SETUID)].effective &
+            CAP_TO_MASK(CAP_SETUID)) != 0 &&
+           (data[CAP_TO_INDEX(CAP_SETGID)].effective &
+            CAP_TO_MASK(CAP_SETGID)) != 0;
+}
+
 /* Empties the bounding set. Needs CAP_SETPCAP, so it runs before setresuid
  * takes our capabilities away. Without CAP_SETPCAP (a container started
  * with it dropped) it does nothing: no_new_privs, set later, already stops
@@ -471,6 +487,23 @@ privdrop_apply(const struct privdrop_target *t, const char **ret_errstr)
      * capabilities below. This is `docker run --user 1000`, where the gid
      * is 0 and no passwd entry says otherwise. */
     switch_ids = geteuid() == 0 || !uids_are(t->uid);
+    /* Root without CAP_SETUID/CAP_SETGID (Kubernetes "drop: [ALL]") cannot
+     * switch ids at all: a login or setuser as the uid it already has goes
+     * on as above, keeping its groups; to another uid it fails here, with
+     * the capability named, instead of "setgroups: Operation not
+     * permitted". */
+    if (switch_ids && !has_setid_caps()) {
+        if (uids_are(t->uid)) {
+            switch_ids = false;
+        } else {
+            set_errstr(ret_errstr,
+                       "switching users needs CAP_SETUID and CAP_SETGID, "
+                       "which this container lacks; add SETUID and SETGID "
+                       "(and SETPCAP) to securityContext.capabilities.add, "
+                       "or run as the target uid");
+            return -EPERM;
+        }
+    }
 
     if (switch_ids) {
         /* Groups and gid first: both need CAP_SETGID, gone after setuid. */

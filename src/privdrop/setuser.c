@@ -131,7 +131,9 @@ setuser_main(int argc, char **argv)
         return SETUSER_EXIT_USAGE;
     }
     if (!may_switch(&t)) {
-        log_error("must run as root to become '%s' (uid %u)",
+        log_error("running as uid %u, which cannot become '%s' (uid %u): "
+                  "that needs root with CAP_SETUID and CAP_SETGID",
+                  (unsigned)geteuid(),
                   t.name,
                   (unsigned)t.uid);
         return SETUSER_EXIT_USAGE;

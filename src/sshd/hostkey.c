@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
 #include "common/strutil.h"
@@ -78,7 +79,7 @@ import_ed25519(const char *text, ssh_key *ret_key, const char **errstr)
 static int
 load_mounted(const char *file, ssh_key *ret_key, const char **errstr)
 {
-    char dir[PATH_MAX], copy[PATH_MAX];
+    char dir[PATH_MAX], copy[PATH_MAX], path[PATH_MAX];
     char *buf;
     size_t len = 0;
     int r;
@@ -87,7 +88,13 @@ load_mounted(const char *file, ssh_key *ret_key, const char **errstr)
     if (buf == NULL) {
         return -ENOMEM;
     }
-    r = read_key_file(file, true, buf, HOSTKEY_FILE_MAX, &len);
+    /* Under AIRLOCK_ROOT, as every path airlock opens. */
+    r = root_path(path, sizeof(path), file);
+    if (r < 0) {
+        *errstr = "AIRLOCK_SSH_HOST_KEY_FILE: path too long";
+        goto out;
+    }
+    r = read_key_file(path, true, buf, HOSTKEY_FILE_MAX, &len);
     if (r < 0) {
         *errstr = "cannot read AIRLOCK_SSH_HOST_KEY_FILE";
         goto out;
@@ -96,9 +103,9 @@ load_mounted(const char *file, ssh_key *ret_key, const char **errstr)
     if (r < 0) {
         goto out;
     }
-    r = root_path(dir, sizeof(dir), HOSTKEY_COPY_DIR);
+    r = run_path(dir, sizeof(dir), HOSTKEY_COPY_SUBDIR);
     if (r == 0) {
-        r = root_path(copy, sizeof(copy), HOSTKEY_COPY);
+        r = run_path(copy, sizeof(copy), HOSTKEY_COPY_SUBDIR HOSTKEY_RUN_NAME);
     }
     if (r == 0) {
         r = mkdir_parents(dir, 0700);
@@ -119,23 +126,44 @@ out:
     return r;
 }
 
+/* Creates dir 0700, its missing parents 0755: a parent made 0700 (as
+ * /etc/airlock was) locks a later non-root run out of its siblings. */
 static int
-load_generated(ssh_key *ret_key, const char **errstr)
+make_key_dir(const char *dir)
 {
-    char dir[PATH_MAX], path[PATH_MAX];
+    char parent[PATH_MAX];
+    char *slash;
+    int r;
+
+    if (copy_string(parent, sizeof(parent), dir) < 0) {
+        return -ENAMETOOLONG;
+    }
+    slash = strrchr(parent, '/');
+    if (slash != NULL && slash != parent) {
+        *slash = '\0';
+        r = mkdir_parents(parent, 0755);
+        if (r < 0) {
+            return r;
+        }
+    }
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        return -errno;
+    }
+    return 0;
+}
+
+/* The generated key in dir/path: read it, or make it and keep it. */
+static int
+load_generated_in(const char *dir,
+                  const char *path,
+                  ssh_key *ret_key,
+                  const char **errstr)
+{
     char *buf = NULL, *b64 = NULL;
     ssh_key key = NULL;
     size_t len = 0;
     int r;
 
-    r = root_path(dir, sizeof(dir), HOSTKEY_DIR);
-    if (r == 0) {
-        r = root_path(path, sizeof(path), HOSTKEY_GENERATED);
-    }
-    if (r < 0) {
-        *errstr = "host key path too long";
-        return r;
-    }
     buf = sodium_malloc(HOSTKEY_FILE_MAX);
     if (buf == NULL) {
         return -ENOMEM;
@@ -156,7 +184,7 @@ load_generated(ssh_key *ret_key, const char **errstr)
         r = -EIO;
         goto out;
     }
-    r = mkdir_parents(dir, 0700);
+    r = make_key_dir(dir);
     if (r == 0) {
         r = write_file_atomic(path, b64, strlen(b64), 0600);
     }
@@ -174,6 +202,50 @@ out:
     ssh_key_free(key);
     sodium_free(buf);
     return r;
+}
+
+static bool
+is_not_writable(int r)
+{
+    return r == -EROFS || r == -EACCES || r == -EPERM;
+}
+
+/* HOSTKEY_DIR first (a volume keeps the key across restarts); where it
+ * cannot be read or written (a read-only root, or a root-owned directory
+ * left by an earlier root run under a non-root airlock), the run dir. */
+static int
+load_generated(ssh_key *ret_key, const char **errstr)
+{
+    char dir[PATH_MAX], path[PATH_MAX], rdir[PATH_MAX], rpath[PATH_MAX];
+    int r;
+
+    r = root_path(dir, sizeof(dir), HOSTKEY_DIR);
+    if (r == 0) {
+        r = root_path(path, sizeof(path), HOSTKEY_GENERATED);
+    }
+    if (r == 0) {
+        r = run_path(rdir, sizeof(rdir), HOSTKEY_RUN_SUBDIR);
+    }
+    if (r == 0) {
+        r = run_path(rpath, sizeof(rpath), HOSTKEY_RUN_SUBDIR HOSTKEY_RUN_NAME);
+    }
+    if (r < 0) {
+        *errstr = "host key path too long";
+        return r;
+    }
+    r = load_generated_in(dir, path, ret_key, errstr);
+    if (!is_not_writable(r)) {
+        return r;
+    }
+    log_warn("host key: '%s': %s (uid %u); using '%s' instead, which "
+             "changes with every container start: mount a volume at '%s' "
+             "or set AIRLOCK_SSH_HOST_KEY_FILE to keep one",
+             path,
+             strerror(-r),
+             (unsigned)geteuid(),
+             rpath,
+             dir);
+    return load_generated_in(rdir, rpath, ret_key, errstr);
 }
 
 int

@@ -5,6 +5,8 @@
 #include "sshd/server.h"
 
 #include <errno.h>
+#include <linux/capability.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +21,9 @@
 #include <libssh/server.h>
 #include <sodium.h>
 
+#include "common/caps.h"
 #include "common/log.h"
+#include "common/path.h"
 #include "keys/keys.h"
 #include "sshd/config.h"
 #include "sshd/hostkey.h"
@@ -30,6 +34,47 @@
 #define SSHD_EXIT_SETUP  1 /* host key, sockets, libssh: restart may help */
 #define SSHD_EXIT_CONFIG 2 /* bad AIRLOCK_SSH_* value: do not restart */
 #define SSHD_EXIT_NOKEYS 3 /* no valid key in the store: do not restart */
+
+/* A non-root server (Kubernetes runAsNonRoot) can serve only its own uid
+ * and, without CAP_NET_BIND_SERVICE, bind only ports from 1024: said once
+ * here, and a port it can never bind stops it (exit 2) instead of a
+ * restart loop. Returns 0 to go on, or the exit status. */
+static int
+check_nonroot(const struct sshd_config *cfg, const char *ssh_user)
+{
+    const struct passwd *me, *want;
+    uint64_t caps = 0;
+    uid_t uid = geteuid();
+
+    if (uid == 0) {
+        return 0;
+    }
+    if (cfg->port < 1024 && (caps_effective(&caps) < 0 ||
+                             (caps & CAPS_BIT(CAP_NET_BIND_SERVICE)) == 0)) {
+        log_error("AIRLOCK_SSH_PORT=%u: uid %u cannot bind a port below "
+                  "1024 without CAP_NET_BIND_SERVICE; use a port from 1024 "
+                  "(default 2222) or add NET_BIND_SERVICE to "
+                  "securityContext.capabilities.add",
+                  (unsigned)cfg->port,
+                  (unsigned)uid);
+        return SSHD_EXIT_CONFIG;
+    }
+    me = getpwuid(uid);
+    log_info("running as uid %u (%s): only uid %u can log in, and sessions "
+             "run as it with nothing to drop (the privilege drop is a no-op)",
+             (unsigned)uid,
+             me != NULL ? me->pw_name : "no passwd entry",
+             (unsigned)uid);
+    want = getpwnam(ssh_user);
+    if (want == NULL || want->pw_uid != uid) {
+        log_warn("AIRLOCK_SSH_USER='%s' is not uid %u, so keys given for it "
+                 "cannot log in; set AIRLOCK_SSH_USER=%s",
+                 ssh_user,
+                 (unsigned)uid,
+                 me != NULL ? me->pw_name : "<the name of this uid>");
+    }
+    return 0;
+}
 
 static int
 setup_bind(const struct sshd_config *cfg, ssh_key hostkey, ssh_bind *ret)
@@ -116,6 +161,10 @@ sshd_server_main(int argc, char **argv)
     }
     /* The key text is copied into kcfg; sessions must not see it. */
     (void)unsetenv(KEYS_ENV_SOURCE);
+    r = check_nonroot(&cfg, kcfg.user);
+    if (r != 0) {
+        return r;
+    }
 
     if (sodium_init() < 0) {
         log_error("libsodium cannot be initialised");
@@ -165,6 +214,14 @@ sshd_server_main(int argc, char **argv)
     r = hostkey_load(cfg.host_key_file, &hostkey, &reason);
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "host key: %s", reason);
+        /* A read-only or foreign directory stays so: a restart every few
+         * seconds would only repeat this line. */
+        if (r == -EROFS || r == -EACCES || r == -EPERM) {
+            log_error("SSH server not started: set AIRLOCK_SSH_HOST_KEY_FILE "
+                      "or make AIRLOCK_RUN_DIR (%s) writable",
+                      runtime_dir());
+            return SSHD_EXIT_CONFIG;
+        }
         return SSHD_EXIT_SETUP;
     }
     if (hostkey_fingerprint(hostkey, fp, sizeof(fp)) == 0) {

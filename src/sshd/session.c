@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -108,10 +109,15 @@ int
 session_load_base_env(void)
 {
     char dir[PATH_MAX];
+    struct stat st;
     int r;
 
     envv_init(&base_env);
     r = root_path(dir, sizeof(dir), CONTAINER_ENV_DIR);
+    /* Where /etc is read-only, airlock writes it under the run dir. */
+    if (r == 0 && lstat(dir, &st) < 0 && errno == ENOENT) {
+        r = run_path(dir, sizeof(dir), CONTAINER_ENV_DIR);
+    }
     if (r == 0) {
         r = env_load_container(&base_env, dir);
     }

@@ -312,6 +312,7 @@ syslogd_bind(const char *path, int *ret_fd)
 static int
 adopt_socket(struct collector *c)
 {
+    struct sockaddr_un sa;
     int type = 0, flags;
     socklen_t len = sizeof(type);
     struct stat st;
@@ -330,6 +331,20 @@ adopt_socket(struct collector *c)
     c->sock = c->inherited_fd;
     /* The path stays PID 1's to remove: no inode, nothing unlinked. */
     c->sock_ino = 0;
+    /* Say the path PID 1 actually bound (the run dir's for a non-root
+     * airlock), not the configured one. */
+    len = sizeof(sa);
+    if (getsockname(c->inherited_fd, (struct sockaddr *)&sa, &len) == 0 &&
+        len > offsetof(struct sockaddr_un, sun_path) + 1 &&
+        sa.sun_path[0] != '\0') {
+        size_t n = len - offsetof(struct sockaddr_un, sun_path);
+        n = strnlen(sa.sun_path,
+                    n < sizeof(sa.sun_path) ? n : sizeof(sa.sun_path));
+        if (n < sizeof(c->cfg.socket_path)) {
+            memcpy(c->cfg.socket_path, sa.sun_path, n);
+            c->cfg.socket_path[n] = '\0';
+        }
+    }
     return 0;
 }
 

@@ -69,15 +69,19 @@ check "generated host key reused after a restart" test -n "$fp1" -a "$fp1" = "$f
 stop_sshd
 newkey host -t ed25519
 chmod 644 "$T/keys/host"
-start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_HOST_KEY_FILE="$T/keys/host" || { finish; exit 1; }
+# The file is under AIRLOCK_ROOT, as every path airlock opens.
+mkdir -p "$AIRLOCK_ROOT/secrets"
+cp "$T/keys/host" "$AIRLOCK_ROOT/secrets/host"
+start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_HOST_KEY_FILE=/secrets/host || { finish; exit 1; }
 want=$(ssh-keygen -lf "$T/keys/host.pub" | awk '{print $2}')
 expect_eq "AIRLOCK_SSH_HOST_KEY_FILE used (fingerprint)" "$want" "$(sed -n 's/.*host key ED25519 //p' "$T/sshd.err")"
 got=$(timeout 10 ssh-keyscan -p "$PORT" -t ed25519 127.0.0.1 2>/dev/null | awk '{print $2 " " $3}' | ssh-keygen -lf - 2>/dev/null | awk '{print $2}')
 expect_eq "served host key is the mounted one" "$want" "$got"
 expect_eq "private copy is 0600" 600 "$(stat -c %a "$AIRLOCK_ROOT/run/airlock/sshd/ssh_host_ed25519_key" 2>/dev/null)"
 newkey rsahost -t rsa -b 2048
+cp "$T/keys/rsahost" "$AIRLOCK_ROOT/secrets/rsahost"
 stop_sshd
-env AIRLOCK_SSH_LISTEN=127.0.0.1 AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_HOST_KEY_FILE="$T/keys/rsahost" "$SSHD" >/dev/null 2>"$T/rsahost.err"
+env AIRLOCK_SSH_LISTEN=127.0.0.1 AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_HOST_KEY_FILE=/secrets/rsahost "$SSHD" >/dev/null 2>"$T/rsahost.err"
 expect_eq "a non-ed25519 host key is refused (exit 1)" 1 $?
 check "... with a clear reason" grep -q "host key is not ed25519" "$T/rsahost.err"
 start_sshd AIRLOCK_AUTHORIZED_KEYS="$(pub root)" AIRLOCK_SSH_SFTP_SERVER=/nonexistent/sftp-server || { finish; exit 1; }

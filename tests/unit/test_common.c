@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/groupstop.h"
+#include "common/caps.h"
 #include "common/log.h"
 #include "common/path.h"
 #include "common/safeio.h"
@@ -249,6 +250,24 @@ test_log_parse_level(void **state)
     assert_int_equal(log_parse_level("loud", &l), -EINVAL);
 }
 
+/* caps_names: CAP_ names in bit order, numbers past the table, and a
+ * truncation that keeps whole names. */
+static void
+test_caps_names_lists_bits_and_truncates(void **state)
+{
+    char buf[64];
+
+    (void)state;
+    assert_string_equal(caps_names(0, buf, sizeof(buf)), "");
+    assert_string_equal(caps_names(CAPS_BIT(6) | CAPS_BIT(7), buf, sizeof(buf)),
+                        "CAP_SETGID, CAP_SETUID");
+    assert_string_equal(caps_names_k8s(CAPS_BIT(7), buf, sizeof(buf)),
+                        "SETUID");
+    assert_string_equal(caps_names(CAPS_BIT(63), buf, sizeof(buf)), "CAP_63");
+    assert_string_equal(caps_names(CAPS_BIT(0) | CAPS_BIT(1), buf, 20),
+                        "CAP_CHOWN");
+}
+
 static void
 test_root_path_joins_without_double_slash(void **state)
 {
@@ -462,6 +481,7 @@ main(void)
         cmocka_unit_test(test_log_format_shape_and_truncation),
         cmocka_unit_test(test_log_parse_level),
         cmocka_unit_test(test_root_path_joins_without_double_slash),
+        cmocka_unit_test(test_caps_names_lists_bits_and_truncates),
         cmocka_unit_test(test_write_file_atomic_replaces_and_sets_mode),
         cmocka_unit_test(test_close_fds_from_keeps_listed),
         cmocka_unit_test(test_utf8_seq_len_accepts_valid_and_rejects_malformed),

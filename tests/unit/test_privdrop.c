@@ -702,11 +702,55 @@ child_unprivileged_cannot_switch(void *arg)
     }
     r = privdrop_apply(other, &errstr);
     free(other);
+    /* The line names what is missing, not "setgroups failed". */
     if (r != -EPERM || errstr == NULL ||
-        strcmp(errstr, "setgroups failed") != 0) {
+        strstr(errstr, "CAP_SETUID and CAP_SETGID") == NULL) {
         return 2;
     }
     return 0;
+}
+
+/* Root with CAP_SETUID/CAP_SETGID dropped (Kubernetes "drop: [ALL]"): a
+ * drop to uid 0 still works, one to another uid fails naming them. */
+static int
+child_root_without_setid_caps(void *arg)
+{
+    struct privdrop_target *other = arg;
+    struct privdrop_target *self = numeric_target(0, 0);
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    const char *errstr = NULL;
+    uid_t ru, eu, su;
+    int r;
+
+    if (syscall(SYS_capget, &hdr, d) < 0) {
+        free(self);
+        return 1;
+    }
+    d[0].effective &= ~(CAP_TO_MASK(CAP_SETUID) | CAP_TO_MASK(CAP_SETGID));
+    if (syscall(SYS_capset, &hdr, d) < 0) {
+        free(self);
+        return 2;
+    }
+    r = privdrop_apply(self, NULL);
+    free(self);
+    if (r != 0 || getresuid(&ru, &eu, &su) < 0 || ru != 0 || eu != 0 ||
+        su != 0) {
+        return 3;
+    }
+    r = privdrop_apply(other, &errstr);
+    if (r != -EPERM || errstr == NULL ||
+        strstr(errstr, "securityContext.capabilities.add") == NULL) {
+        return 4;
+    }
+    return 0;
+}
+
+static void
+test_apply_as_root_without_setid_caps_names_them(void **state)
+{
+    (void)state;
+    expect_child_passes_as_root(child_root_without_setid_caps, 12345, 54321);
 }
 
 static void
@@ -797,6 +841,7 @@ main(void)
         cmocka_unit_test(test_apply_drops_ids_groups_caps_and_sets_nnp),
         cmocka_unit_test(test_apply_to_root_sets_groups_but_keeps_capabilities),
         cmocka_unit_test(test_apply_as_non_root_to_another_user_fails),
+        cmocka_unit_test(test_apply_as_root_without_setid_caps_names_them),
         cmocka_unit_test(test_apply_without_setpcap_still_drops_and_sets_nnp),
         cmocka_unit_test(test_apply_rejects_empty_group_list),
     };
