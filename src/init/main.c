@@ -302,6 +302,8 @@ prepare_environment_and_startup(struct supervisor *sup,
                                 const struct config *cfg)
 {
     char **envp = NULL;
+    char *const *script_envp = environ;
+    char env_root[PATH_MAX];
     int why = 0;
     bool in_run_dir = environment_in_run_dir(&why);
     bool env_written;
@@ -319,10 +321,23 @@ prepare_environment_and_startup(struct supervisor *sup,
         }
         return 0;
     }
-    /* Only a directory under /etc is read back after each script; the run
-     * dir's copy is for the sessions. */
-    env_written = write_environment(in_run_dir, why) == 0;
-    r = startup_run(&sup->child_mask, environ, env_written, &status, &envp);
+    /* Read back after each script from where it was written: /etc, or the
+     * run dir (then the scripts, like the app, find it through
+     * AIRLOCK_ENV_DIR). */
+    r = write_environment(in_run_dir, why);
+    env_written = r >= 0;
+    if (r == 1 && run_path(env_root, sizeof(env_root), "") == 0) {
+        point_to_environment(sup);
+        script_envp = sup->envp;
+    } else {
+        env_root[0] = '\0';
+    }
+    r = startup_run(env_root[0] != '\0' ? env_root : NULL,
+                    &sup->child_mask,
+                    script_envp,
+                    env_written,
+                    &status,
+                    &envp);
     if (r < 0) {
         log_errno(LOG_LEVEL_ERROR, r, "startup scripts");
         return 1;
@@ -333,9 +348,9 @@ prepare_environment_and_startup(struct supervisor *sup,
     /* NULL: no script ran, so nothing can have changed the directory. */
     if (envp != NULL) {
         sup->envp = envp;
-    }
-    if (in_run_dir) {
-        point_to_environment(sup);
+        if (env_root[0] != '\0') {
+            point_to_environment(sup); /* as read back: without it */
+        }
     }
     return 0;
 }

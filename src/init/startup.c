@@ -439,6 +439,7 @@ startup_run_dir(const char *dir,
 
 static int
 run_all(const char *root,
+        const char *env_root,
         const sigset_t *child_mask,
         char *const envp[],
         bool reload_env,
@@ -446,7 +447,11 @@ run_all(const char *root,
         char ***ret_envp)
 {
     static const char *const dirs[] = {"/etc/airlock/init.d", "/etc/my_init.d"};
-    struct run_ctx ctx = {reload_env ? root : NULL, child_mask, envp, NULL};
+    struct run_ctx ctx = {reload_env ? (env_root != NULL ? env_root : root)
+                                     : NULL,
+                          child_mask,
+                          envp,
+                          NULL};
     char path[PATH_MAX];
     struct stat st;
     int r = 0;
@@ -515,11 +520,12 @@ startup_run_in(const char *root,
                bool reload_env,
                int *ret_status)
 {
-    return run_all(root, child_mask, envp, reload_env, ret_status, NULL);
+    return run_all(root, NULL, child_mask, envp, reload_env, ret_status, NULL);
 }
 
 int
-startup_run(const sigset_t *child_mask,
+startup_run(const char *env_root,
+            const sigset_t *child_mask,
             char *const envp[],
             bool reload_env,
             int *ret_status,
@@ -527,6 +533,7 @@ startup_run(const sigset_t *child_mask,
 {
     *ret_envp = NULL;
     return run_all(root_dir(),
+                   env_root,
                    child_mask,
                    envp,
                    reload_env,

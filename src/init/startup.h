@@ -74,13 +74,16 @@ bool startup_any(const char *root);
  * envp is what environ_write got; the first script runs with it. With
  * reload_env (pass true only when environ_write succeeded, or a stale
  * directory from the image would be read), the environment is read back
- * from /etc/container_environment/ after each script (environ_load), so a
- * script sees what earlier ones set there, as with phusion's my_init.
+ * from ENV_ROOT/etc/container_environment/ after each script
+ * (environ_load_in), so a script sees what earlier ones set there, as with
+ * phusion's my_init. env_root is where it was written: NULL for
+ * AIRLOCK_ROOT, or the run dir when /etc cannot be written.
  * *ret_envp is the environment as the last script left it, for the
  * services and the app (free it with environ_free), or NULL when no script
  * ran or reload_env is false: then envp stands. Returns as
  * startup_run_dir. */
-int startup_run(const sigset_t *child_mask,
+int startup_run(const char *env_root,
+                const sigset_t *child_mask,
                 char *const envp[],
                 bool reload_env,
                 int *ret_status,

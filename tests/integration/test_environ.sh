@@ -120,4 +120,27 @@ expect_eq "environ: restart exit status" 0 "$RC"
 check "environ: files of variables no longer set are removed" \
     test ! -e "$CE/NASTY" -a ! -e "$CE/NEWVAR" -a -e "$CE/ONLY"
 
+# --- /etc read-only: the environment goes to the run dir, and a startup
+# script that edits it there (through AIRLOCK_ENV_DIR) is read back
+RO=$T/roroot
+mkdir -p "$RO/etc/airlock/init.d" "$RO/run"
+cat >"$RO/etc/airlock/init.d/10-env" <<'EOF2'
+#!/bin/sh
+printf from-ro-script >"$AIRLOCK_ENV_DIR/container_environment/ROVAR"
+EOF2
+chmod 755 "$RO/etc/airlock/init.d/10-env"
+RC=0
+env -i PATH="$PATH" T="$T" AIRLOCK_ROOT="$RO" AIRLOCK_SSH=off \
+    AIRLOCK_SYSLOG=off timeout -k 2 30 \
+    unshare --mount --pid --fork --mount-proc --kill-child sh -c '
+        mount --bind "$AIRLOCK_ROOT/etc" "$AIRLOCK_ROOT/etc" &&
+        mount -o remount,bind,ro "$AIRLOCK_ROOT/etc" &&
+        exec "$0" -- sh -c "printf %s:%s \"\${ROVAR-unset}\" \"\$AIRLOCK_ENV_DIR\" >\"\$T/ro_out\""' \
+    "$AIRLOCK" 2>"$T/err" || RC=$?
+expect_eq "environ, read-only /etc: exit status" 0 "$RC"
+expect_eq "environ, read-only /etc: the app sees what a startup script set in \$AIRLOCK_ENV_DIR" \
+    "from-ro-script:$RO/run/airlock/etc" "$(cat "$T/ro_out" 2>/dev/null)"
+check "environ, read-only /etc: one line says where the environment went" \
+    grep -q "so it is in '$RO/run/airlock/etc/container_environment'" "$T/err"
+
 finish
