@@ -371,6 +371,10 @@ main(int argc, char **argv)
     if (!cfg.skip_services) {
         add_builtin_services(&sup, &cfg);
         scan_services(&sup);
+        services_set_critical(&sup.services,
+                              cfg.critical,
+                              cfg.critical_restarts,
+                              cfg.critical_window_ms);
     } else {
         log_info("services skipped (--skip-services)");
     }
@@ -386,6 +390,9 @@ main(int argc, char **argv)
                   "control socket unavailable; 'airlock status' will not work");
     }
     status = supervisor_run(&sup);
-    /* -e maps the app's own status only, not airlock's 1 or 126/127. */
-    return sup.app_started ? config_exit_status(&cfg, status) : status;
+    /* -e maps the app's own status only, not airlock's 1 or 126/127,
+     * nor a critical service's. */
+    return sup.app_started && !sup.exit_from_service
+               ? config_exit_status(&cfg, status)
+               : status;
 }

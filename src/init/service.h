@@ -11,8 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/groupstop.h"
 #include "common/nbout.h"
 #include "init/children.h"
+#include "init/svcstate.h"
 
 #define SERVICES_MAX         64
 #define SERVICE_NAME_MAX     64
@@ -26,14 +28,9 @@
 #define SERVICE_EXIT_BAD_CONFIG   2
 #define SERVICE_EXIT_DONT_RESTART 3
 
-enum service_state {
-    SVC_DOWN = 0, /* not started (down file, or stopped at shutdown) */
-    SVC_UP,
-    SVC_FINISHING, /* the finish script runs */
-    SVC_BACKOFF,   /* waiting to restart */
-    SVC_STOPPING,  /* signalled at shutdown or for a restart */
-    SVC_FAILED,    /* will not be restarted */
-};
+/* timeout-finish: s6-supervise's default, and airlock's upper bound. */
+#define SERVICE_FINISH_DEFAULT_MS 5000
+#define SERVICE_FINISH_MAX_MS     3600000
 
 struct service {
     char name[SERVICE_NAME_MAX];
@@ -43,18 +40,25 @@ struct service {
     char arg2[32];      /* built-in: second argument, or "" */
     int pass_fd; /* built-in: an fd of PID 1's it gets (as it is), or -1 */
     bool builtin;
+    bool critical;    /* its end for good stops the container */
     bool restart_now; /* restart without backoff once it is down */
-    bool killed;      /* SIGKILL sent at stop */
+    bool give_up;     /* the run that ends now is the last one */
+    bool killed;      /* SIGKILL sent to what the state waits for */
     enum service_state state;
+    uint64_t deadline; /* the one deadline; its meaning: svcstate.h */
     pid_t pid;
     pid_t finish_pid;
+    struct group_stop run_stop, finish_stop; /* signals sent to each */
     int down_signal;
-    int out_fd; /* read end of the service's stdout+stderr, or -1 */
+    uint64_t finish_ms; /* timeout-finish */
+    int out_fd;         /* read end of the service's stdout+stderr, or -1 */
     int out_wfd;
-    uint64_t started_at, restart_at, stop_deadline, backoff_ms;
+    uint64_t started_at, stop_sent_at, finish_at, backoff_ms;
     uint64_t turn_until; /* shutdown: the next service is signalled then */
     unsigned restarts;
-    int last_code;
+    unsigned crit_exits; /* critical: exits counted since crit_since */
+    uint64_t crit_since;
+    int last_code; /* the last run's exit code (128+N: signal N), or -1 */
     char line[SERVICE_LINE_MAX];
     size_t line_len;
 };
@@ -69,6 +73,11 @@ struct services {
     char pending[SERVICES_OUT_MAX];
     size_t pending_len;
     unsigned long dropped; /* lines nobody could ever read (EPIPE) */
+    bool stopping;         /* the container stops: nothing restarts */
+    uint64_t budget;       /* the stop's deadline, once stopping */
+    int critical_code;     /* a critical service's status, or -1 */
+    unsigned crit_restarts;
+    uint64_t crit_window_ms;
 };
 
 /* What starting a process needs from PID 1. */
@@ -107,38 +116,68 @@ int services_builtin_pass_fd(struct services *s,
                              int fd,
                              const char *arg2);
 
-/* Starts every service; failures are logged and retried with backoff. */
+/* Marks the services named in list (comma separated, AIRLOCK_CRITICAL)
+ * critical, as a `critical` file in their directory does, and sets how
+ * many exits within window_ms a critical service is restarted after
+ * (AIRLOCK_CRITICAL_RESTARTS, _WINDOW). An unknown name is logged, one
+ * line each, and skipped. Call after the services are added. */
+void services_set_critical(struct services *s,
+                           const char *list,
+                           unsigned restarts,
+                           uint64_t window_ms);
+
+/* Starts every service (the START event); failures are logged and
+ * retried with backoff. */
 void services_start_all(struct services *s,
                         const struct service_ctx *ctx,
                         uint64_t now);
 
-/* A service (kind CHILD_SERVICE) or finish script (CHILD_FINISH) exited. */
+/* A service (kind CHILD_SERVICE) or finish script (CHILD_FINISH) exited:
+ * the EXIT or FINISHED event. A pid the service no longer waits for (one
+ * it abandoned) is ignored. */
 void services_child_exited(struct services *s,
                            const struct service_ctx *ctx,
                            const struct child *c,
                            int wstatus,
-                           uint64_t now,
-                           bool stopping);
+                           uint64_t now);
 
-/* Restarts due services and escalates overdue stops; returns the next
+/* Applies the TIMEOUT event to every service whose deadline has come
+ * (restarts, SIGKILL to an overdue stop or finish); returns the next
  * deadline (DEADLINE_NONE when there is none). */
-uint64_t services_tick(struct services *s,
+uint64_t
+services_tick(struct services *s, const struct service_ctx *ctx, uint64_t now);
+
+/* The status a critical service that went down for good left (the
+ * container must stop with it), once; -1 when there is none. */
+int services_take_critical(struct services *s);
+
+/* The container stops, with its one budget ending at `budget`
+ * (CLOCK_MONOTONIC ms): nothing restarts any more, a stop or finish under
+ * way gets budget as its latest deadline. Running services wait for
+ * services_stop_step. Idempotent. */
+void services_begin_stop(struct services *s,
+                         const struct service_ctx *ctx,
+                         uint64_t now,
+                         uint64_t budget);
+
+/* Shutdown, one step: sends the STOP event (down signal and SIGCONT) to
+ * the last running service not yet stopped (reverse start order), and
+ * gives it an equal share of the time left until deadline (the stop's
+ * one budget) before the next one is signalled; the next is signalled at
+ * once when it (and its finish script, which runs at stop too) are done
+ * sooner. A service still running at deadline gets SIGKILL from
+ * services_tick. Returns true when all are down. */
+bool services_stop_step(struct services *s,
+                        const struct service_ctx *ctx,
+                        uint64_t now,
+                        uint64_t deadline);
+
+/* The stop budget is spent: STOP then TIMEOUT to every service, i.e.
+ * SIGKILL to each one's group and finish script; a process still there
+ * SERVICE_KILL_REAP_MS later is abandoned by services_tick. */
+void services_kill_all(struct services *s,
                        const struct service_ctx *ctx,
-                       uint64_t now,
-                       bool stopping);
-
-/* Shutdown, one step: signals the last running service not yet signalled
- * (reverse start order) with its down signal and SIGCONT, and gives it an
- * equal share of the time left until deadline (CLOCK_MONOTONIC ms: the
- * stop's one budget) before the next one is signalled; the next is
- * signalled at once when it exits sooner. A service still running at
- * deadline gets SIGKILL from services_tick. Returns true when all are
- * down. */
-bool services_stop_step(struct services *s, uint64_t now, uint64_t deadline);
-
-/* The stop budget is spent: SIGKILL to every service's group and finish
- * script; services_tick abandons one still there at reap_deadline. */
-void services_kill_all(struct services *s, uint64_t reap_deadline);
+                       uint64_t now);
 
 /* Where the prefixed lines go (airlock's stdout): sets up a handle that
  * never blocks (nbout_open's return: 0, 1 for best effort, -errno). */
@@ -167,9 +206,11 @@ int services_output_poll_fd(const struct services *s);
 /* Does the service hold a complete line it could not forward yet? */
 bool services_line_waiting(const struct services *s, size_t index);
 
-/* `airlock restart NAME`: the down signal, SIGKILL after grace_ms, then
- * a start without backoff. -ENOENT for an unknown name. */
+/* `airlock restart NAME`: the RESTART event: the down signal, SIGKILL
+ * after grace_ms, then a start without backoff (after ./finish, if any).
+ * -ENOENT for an unknown name, -ECANCELED while the container stops. */
 int services_request_restart(struct services *s,
+                             const struct service_ctx *ctx,
                              const char *name,
                              uint64_t now,
                              uint64_t grace_ms);
@@ -179,7 +220,5 @@ size_t services_format_status(const struct services *s,
                               uint64_t now,
                               char *buf,
                               size_t size);
-
-const char *service_state_name(enum service_state st);
 
 #endif

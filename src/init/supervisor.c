@@ -216,7 +216,8 @@ stop_budget_spent(struct supervisor *sup, uint64_t now)
         (void)kill(-sup->hook_pid, SIGKILL);
         sup->next_hook = sup->nhooks;
     }
-    services_kill_all(&sup->services, now + KILL_REAP_MS);
+    struct service_ctx ctx = service_ctx_of(sup);
+    services_kill_all(&sup->services, &ctx, now);
     if (sup->cfg->kill_all_on_exit) {
         (void)killall_signal(SIGKILL, sup->is_pid1);
     }
@@ -240,6 +241,8 @@ all_gone(const struct supervisor *sup)
 static void
 advance_stop(struct supervisor *sup, uint64_t now)
 {
+    struct service_ctx ctx = service_ctx_of(sup);
+
     for (;;) {
         enum stop_stage before = sup->stage;
         bool overdue = sup->stage_deadline <= now;
@@ -267,7 +270,10 @@ advance_stop(struct supervisor *sup, uint64_t now)
             }
             break;
         case STAGE_STOP_SERVICES:
-            if (services_stop_step(&sup->services, now, sup->stop_deadline)) {
+            if (services_stop_step(&sup->services,
+                                   &ctx,
+                                   now,
+                                   sup->stop_deadline)) {
                 enter_stage(sup,
                             supervisor_next_stage(STAGE_STOP_SERVICES,
                                                   sup->cfg->kill_all_on_exit),
@@ -296,10 +302,32 @@ advance_stop(struct supervisor *sup, uint64_t now)
 static void
 begin_stop(struct supervisor *sup, uint64_t now)
 {
+    struct service_ctx ctx = service_ctx_of(sup);
+
     if (sup->stage == STAGE_RUN) {
         sup->stop_deadline = now + sup->cfg->grace_ms;
+        /* From now on no service restarts; one exiting runs its finish
+         * script within the budget. */
+        services_begin_stop(&sup->services, &ctx, now, sup->stop_deadline);
         enter_stage(sup, STAGE_STOP_APP, now);
     }
+}
+
+/* A critical service went down for good (service.h): the container stops
+ * as on SIGTERM, and airlock exits with that service's status, whatever
+ * the app's turns out to be. */
+static void
+critical_service_down(struct supervisor *sup, uint64_t now)
+{
+    int code = services_take_critical(&sup->services);
+
+    if (code < 0 || sup->stage != STAGE_RUN) {
+        return;
+    }
+    sup->exit_code = code;
+    sup->exit_from_service = true;
+    signal_app(sup, SIGTERM);
+    begin_stop(sup, now);
 }
 
 static void
@@ -378,18 +406,15 @@ child_exited(struct supervisor *sup, pid_t pid, int wstatus, uint64_t now)
     switch (c.kind) {
     case CHILD_APP:
         sup->app_pid = 0;
-        sup->exit_code = exit_code_from_status(wstatus);
-        log_info("app exited with status %d", sup->exit_code);
+        log_info("app exited with status %d", exit_code_from_status(wstatus));
+        if (!sup->exit_from_service) {
+            sup->exit_code = exit_code_from_status(wstatus);
+        }
         begin_stop(sup, now);
         break;
     case CHILD_SERVICE:
     case CHILD_FINISH:
-        services_child_exited(&sup->services,
-                              &ctx,
-                              &c,
-                              wstatus,
-                              now,
-                              sup->stage != STAGE_RUN);
+        services_child_exited(&sup->services, &ctx, &c, wstatus, now);
         break;
     case CHILD_HOOK:
         sup->hook_pid = 0;
@@ -497,10 +522,17 @@ handle_control(struct supervisor *sup, uint64_t now)
                                          reply,
                                          sizeof(reply));
         } else if (strncmp(req, "restart ", 8) == 0) {
-            if (services_request_restart(&sup->services,
-                                         req + 8,
-                                         now,
-                                         sup->cfg->grace_ms) < 0) {
+            struct service_ctx ctx = service_ctx_of(sup);
+            int r = services_request_restart(&sup->services,
+                                             &ctx,
+                                             req + 8,
+                                             now,
+                                             sup->cfg->grace_ms);
+            if (r == -ECANCELED) {
+                len = (size_t)snprintf(reply,
+                                       sizeof(reply),
+                                       "error: the container is stopping\n");
+            } else if (r < 0) {
                 len = (size_t)snprintf(reply,
                                        sizeof(reply),
                                        "error: no service named '%.64s'\n",
@@ -617,8 +649,8 @@ supervisor_run(struct supervisor *sup)
             break;
         }
         ctx = service_ctx_of(sup);
-        deadline =
-            services_tick(&sup->services, &ctx, now, sup->stage != STAGE_RUN);
+        deadline = services_tick(&sup->services, &ctx, now);
+        critical_service_down(sup, now);
         deadline = deadline_min(deadline, sup->stage_deadline);
         deadline = deadline_min(deadline, sup->app_retry_at);
 
@@ -668,6 +700,7 @@ supervisor_run(struct supervisor *sup)
             }
         }
         reap_all(sup, now);
+        critical_service_down(sup, now);
         if (sup->stage == STAGE_RUN && sup->app_retry_at <= now) {
             start_app(sup, now);
         }

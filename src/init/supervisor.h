@@ -49,6 +49,8 @@ struct supervisor {
     bool app_started;
     bool app_killed;
     int exit_code;
+    /* exit_code is a critical service's status, not the app's. */
+    bool exit_from_service;
     int app_attempts;
     uint64_t app_retry_at;
 

@@ -456,10 +456,14 @@ static void
 test_services_status_and_restart_by_name(void **state)
 {
     static struct services s;
+    struct service_ctx ctx;
     char buf[1024];
     size_t len;
     (void)state;
 
+    /* Only restarts of services not running are asked for: nothing is
+     * started or signalled, the context is never used. */
+    memset(&ctx, 0, sizeof(ctx));
     memset(&s, 0, sizeof(s));
     assert_int_equal(services_add_builtin(&s, "syslogd", "/bin/true", "x"), 0);
     s.svc[0].state = SVC_UP;
@@ -471,12 +475,19 @@ test_services_status_and_restart_by_name(void **state)
     assert_non_null(strstr(buf, "syslogd"));
     assert_non_null(strstr(buf, "4242"));
     assert_non_null(strstr(buf, "2.5s"));
-    assert_int_equal(services_request_restart(&s, "nope", 0, 1000), -ENOENT);
+    assert_int_equal(services_request_restart(&s, &ctx, "nope", 0, 1000),
+                     -ENOENT);
     s.svc[0].pid = 0;
     s.svc[0].state = SVC_BACKOFF;
-    s.svc[0].restart_at = 99999;
-    assert_int_equal(services_request_restart(&s, "syslogd", 5000, 1000), 0);
-    assert_int_equal(s.svc[0].restart_at, 5000);
+    s.svc[0].deadline = 99999;
+    assert_int_equal(services_request_restart(&s, &ctx, "syslogd", 5000, 1000),
+                     0);
+    assert_int_equal(s.svc[0].state, SVC_BACKOFF);
+    assert_int_equal(s.svc[0].deadline, 5000);
+    /* Not while the container stops. */
+    s.stopping = true;
+    assert_int_equal(services_request_restart(&s, &ctx, "syslogd", 6000, 1000),
+                     -ECANCELED);
 }
 
 static void
