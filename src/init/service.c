@@ -612,11 +612,12 @@ service_apply(struct services *s,
         break;
     case SVC_ACT_KILL_FINISH:
         log_warn("service '%s': finish script still running after %llu ms "
-                 "(timeout-finish %llu ms, or the stop budget), sending "
-                 "SIGKILL",
+                 "(%s), sending SIGKILL",
                  svc->name,
                  (unsigned long long)(now - svc->finish_at),
-                 (unsigned long long)svc->finish_ms);
+                 now - svc->finish_at >= svc->finish_ms
+                     ? "its timeout-finish"
+                     : "the stop budget is used up");
         service_kill_group(&svc->finish_stop, svc->finish_pid, now);
         svc->killed = true;
         break;
