@@ -156,6 +156,9 @@ service_new(struct services *s, const char *name)
     memset(svc, 0, sizeof(*svc));
     svc->out_fd = -1;
     svc->out_wfd = -1;
+    svc->log_rfd = -1;
+    svc->log_wfd = -1;
+    svc->logs_for = -1;
     svc->pass_fd = -1;
     svc->down_signal = SIGTERM;
     svc->finish_ms = SERVICE_FINISH_DEFAULT_MS;
@@ -206,6 +209,85 @@ service_dir_usable(const char *dir, const char *name)
     return true;
 }
 
+/* Adds one service read from dir (name is its entry in the scanned
+ * directory, or "NAME/log" for a logger). NULL when the table is full. */
+static struct service *
+service_from_dir(struct services *s, const char *dir, const char *name)
+{
+    char path[PATH_MAX + 16];
+    struct service *svc = service_new(s, name);
+
+    if (svc == NULL) {
+        return NULL;
+    }
+    copy_string(svc->dir, sizeof(svc->dir), dir);
+    copy_string(svc->exe, sizeof(svc->exe), "./run");
+    svc->down_signal = read_down_signal(dir, name);
+    svc->finish_ms = read_timeout_finish(dir, name);
+    snprintf(path, sizeof(path), "%s/critical", dir);
+    svc->critical = access(path, F_OK) == 0;
+    s->count++;
+    return svc;
+}
+
+/* runit's log service: dir/log/run, when it is an executable file. */
+static bool
+has_log_service(const char *dir)
+{
+    char path[PATH_MAX + 16];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/log/run", dir);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+           access(path, X_OK) == 0;
+}
+
+/* Adds the service in dir, and first its logger when it has a log/run
+ * (runsv(8)): the logger is a supervised service of its own, "NAME/log",
+ * started before and stopped after it, and its stdin is the read end of
+ * a pipe whose write end is the service's stdout. PID 1 makes the pipe
+ * once and holds both ends for as long as it runs, so neither side's
+ * restart closes it and lines written while the logger restarts wait in
+ * the pipe; PID 1 itself never reads or writes it. Returns the number of
+ * services added (0 to 2). */
+static int
+service_add_dir(struct services *s, const char *dir, const char *name)
+{
+    char logdir[PATH_MAX + 8], logname[SERVICE_NAME_MAX + 8];
+    struct service *logger = NULL, *svc;
+    int p[2] = {-1, -1};
+
+    if (has_log_service(dir)) {
+        snprintf(logdir, sizeof(logdir), "%s/log", dir);
+        snprintf(logname, sizeof(logname), "%s/log", name);
+        if (strlen(logname) >= SERVICE_NAME_MAX || strlen(logdir) >= PATH_MAX) {
+            log_warn("service '%s': name or path too long for its log "
+                     "service, log/run not started",
+                     name);
+        } else if (pipe2(p, O_CLOEXEC) < 0) {
+            log_errno(LOG_LEVEL_ERROR,
+                      -errno,
+                      "service '%s': pipe to its log service, log/run not "
+                      "started",
+                      name);
+        } else if ((logger = service_from_dir(s, logdir, logname)) == NULL) {
+            (void)close(p[0]);
+            (void)close(p[1]);
+        } else {
+            logger->log_rfd = p[0];
+        }
+    }
+    svc = service_from_dir(s, dir, name);
+    if (svc == NULL) {
+        return logger != NULL;
+    }
+    if (logger != NULL) {
+        svc->log_wfd = p[1];
+        logger->logs_for = (int)(s->count - 1);
+    }
+    return logger != NULL ? 2 : 1;
+}
+
 int
 services_scan(struct services *s, const char *service_dir)
 {
@@ -245,22 +327,13 @@ services_scan(struct services *s, const char *service_dir)
     qsort(names, n, sizeof(names[0]), name_cmp);
 
     for (size_t i = 0; i < n; i++) {
-        char dir[PATH_MAX], path[PATH_MAX + 16];
-        struct service *svc;
+        char dir[PATH_MAX];
 
         if (snprintf(dir, sizeof(dir), "%s/%s", service_dir, names[i]) >=
             (int)sizeof(dir)) {
             log_warn("service '%s': path too long, skipped", names[i]);
-        } else if (service_dir_usable(dir, names[i]) &&
-                   (svc = service_new(s, names[i])) != NULL) {
-            copy_string(svc->dir, sizeof(svc->dir), dir);
-            copy_string(svc->exe, sizeof(svc->exe), "./run");
-            svc->down_signal = read_down_signal(dir, names[i]);
-            svc->finish_ms = read_timeout_finish(dir, names[i]);
-            snprintf(path, sizeof(path), "%s/critical", dir);
-            svc->critical = access(path, F_OK) == 0;
-            s->count++;
-            added++;
+        } else if (service_dir_usable(dir, names[i])) {
+            added += service_add_dir(s, dir, names[i]);
         }
         free(names[i]);
     }
@@ -377,8 +450,11 @@ service_spawn(struct service *svc,
     if (r < 0) {
         return log_errno(LOG_LEVEL_ERROR, r, "service '%s': pipe", svc->name);
     }
-    o.stdout_fd = svc->out_wfd;
+    /* With a logger, stdout goes to it and stderr to the container's
+     * output, as under runsv. */
+    o.stdout_fd = svc->log_wfd >= 0 ? svc->log_wfd : svc->out_wfd;
     o.stderr_fd = svc->out_wfd;
+    o.stdin_fd = svc->log_rfd >= 0 ? svc->log_rfd : 0;
     if (svc->pass_fd >= 0) {
         o.pass_fds = &svc->pass_fd;
         o.npass_fds = 1;
@@ -435,7 +511,7 @@ service_run_finish(struct service *svc,
     struct spawn_opts o = {
         .child_mask = ctx->child_mask,
         .group = SPAWN_NEW_SESSION,
-        .stdout_fd = svc->out_wfd,
+        .stdout_fd = svc->log_wfd >= 0 ? svc->log_wfd : svc->out_wfd,
         .stderr_fd = svc->out_wfd,
         .envp = ctx->envp,
         .cwd = svc->dir,
@@ -826,6 +902,9 @@ services_tick(struct services *s, const struct service_ctx *ctx, uint64_t now)
         if (svc->turn_until > now) {
             next = deadline_min(next, svc->turn_until);
         }
+        if (svc->drain_until > now && svc->pid > 0) {
+            next = deadline_min(next, svc->drain_until);
+        }
     }
     return next;
 }
@@ -888,6 +967,35 @@ services_kill_all(struct services *s,
     }
 }
 
+/* A logger's turn at the stop comes after its service's: as runsv does,
+ * PID 1 closes its copy of the pipe's write end, so the logger reads what
+ * is left, gets end of file once the service (and anything it left
+ * holding the pipe) is gone, and exits by itself. It gets its down signal
+ * only if it is still there after half its share of the budget, at most
+ * SERVICE_LOG_DRAIN_MS. */
+static void
+logger_end_of_input(struct services *s,
+                    struct service *logger,
+                    uint64_t now,
+                    uint64_t share)
+{
+    struct service *svc = &s->svc[logger->logs_for];
+    uint64_t drain = share / 2;
+
+    if (drain > SERVICE_LOG_DRAIN_MS) {
+        drain = SERVICE_LOG_DRAIN_MS;
+    }
+    if (svc->log_wfd >= 0) {
+        (void)close(svc->log_wfd);
+        svc->log_wfd = -1;
+    }
+    logger->drain_until = now + (drain > 0 ? drain : 1);
+    log_info("service '%s': end of input, %llu ms to finish before its "
+             "down signal",
+             logger->name,
+             (unsigned long long)drain);
+}
+
 bool
 services_stop_step(struct services *s,
                    const struct service_ctx *ctx,
@@ -915,14 +1023,23 @@ services_stop_step(struct services *s,
             for (size_t k = 0; k < i; k++) {
                 waiting += s->svc[k].pid > 0 && s->svc[k].state != SVC_STOPPING;
             }
-            log_info("service '%s': stopping with signal %d",
+            uint64_t share = deadline > now ? (deadline - now) / waiting : 0;
+            char name[SIG_NAME_MAX];
+
+            if (svc->logs_for >= 0 && svc->drain_until == 0) {
+                logger_end_of_input(s, svc, now, share);
+                return false;
+            }
+            if (now < svc->drain_until) {
+                return false; /* a logger reading what is left */
+            }
+            log_info("service '%s': stopping with SIG%s",
                      svc->name,
-                     svc->down_signal);
+                     sig_to_string(svc->down_signal, name, sizeof(name)));
             /* An equal share of what is left of the budget each, so one
              * service ignoring its signal cannot starve the others of a
              * graceful stop. Its finish script runs within the share. */
-            svc->turn_until =
-                now + (deadline > now ? (deadline - now) / waiting : 0);
+            svc->turn_until = now + share;
             service_apply(s, i, SVC_EV_STOP, ctx, now, 0, deadline);
             return false;
         }

@@ -23,6 +23,9 @@
 #define SERVICE_BACKOFF_MAX  30000
 #define SERVICE_STABLE_MS    10000
 #define SERVICE_KILL_REAP_MS 2000
+/* At the stop, how long a logger may read what is left before its down
+ * signal (logger_end_of_input in service.c). */
+#define SERVICE_LOG_DRAIN_MS 1000
 /* A built-in exits with one of these when a restart cannot help: a bad
  * setting (2), or nothing to serve, e.g. no valid SSH key (3). */
 #define SERVICE_EXIT_BAD_CONFIG   2
@@ -53,6 +56,12 @@ struct service {
     uint64_t finish_ms; /* timeout-finish */
     int out_fd;         /* read end of the service's stdout+stderr, or -1 */
     int out_wfd;
+    /* runit's log/run: the pipe from a service's stdout to its logger,
+     * made once, held by PID 1 (service_add_dir in service.c). */
+    int log_wfd;          /* a service with a logger: its stdout, or -1 */
+    int log_rfd;          /* a logger: its stdin, or -1 */
+    int logs_for;         /* a logger: index of its service, or -1 */
+    uint64_t drain_until; /* a logger at stop: EOF given, signal then */
     uint64_t started_at, stop_sent_at, finish_at, backoff_ms;
     uint64_t turn_until; /* shutdown: the next service is signalled then */
     unsigned restarts;

@@ -99,6 +99,9 @@ child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
             (void)tcsetpgrp(STDIN_FILENO, getpid());
         }
     }
+    if (o->stdin_fd > 0 && dup2(o->stdin_fd, STDIN_FILENO) < 0) {
+        goto fail;
+    }
     if (o->stdout_fd >= 0 && dup2(o->stdout_fd, STDOUT_FILENO) < 0) {
         goto fail;
     }

@@ -20,6 +20,7 @@ struct spawn_opts {
     const sigset_t *child_mask; /* mask to restore before exec */
     enum spawn_group group;
     bool take_tty;     /* make the new group the terminal's foreground */
+    int stdin_fd;      /* 0 (what a zeroed struct says): inherit */
     int stdout_fd;     /* -1: inherit */
     int stderr_fd;     /* -1: inherit */
     char *const *envp; /* NULL: the current environment */

@@ -67,6 +67,47 @@ check "the stop's exit line says how long the stop took" \
     grep -Eq "service 'fin': killed by signal 15 \(TERM\) [0-9]+ ms after its down signal \(it ran [0-9]+ ms\)" \
     "$T/hang.err"
 
+# --- runit's log/run: every line reaches the logger across restarts ---
+# The service writes 40 numbered lines per run, then exits (and is
+# restarted), but stays up after its third run; the logger takes 30 lines
+# per run, then exits (and is restarted). Lines written while the logger
+# is down wait in the pipe.
+R=$T/logrun
+make_service "$R" talk "n=\$(cat $T/talk.runs 2>/dev/null || echo 0)
+echo \$((n + 1)) >$T/talk.runs
+i=1; while [ \$i -le 40 ]; do echo \"run \$n line \$i\"; i=\$((i + 1)); done
+echo 'to stderr' >&2
+[ \$n -ge 2 ] && exec sleep 1000"
+mkdir -p "$R/etc/service/talk/log"
+# bash's read takes a pipe byte by byte, so it never reads past a line.
+printf '#!/bin/bash
+echo started >>%s
+for _ in $(seq 1 30); do IFS= read -r l || exit 0; echo "$l" >>%s; done
+echo "logger took 30"
+' \
+    "$T/logger.runs" "$T/logged" >"$R/etc/service/talk/log/run"
+chmod +x "$R/etc/service/talk/log/run"
+run_bg "$R" logrun --grace 3 -- sleep 60
+wait_until 20 test "$(lines "$T/logged")" -ge 120
+kill -TERM "$AP"
+wait_exit "$BG" 10
+expected=$(for n in 0 1 2; do for i in $(seq 1 40); do echo "run $n line $i"; done; done)
+expect_eq "log/run: every line of 3 service runs reaches the logger, in order" \
+    "$expected" "$(head -n 120 "$T/logged")"
+check "...across restarts of the logger ($(lines "$T/logger.runs") runs)" \
+    test "$(lines "$T/logger.runs")" -ge 4
+check "the logger is supervised as 'talk/log', started before 'talk'" \
+    test "$(grep -n "service 'talk/log': started" "$T/logrun.err" | head -n 1 | cut -d: -f1)" \
+    -lt "$(grep -n "service 'talk': started" "$T/logrun.err" | head -n 1 | cut -d: -f1)"
+check "the logger's own output is prefixed with its name" \
+    grep -q "^talk/log: logger took 30$" "$T/logrun.out"
+check "the service's stderr still goes to the container's output" \
+    grep -q "^talk: to stderr$" "$T/logrun.out"
+check "its stdout does not" \
+    test "$(grep -c "^talk: run" "$T/logrun.out")" -eq 0
+check "at the stop the logger is given end of input after its service" \
+    grep -q "service 'talk/log': end of input" "$T/logrun.err"
+
 # --- a critical service exiting 7 ----------------------------------------
 R=$T/crit
 make_service "$R" crit "sleep 0.5; exit 7"

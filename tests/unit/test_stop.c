@@ -104,6 +104,10 @@ two_services(bool first_deaf, bool second_deaf)
         s->svc[i].last_code = -1;
         s->svc[i].down_signal = SIGTERM;
         s->svc[i].out_fd = -1;
+        s->svc[i].out_wfd = -1;
+        s->svc[i].log_rfd = -1;
+        s->svc[i].log_wfd = -1;
+        s->svc[i].logs_for = -1;
         s->svc[i].pid = child(i == 0 ? first_deaf : second_deaf);
     }
     return s;
