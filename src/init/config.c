@@ -282,6 +282,9 @@ parse_env(const char *(*getenv_fn)(const char *),
          false},
         {"AIRLOCK_SSH", offsetof(struct config, ssh_disabled), true},
         {"AIRLOCK_SYSLOG", offsetof(struct config, syslog_disabled), true},
+        {"AIRLOCK_READY_REQUIRED",
+         offsetof(struct config, ready_required),
+         false},
     };
     const char *v, *why;
 
@@ -334,6 +337,18 @@ parse_env(const char *(*getenv_fn)(const char *),
                            v,
                            CONFIG_CRITICAL_WINDOW_MAX_MS / 1000);
     }
+    v = getenv_fn("AIRLOCK_READY_TIMEOUT");
+    if (v != NULL && *v != '\0' &&
+        parse_seconds_ms(v,
+                         CONFIG_READY_TIMEOUT_MAX_MS,
+                         &cfg->ready_timeout_ms) < 0) {
+        return usage_error(err,
+                           errsize,
+                           "AIRLOCK_READY_TIMEOUT='%s': expected seconds, "
+                           "at most %d",
+                           v,
+                           CONFIG_READY_TIMEOUT_MAX_MS / 1000);
+    }
     for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
         bool *field = (bool *)((char *)cfg + bools[i].offset);
         bool value = bools[i].invert ? !*field : *field;
@@ -367,6 +382,7 @@ config_parse(int argc,
     cfg->stop_signal = SIGTERM;
     cfg->critical_restarts = CONFIG_CRITICAL_RESTARTS_DEFAULT;
     cfg->critical_window_ms = CONFIG_CRITICAL_WINDOW_DEFAULT_MS;
+    cfg->ready_timeout_ms = CONFIG_READY_TIMEOUT_DEFAULT_MS;
     err[0] = '\0';
 
     r = parse_env(getenv_fn, cfg, err, errsize);

@@ -18,6 +18,9 @@
 #define CONFIG_CRITICAL_RESTARTS_MAX      1000
 #define CONFIG_CRITICAL_WINDOW_DEFAULT_MS 60000
 #define CONFIG_CRITICAL_WINDOW_MAX_MS     86400000
+/* How long the app waits for the services to be ready. */
+#define CONFIG_READY_TIMEOUT_DEFAULT_MS 10000
+#define CONFIG_READY_TIMEOUT_MAX_MS     3600000
 /* --rewrite SIG:0: the signal is not forwarded at all. */
 #define CONFIG_SIG_DROP (-1)
 
@@ -42,6 +45,8 @@ struct config {
     /* AIRLOCK_CRITICAL: service names, comma separated, or NULL; points
      * into the environment. */
     const char *critical;
+    uint64_t ready_timeout_ms;   /* AIRLOCK_READY_TIMEOUT (seconds) */
+    bool ready_required;         /* AIRLOCK_READY_REQUIRED */
     unsigned critical_restarts;  /* AIRLOCK_CRITICAL_RESTARTS */
     uint64_t critical_window_ms; /* AIRLOCK_CRITICAL_WINDOW (seconds) */
     char **cmd; /* the app's argv, NULL-terminated; NULL if none */

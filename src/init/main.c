@@ -375,6 +375,7 @@ main(int argc, char **argv)
                               cfg.critical,
                               cfg.critical_restarts,
                               cfg.critical_window_ms);
+        (void)services_resolve_deps(&sup.services);
     } else {
         log_info("services skipped (--skip-services)");
     }

@@ -158,6 +158,7 @@ service_new(struct services *s, const char *name)
     svc->out_wfd = -1;
     svc->log_rfd = -1;
     svc->log_wfd = -1;
+    svc->notify_fd = -1;
     svc->logs_for = -1;
     svc->pass_fd = -1;
     svc->down_signal = SIGTERM;
@@ -209,6 +210,85 @@ service_dir_usable(const char *dir, const char *name)
     return true;
 }
 
+/* The service's notification-fd file (s6-supervise): the fd number the
+ * run gets for its readiness line. A bad value is one line and means
+ * "ready once started". 0 when absent. */
+static int
+read_notification_fd(const char *dir, const char *name)
+{
+    char buf[32];
+    uint64_t fd;
+
+    if (read_service_file(dir, name, "notification-fd", buf, sizeof(buf)) < 0) {
+        return 0;
+    }
+    /* 0-2 are the run's stdio; s6 refuses them too. */
+    if (parse_uint(buf, SERVICE_NOTIFY_FD_MAX, &fd) < 0 || fd < 3) {
+        log_warn("service '%s': notification-fd '%s' is not a number from "
+                 "3 to %d; it is ready once started",
+                 name,
+                 buf,
+                 SERVICE_NOTIFY_FD_MAX);
+        return 0;
+    }
+    return (int)fd;
+}
+
+/* The service's dependencies file: one service name a line (blank lines
+ * and lines starting with '#' skipped). Names are resolved later, once
+ * every service is known (services_resolve_deps). */
+static void
+read_dependencies(struct service *svc, const char *dir)
+{
+    char path[PATH_MAX + 16], buf[SERVICE_DEPS_MAX * (SERVICE_NAME_MAX + 2)];
+    size_t len = 0;
+    char *line, *save = NULL;
+    int fd, r;
+
+    snprintf(path, sizeof(path), "%s/dependencies", dir);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno != ENOENT) {
+            log_errno(LOG_LEVEL_WARN,
+                      -errno,
+                      "service '%s': '%s'",
+                      svc->name,
+                      path);
+        }
+        return;
+    }
+    r = read_all(fd, buf, sizeof(buf) - 1, &len);
+    (void)close(fd);
+    if (r < 0) {
+        log_errno(LOG_LEVEL_WARN,
+                  r,
+                  "service '%s': '%s', ignored",
+                  svc->name,
+                  path);
+        return;
+    }
+    buf[len] = '\0';
+    for (line = strtok_r(buf, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        line[strcspn(line, " \t\r")] = '\0';
+        if (line[0] == '\0' || line[0] == '#') {
+            continue;
+        }
+        if (svc->ndeps >= SERVICE_DEPS_MAX ||
+            copy_string(svc->dep_names[svc->ndeps], SERVICE_NAME_MAX, line) <
+                0) {
+            log_warn("service '%s': '%s': more than %d names or a name too "
+                     "long ('%.32s'), ignored",
+                     svc->name,
+                     path,
+                     SERVICE_DEPS_MAX,
+                     line);
+            continue;
+        }
+        svc->ndeps++;
+    }
+}
+
 /* Adds one service read from dir (name is its entry in the scanned
  * directory, or "NAME/log" for a logger). NULL when the table is full. */
 static struct service *
@@ -226,6 +306,8 @@ service_from_dir(struct services *s, const char *dir, const char *name)
     svc->finish_ms = read_timeout_finish(dir, name);
     snprintf(path, sizeof(path), "%s/critical", dir);
     svc->critical = access(path, F_OK) == 0;
+    svc->notify_to = read_notification_fd(dir, name);
+    read_dependencies(svc, dir);
     s->count++;
     return svc;
 }
@@ -413,6 +495,9 @@ static void service_apply(struct services *s,
                           uint64_t now,
                           int wstatus,
                           uint64_t kill_at);
+static void services_start_waiting(struct services *s,
+                                   const struct service_ctx *ctx,
+                                   uint64_t now);
 static void service_run_ended(struct services *s,
                               size_t index,
                               const struct service_ctx *ctx,
@@ -441,7 +526,7 @@ service_spawn(struct service *svc,
         .envp = ctx->envp,
         .cwd = svc->builtin ? NULL : svc->dir,
     };
-    int r, exec_errno;
+    int r, exec_errno, notify[2] = {-1, -1};
     pid_t pid;
 
     svc->started_at = now;
@@ -459,7 +544,25 @@ service_spawn(struct service *svc,
         o.pass_fds = &svc->pass_fd;
         o.npass_fds = 1;
     }
+    if (svc->notify_to > 0) {
+        if (pipe2(notify, O_CLOEXEC | O_NONBLOCK) < 0) {
+            return log_errno(LOG_LEVEL_ERROR,
+                             -errno,
+                             "service '%s': notification pipe",
+                             svc->name);
+        }
+        /* PID 1's end never blocks; the service's end is a plain one. */
+        (void)fcntl(notify[1], F_SETFL, 0);
+        o.notify_from = notify[1];
+        o.notify_to = svc->notify_to;
+    }
     r = spawn_process(argv, &o, &pid, &exec_errno);
+    if (notify[1] >= 0) {
+        (void)close(notify[1]);
+    }
+    if (r < 0 && notify[0] >= 0) {
+        (void)close(notify[0]);
+    }
     if (r < 0) {
         if (exec_errno == ENOENT) {
             *ret_wstatus = W_EXITCODE(127, 0);
@@ -475,8 +578,12 @@ service_spawn(struct service *svc,
          * exit is then an orphan's, so the run counts as failed now. */
         log_error("service '%s': child table full, stopping it", svc->name);
         (void)kill(pid, SIGKILL);
+        if (notify[0] >= 0) {
+            (void)close(notify[0]);
+        }
         return -ENOSPC;
     }
+    svc->notify_fd = notify[0];
     svc->pid = pid;
     svc->give_up = false;
     memset(&svc->run_stop, 0, sizeof(svc->run_stop));
@@ -602,6 +709,28 @@ service_log_outcome(struct services *s,
     }
 }
 
+/* Is every service in svc's dependencies file ready? */
+static bool
+service_deps_ready(const struct services *s, const struct service *svc)
+{
+    for (size_t k = 0; k < svc->ndeps; k++) {
+        int d = svc->deps[k];
+        if (d < 0 || (size_t)d >= s->count || s->svc[d].state != SVC_READY) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+close_notify(struct service *svc)
+{
+    if (svc->notify_fd >= 0) {
+        (void)close(svc->notify_fd);
+        svc->notify_fd = -1;
+    }
+}
+
 static void
 service_apply(struct services *s,
               size_t index,
@@ -614,7 +743,7 @@ service_apply(struct services *s,
     struct service *svc = &s->svc[index];
     enum service_state before = svc->state;
     struct svc_facts f = {
-        .deps_ready = true,
+        .deps_ready = service_deps_ready(s, svc),
         .has_finish = false,
         .killed = svc->killed,
         .after = service_after(s, svc),
@@ -657,7 +786,9 @@ service_apply(struct services *s,
             return;
         }
         /* Nothing to wait for: ready once started (runit's view). */
-        service_apply(s, index, SVC_EV_READY, ctx, now, 0, DEADLINE_NONE);
+        if (svc->notify_fd < 0) {
+            service_apply(s, index, SVC_EV_READY, ctx, now, 0, DEADLINE_NONE);
+        }
         break;
     case SVC_ACT_FINISH:
         svc->killed = false;
@@ -713,6 +844,12 @@ service_apply(struct services *s,
         break;
     }
     service_log_outcome(s, svc, before);
+    if (svc->state == SVC_READY && before != SVC_READY) {
+        if (svc->notify_to > 0) {
+            log_info("service '%s': ready", svc->name);
+        }
+        services_start_waiting(s, ctx, now);
+    }
 }
 
 void
@@ -757,6 +894,215 @@ services_set_critical(struct services *s,
     }
 }
 
+/* A service got ready: those waiting for it (STARTING) may start now. */
+static void
+services_start_waiting(struct services *s,
+                       const struct service_ctx *ctx,
+                       uint64_t now)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        if (s->svc[i].state == SVC_STARTING && !s->stopping) {
+            service_apply(s, i, SVC_EV_START, ctx, now, 0, DEADLINE_NONE);
+        }
+    }
+}
+
+int
+services_notify_poll_fd(const struct services *s, size_t index)
+{
+    return s->svc[index].notify_fd;
+}
+
+void
+services_notify_readable(struct services *s,
+                         size_t index,
+                         const struct service_ctx *ctx,
+                         uint64_t now)
+{
+    struct service *svc = &s->svc[index];
+    char buf[64];
+    ssize_t n;
+
+    /* Bounded: a service writing without end cannot hold the loop. */
+    for (int budget = 16; budget > 0 && svc->notify_fd >= 0; budget--) {
+        n = read(svc->notify_fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return; /* EAGAIN: nothing more now */
+        }
+        if (n == 0) {
+            log_warn("service '%s': closed its notification fd %d without "
+                     "a newline; it will not be ready",
+                     svc->name,
+                     svc->notify_to);
+            close_notify(svc);
+            return;
+        }
+        if (memchr(buf, '\n', (size_t)n) != NULL) {
+            /* s6: the first newline is the notification; the fd is not
+             * read any more. */
+            close_notify(svc);
+            service_apply(s, index, SVC_EV_READY, ctx, now, 0, DEADLINE_NONE);
+            return;
+        }
+    }
+}
+
+size_t
+deps_find_cycles(size_t n,
+                 int (*deps)[SERVICE_DEPS_MAX],
+                 const size_t *ndeps,
+                 bool *in_cycle)
+{
+    /* Iterative depth-first search, colours as usual: 0 unseen, 1 on the
+     * current path, 2 done. A back edge to a node on the path closes a
+     * cycle: every node from it to the top of the path is on it. */
+    unsigned char colour[SERVICES_MAX] = {0};
+    size_t path[SERVICES_MAX], next[SERVICES_MAX], found = 0;
+
+    for (size_t i = 0; i < n && i < SERVICES_MAX; i++) {
+        in_cycle[i] = false;
+    }
+    for (size_t root = 0; root < n && root < SERVICES_MAX; root++) {
+        size_t depth = 0;
+
+        if (colour[root] != 0) {
+            continue;
+        }
+        path[depth] = root;
+        next[depth++] = 0;
+        colour[root] = 1;
+        while (depth > 0) {
+            size_t v = path[depth - 1];
+            int w;
+
+            if (next[depth - 1] >= ndeps[v]) {
+                colour[v] = 2;
+                depth--;
+                continue;
+            }
+            w = deps[v][next[depth - 1]++];
+            if (w < 0 || (size_t)w >= n) {
+                continue;
+            }
+            if (colour[w] == 1) {
+                for (size_t k = depth; k-- > 0;) {
+                    if (!in_cycle[path[k]]) {
+                        in_cycle[path[k]] = true;
+                        found++;
+                    }
+                    if (path[k] == (size_t)w) {
+                        break;
+                    }
+                }
+            } else if (colour[w] == 0) {
+                colour[w] = 1;
+                path[depth] = (size_t)w;
+                next[depth++] = 0;
+            }
+        }
+    }
+    return found;
+}
+
+/* Marks a service that cannot start as FAILED, before anything runs. */
+static void
+service_reject(struct service *svc)
+{
+    svc->state = SVC_FAILED;
+    svc->deadline = DEADLINE_NONE;
+}
+
+int
+services_resolve_deps(struct services *s)
+{
+    static int deps[SERVICES_MAX][SERVICE_DEPS_MAX];
+    size_t ndeps[SERVICES_MAX];
+    bool in_cycle[SERVICES_MAX];
+    int rejected = 0;
+
+    for (size_t i = 0; i < s->count; i++) {
+        struct service *svc = &s->svc[i];
+        bool bad = false;
+
+        ndeps[i] = svc->ndeps;
+        for (size_t k = 0; k < svc->ndeps; k++) {
+            svc->deps[k] = -1;
+            for (size_t j = 0; j < s->count; j++) {
+                if (strcmp(s->svc[j].name, svc->dep_names[k]) == 0) {
+                    svc->deps[k] = (int)j;
+                }
+            }
+            deps[i][k] = svc->deps[k];
+            if (svc->deps[k] < 0 && !bad) {
+                log_error("service '%s': dependency '%s' is not a service; "
+                          "not started",
+                          svc->name,
+                          svc->dep_names[k]);
+                bad = true;
+            }
+        }
+        if (bad) {
+            service_reject(svc);
+            rejected++;
+        }
+    }
+    if (deps_find_cycles(s->count, deps, ndeps, in_cycle) == 0) {
+        return rejected;
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        if (in_cycle[i] && s->svc[i].state != SVC_FAILED) {
+            log_error("service '%s': its dependencies lead back to it (a "
+                      "cycle); not started",
+                      s->svc[i].name);
+            service_reject(&s->svc[i]);
+            rejected++;
+        }
+    }
+    return rejected;
+}
+
+bool
+services_all_ready(const struct services *s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        enum service_state st = s->svc[i].state;
+        if (st != SVC_READY && st != SVC_DOWN && st != SVC_FAILED) {
+            return false;
+        }
+    }
+    return true;
+}
+
+const char *
+services_laggards(const struct services *s, char *buf, size_t size)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->count; i++) {
+        enum service_state st = s->svc[i].state;
+        int n;
+
+        if (st == SVC_READY || st == SVC_DOWN || st == SVC_FAILED) {
+            continue;
+        }
+        n = snprintf(buf + len,
+                     size - len,
+                     "%s%s (%s)",
+                     len > 0 ? ", " : "",
+                     s->svc[i].name,
+                     service_state_name(st));
+        if (n < 0 || (size_t)n >= size - len) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    return buf;
+}
+
 void
 services_start_all(struct services *s,
                    const struct service_ctx *ctx,
@@ -764,7 +1110,10 @@ services_start_all(struct services *s,
 {
     s->critical_code = -1;
     for (size_t i = 0; i < s->count; i++) {
-        service_apply(s, i, SVC_EV_START, ctx, now, 0, DEADLINE_NONE);
+        /* FAILED already: rejected by services_resolve_deps. */
+        if (s->svc[i].state != SVC_FAILED) {
+            service_apply(s, i, SVC_EV_START, ctx, now, 0, DEADLINE_NONE);
+        }
     }
 }
 
@@ -830,6 +1179,7 @@ service_run_ended(struct services *s,
     struct service *svc = &s->svc[index];
 
     svc->pid = 0;
+    close_notify(svc);
     svc->last_code = exit_code_from_status(wstatus);
     log_exit(svc, wstatus, now);
     if (!s->stopping) {

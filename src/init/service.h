@@ -26,6 +26,10 @@
 /* At the stop, how long a logger may read what is left before its down
  * signal (logger_end_of_input in service.c). */
 #define SERVICE_LOG_DRAIN_MS 1000
+/* Names a dependencies file may list (one a line). */
+#define SERVICE_DEPS_MAX 8
+/* The highest notification-fd accepted. */
+#define SERVICE_NOTIFY_FD_MAX 1023
 /* A built-in exits with one of these when a restart cannot help: a bad
  * setting (2), or nothing to serve, e.g. no valid SSH key (3). */
 #define SERVICE_EXIT_BAD_CONFIG   2
@@ -62,6 +66,14 @@ struct service {
     int log_rfd;          /* a logger: its stdin, or -1 */
     int logs_for;         /* a logger: index of its service, or -1 */
     uint64_t drain_until; /* a logger at stop: EOF given, signal then */
+    /* Readiness (s6): notification-fd names the fd the run gets; a line
+     * written to it means ready. 0: ready once started. */
+    int notify_to;
+    int notify_fd; /* PID 1's read end while waiting, or -1 */
+    /* dependencies: services that must be ready before it starts. */
+    char dep_names[SERVICE_DEPS_MAX][SERVICE_NAME_MAX];
+    size_t ndeps;
+    int deps[SERVICE_DEPS_MAX]; /* their indices, once resolved */
     uint64_t started_at, stop_sent_at, finish_at, backoff_ms;
     uint64_t turn_until; /* shutdown: the next service is signalled then */
     unsigned restarts;
@@ -134,6 +146,39 @@ void services_set_critical(struct services *s,
                            const char *list,
                            unsigned restarts,
                            uint64_t window_ms);
+
+/* Resolves every service's dependencies file to the services it names,
+ * after all are added. A service naming an unknown service, or part of a
+ * cycle, is not started (FAILED), with one line each saying why; the
+ * others start as usual. Returns the number rejected. */
+int services_resolve_deps(struct services *s);
+
+/* Pure, for tests: in the graph deps[i][0..ndeps[i]) over n nodes, marks
+ * in_cycle[i] for every node on a cycle and returns how many there are. */
+size_t deps_find_cycles(size_t n,
+                        int (*deps)[SERVICE_DEPS_MAX],
+                        const size_t *ndeps,
+                        bool *in_cycle);
+
+/* Is every service ready, or never to be (down, failed)? The app waits
+ * for this (AIRLOCK_READY_TIMEOUT). */
+bool services_all_ready(const struct services *s);
+
+/* Writes the names of the services not ready yet, comma separated, into
+ * buf (truncated to fit); returns buf. */
+const char *services_laggards(const struct services *s, char *buf, size_t size);
+
+/* The read end of service i's notification fd while it is awaited, else
+ * -1: the loop polls it and calls services_notify_readable. */
+int services_notify_poll_fd(const struct services *s, size_t index);
+
+/* Reads what service i wrote to its notification fd, without blocking: a
+ * newline makes it ready (s6-supervise); end of file without one leaves
+ * it up but never ready, said in one line. */
+void services_notify_readable(struct services *s,
+                              size_t index,
+                              const struct service_ctx *ctx,
+                              uint64_t now);
 
 /* Starts every service (the START event); failures are logged and
  * retried with backoff. */

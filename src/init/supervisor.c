@@ -391,6 +391,43 @@ start_app(struct supervisor *sup, uint64_t now)
     begin_stop(sup, now);
 }
 
+/* Starts the app once every service is ready (or never will be: down,
+ * failed), or when AIRLOCK_READY_TIMEOUT has passed: then one line names
+ * the laggards, and the app starts anyway, or with
+ * AIRLOCK_READY_REQUIRED=yes the start fails (status 1). Does nothing
+ * once the app was started or the stop began. */
+static void
+start_app_when_ready(struct supervisor *sup, uint64_t now)
+{
+    char laggards[512];
+
+    if (sup->cfg->cmd == NULL || sup->app_started || sup->app_attempts > 0 ||
+        sup->stage != STAGE_RUN) {
+        return;
+    }
+    if (!services_all_ready(&sup->services)) {
+        if (now < sup->ready_deadline) {
+            return;
+        }
+        services_laggards(&sup->services, laggards, sizeof(laggards));
+        if (sup->cfg->ready_required) {
+            log_error("services not ready after %llu ms: %s; not starting "
+                      "the app (AIRLOCK_READY_REQUIRED)",
+                      (unsigned long long)sup->cfg->ready_timeout_ms,
+                      laggards);
+            sup->exit_code = 1;
+            sup->exit_from_service = true;
+            begin_stop(sup, now);
+            return;
+        }
+        log_warn("services not ready after %llu ms: %s; starting the app "
+                 "anyway",
+                 (unsigned long long)sup->cfg->ready_timeout_ms,
+                 laggards);
+    }
+    start_app(sup, now);
+}
+
 static void
 child_exited(struct supervisor *sup, pid_t pid, int wstatus, uint64_t now)
 {
@@ -618,8 +655,9 @@ resume_output(struct supervisor *sup, const struct service_ctx *ctx)
 int
 supervisor_run(struct supervisor *sup)
 {
-    struct pollfd pfd[3 + SERVICES_MAX];
-    size_t svc_of[3 + SERVICES_MAX];
+    struct pollfd pfd[3 + 2 * SERVICES_MAX];
+    size_t svc_of[3 + 2 * SERVICES_MAX];
+    bool is_notify[3 + 2 * SERVICES_MAX];
     uint64_t now = now_ms();
     int out_fd;
 
@@ -632,9 +670,10 @@ supervisor_run(struct supervisor *sup)
     sup->app_retry_at = DEADLINE_NONE;
     sup->stage = STAGE_RUN;
     sup->stage_deadline = DEADLINE_NONE;
-    if (sup->cfg->cmd != NULL) {
-        start_app(sup, now);
-    }
+    /* The app waits for the services to be ready, at most
+     * AIRLOCK_READY_TIMEOUT (start_app_when_ready). */
+    sup->ready_deadline = now + sup->cfg->ready_timeout_ms;
+    start_app_when_ready(sup, now);
 
     while (sup->stage != STAGE_DONE) {
         uint64_t deadline;
@@ -653,6 +692,10 @@ supervisor_run(struct supervisor *sup)
         critical_service_down(sup, now);
         deadline = deadline_min(deadline, sup->stage_deadline);
         deadline = deadline_min(deadline, sup->app_retry_at);
+        if (sup->stage == STAGE_RUN && !sup->app_started &&
+            sup->cfg->cmd != NULL) {
+            deadline = deadline_min(deadline, sup->ready_deadline);
+        }
 
         pfd[n].fd = sup->sfd;
         pfd[n++].events = POLLIN;
@@ -672,7 +715,18 @@ supervisor_run(struct supervisor *sup)
              i++) {
             if (sup->services.svc[i].out_fd >= 0) {
                 svc_of[n] = i;
+                is_notify[n] = false;
                 pfd[n].fd = sup->services.svc[i].out_fd;
+                pfd[n++].events = POLLIN;
+            }
+        }
+        /* Readiness lines (notification-fd), never held back. */
+        for (size_t i = 0; i < sup->services.count; i++) {
+            int fd = services_notify_poll_fd(&sup->services, i);
+            if (fd >= 0) {
+                svc_of[n] = i;
+                is_notify[n] = true;
+                pfd[n].fd = fd;
                 pfd[n++].events = POLLIN;
             }
         }
@@ -695,6 +749,8 @@ supervisor_run(struct supervisor *sup)
                 handle_control(sup, now);
             } else if (pfd[i].fd == out_fd) {
                 resume_output(sup, &ctx);
+            } else if (is_notify[i]) {
+                services_notify_readable(&sup->services, svc_of[i], &ctx, now);
             } else {
                 services_drain_output(&sup->services, svc_of[i], &ctx, false);
             }
@@ -704,6 +760,7 @@ supervisor_run(struct supervisor *sup)
         if (sup->stage == STAGE_RUN && sup->app_retry_at <= now) {
             start_app(sup, now);
         }
+        start_app_when_ready(sup, now);
     }
     return sup->exit_code;
 }

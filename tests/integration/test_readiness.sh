@@ -1,0 +1,110 @@
+#!/bin/bash
+# Readiness and start order (issue 12): s6's notification-fd delays the
+# app until the service says it is ready; a dependencies chain starts in
+# order; cycles and unknown names are rejected with one line each; the
+# app's wait is bounded by AIRLOCK_READY_TIMEOUT (and fails the start
+# with AIRLOCK_READY_REQUIRED=yes).
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+# run_bg ROOT NAME ARGS...: airlock as PID 1 in the background, syslog
+# off, stdout/stderr to $T/NAME.out/.err; sets BG and AP.
+run_bg() {
+    local root=$1 name=$2
+    shift 2
+    AIRLOCK_ROOT=$root AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
+        --kill-child "$AIRLOCK" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    BG=$!
+    CLEANUP_PIDS+=("$BG")
+    AP=$(airlock_pid "$BG")
+}
+
+# stop_bg: SIGTERM to airlock, bounded wait; sets RC.
+stop_bg() {
+    kill -TERM "$AP" 2>/dev/null
+    wait_exit "$BG" 10
+}
+
+# --- notification-fd, and a dependency chain in order ---------------------
+# Names sort against the order: a-third needs m-second, which needs
+# z-first. Each records its start, and says it is ready 0.3 s later.
+R=$T/chain
+for pair in "z-first:" "m-second:z-first" "a-third:m-second"; do
+    name=${pair%%:*}
+    dep=${pair#*:}
+    make_service "$R" "$name" "echo $name >>$T/order
+sleep 0.3
+date +%s%N >$T/$name.ready
+echo >&3
+exec sleep 1000"
+    echo 3 >"$R/etc/service/$name/notification-fd"
+    if [ -n "$dep" ]; then
+        printf '# needs\n%s\n' "$dep" >"$R/etc/service/$name/dependencies"
+    fi
+done
+run_bg "$R" chain --grace 2 -- sh -c "date +%s%N >$T/app.start; exec sleep 60"
+wait_until 10 test -s "$T/app.start"
+expect_eq "a dependency chain starts in order, each once the one before is ready" \
+    "z-first m-second a-third " "$(tr '\n' ' ' <"$T/order")"
+app=$(cat "$T/app.start")
+last=$(cat "$T/a-third.ready" 2>/dev/null || echo 0)
+echo "# app started $(((app - last) / 1000000)) ms after the last service was ready"
+check "the app starts only once every service is ready (notification-fd)" \
+    test "$last" -gt 0 -a "$app" -ge "$last"
+check "readiness is logged" grep -q "service 'z-first': ready" "$T/chain.err"
+status=$(AIRLOCK_ROOT=$R "$AIRLOCK" status 2>&1)
+while IFS= read -r l; do echo "# $l"; done <<<"$status"
+check "airlock status shows them ready" \
+    grep -Eq "^a-third +ready +yes +[0-9]+ " <<<"$status"
+stop_bg
+expect_eq "...and the container stops as usual" 143 "$RC"
+
+# --- cycles and unknown names: one line each, the rest runs --------------
+R=$T/bad
+make_service "$R" x1 "exec sleep 1000"
+echo x2 >"$R/etc/service/x1/dependencies"
+make_service "$R" x2 "exec sleep 1000"
+echo x1 >"$R/etc/service/x2/dependencies"
+make_service "$R" lost "exec sleep 1000"
+echo nosuch >"$R/etc/service/lost/dependencies"
+make_service "$R" fine "touch $T/fine.ran; exec sleep 1000"
+AIRLOCK_READY_TIMEOUT=0.5 run_bg "$R" bad --grace 2 -- sleep 60
+wait_until 5 test -e "$T/fine.ran"
+wait_until 5 grep -q "starting the app anyway" "$T/bad.err"
+stop_bg
+check "a service in a dependency cycle is rejected with one line (x1)" \
+    test "$(grep -c "service 'x1': its dependencies lead back to it" "$T/bad.err")" -eq 1
+check "...and so is the other one (x2)" \
+    test "$(grep -c "service 'x2': its dependencies lead back to it" "$T/bad.err")" -eq 1
+check "an unknown dependency is rejected with one line naming it" \
+    test "$(grep -c "service 'lost': dependency 'nosuch' is not a service" "$T/bad.err")" -eq 1
+check "the valid services still run" test -e "$T/fine.ran"
+check "rejected services are never started" \
+    test "$(grep -cE "service '(x1|x2|lost)': started" "$T/bad.err")" -eq 0
+
+# --- a service that is never ready: AIRLOCK_READY_TIMEOUT ----------------
+R=$T/slow
+make_service "$R" slow "exec sleep 1000"
+echo 3 >"$R/etc/service/slow/notification-fd"
+t0=$(date +%s%N)
+AIRLOCK_READY_TIMEOUT=0.5 run_bg "$R" slow --grace 2 -- \
+    sh -c "date +%s%N >$T/slow.app; exec sleep 60"
+wait_until 5 test -s "$T/slow.app"
+waited=$((($(cat "$T/slow.app" 2>/dev/null || echo "$t0") - t0) / 1000000))
+stop_bg
+check "AIRLOCK_READY_TIMEOUT: the app starts anyway after it ($waited ms)" \
+    test "$waited" -ge 450 -a "$waited" -lt 4000
+check "...with one line naming the laggard" \
+    grep -q "services not ready after 500 ms: slow (up); starting the app anyway" \
+    "$T/slow.err"
+
+AIRLOCK_READY_TIMEOUT=0.3 AIRLOCK_READY_REQUIRED=yes run_bg "$R" required \
+    --grace 2 -- sh -c "touch $T/required.app; exec sleep 60"
+wait_exit "$BG" 10
+expect_eq "AIRLOCK_READY_REQUIRED=yes: the start fails (status 1)" 1 "$RC"
+check "...the app never ran" test ! -e "$T/required.app"
+check "...and the line says why" \
+    grep -q "services not ready after 300 ms: slow (up); not starting the app" \
+    "$T/required.err"
+
+finish
