@@ -12,7 +12,8 @@
 
 static const char usage_text[] =
     "Usage: airlock [OPTIONS] [--] CMD [ARGS...]\n"
-    "       airlock status | restart NAME | syslogd | setuser USER CMD...\n"
+    "       airlock status [--json] | restart NAME | wait-ready [NAME]\n"
+    "       airlock syslogd | setuser USER CMD...\n"
     "\n"
     "A container init: runs CMD as its child, reaps zombies, forwards\n"
     "signals, runs startup scripts and services, stops everything gracefully.\n"

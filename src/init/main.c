@@ -49,7 +49,8 @@ dispatch_tool(int argc, char **argv, int *ret_status)
         *ret_status = setuser_main(argc - 1, argv + 1);
         return 1;
     }
-    if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "restart") == 0) {
+    if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "restart") == 0 ||
+        strcmp(argv[1], "wait-ready") == 0) {
         *ret_status = control_client_main(argc - 1, argv + 1);
         return 1;
     }

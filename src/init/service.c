@@ -370,6 +370,17 @@ service_add_dir(struct services *s, const char *dir, const char *name)
     return logger != NULL ? 2 : 1;
 }
 
+/* Service names go into log lines, the control protocol ("restart NAME")
+ * and status JSON unquoted: letters, digits and "._@+-" only. */
+static bool
+service_name_ok(const char *name)
+{
+    return name[0] != '\0' &&
+           strspn(name,
+                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789._@+-") == strlen(name);
+}
+
 int
 services_scan(struct services *s, const char *service_dir)
 {
@@ -392,6 +403,12 @@ services_scan(struct services *s, const char *service_dir)
         }
         if (strlen(de->d_name) >= SERVICE_NAME_MAX) {
             log_warn("service '%.32s...': name too long, skipped", de->d_name);
+            continue;
+        }
+        if (!service_name_ok(de->d_name)) {
+            log_warn("service '%.64s': a name may hold letters, digits and "
+                     "'._@+-' only, skipped",
+                     de->d_name);
             continue;
         }
         if (n >= SERVICES_MAX) {
@@ -1648,4 +1665,94 @@ services_format_status(const struct services *s,
         len += (size_t)n;
     }
     return len;
+}
+
+size_t
+services_format_status_json(const struct services *s,
+                            uint64_t now,
+                            char *buf,
+                            size_t size)
+{
+    size_t len = 0;
+    int n;
+
+    /* Names need no escaping: service_name_ok, "NAME/log" and the
+     * built-ins' fixed names. */
+    n = snprintf(buf,
+                 size,
+                 "{\"all_ready\":%s,\"services\":[",
+                 services_all_ready(s) ? "true" : "false");
+    if (n < 0 || (size_t)n >= size) {
+        return 0;
+    }
+    len = (size_t)n;
+    for (size_t i = 0; i < s->count; i++) {
+        const struct service *svc = &s->svc[i];
+        char last[16] = "null";
+
+        if (svc->last_code >= 0) {
+            snprintf(last, sizeof(last), "%d", svc->last_code);
+        }
+        n = snprintf(
+            buf + len,
+            size - len,
+            "%s{\"name\":\"%s\",\"state\":\"%s\",\"ready\":%s,"
+            "\"pid\":%d,\"uptime_ms\":%llu,\"restarts\":%u,"
+            "\"last_exit\":%s,\"critical\":%s}",
+            i > 0 ? "," : "",
+            svc->name,
+            service_state_name(svc->state),
+            svc->state == SVC_READY ? "true" : "false",
+            (int)svc->pid,
+            (unsigned long long)(svc->pid > 0 ? now - svc->started_at : 0),
+            svc->restarts,
+            last,
+            svc->critical ? "true" : "false");
+        /* Cut whole records only, so what is sent is always JSON. */
+        if (n < 0 || (size_t)n >= size - len - 3) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    n = snprintf(buf + len, size - len, "]}\n");
+    if (n < 0 || (size_t)n >= size - len) {
+        return 0;
+    }
+    return len + (size_t)n;
+}
+
+int
+services_ready_state(const struct services *s,
+                     const char *name,
+                     char *buf,
+                     size_t size)
+{
+    if (name == NULL || name[0] == '\0') {
+        if (services_all_ready(s)) {
+            snprintf(buf, size, "ready\n");
+            return 1;
+        }
+        size_t n = (size_t)snprintf(buf, size, "waiting: ");
+        services_laggards(s, buf + n, size - n - 1);
+        strcat(buf, "\n");
+        return 0;
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        const struct service *svc = &s->svc[i];
+        if (strcmp(svc->name, name) != 0) {
+            continue;
+        }
+        if (svc->state == SVC_READY) {
+            snprintf(buf, size, "ready\n");
+            return 1;
+        }
+        snprintf(buf,
+                 size,
+                 "%s: %s (%s)\n",
+                 svc->state == SVC_FAILED ? "failed" : "waiting",
+                 svc->name,
+                 service_state_name(svc->state));
+        return svc->state == SVC_FAILED ? -1 : 0;
+    }
+    return -ENOENT;
 }

@@ -269,6 +269,24 @@ int services_request_restart(struct services *s,
                              uint64_t now,
                              uint64_t grace_ms);
 
+/* `airlock status --json`: one object on one line, {"all_ready":BOOL,
+ * "services":[{"name","state","ready","pid","uptime_ms","restarts",
+ * "last_exit" (null before the first exit),"critical"}, ...]}, cut after
+ * the last whole record that fits. Returns its length (0: no room). */
+size_t services_format_status_json(const struct services *s,
+                                   uint64_t now,
+                                   char *buf,
+                                   size_t size);
+
+/* `airlock wait-ready [NAME]`: is NAME (NULL or "": every service)
+ * ready? Writes a one-line answer into buf: "ready", "waiting: ..." or
+ * "failed: NAME (failed)". Returns 1 ready, 0 not yet, -1 failed (it will
+ * not be ready unless restarted), -ENOENT for an unknown name. */
+int services_ready_state(const struct services *s,
+                         const char *name,
+                         char *buf,
+                         size_t size);
+
 /* Formats the `airlock status` table into buf; returns its length. */
 size_t services_format_status(const struct services *s,
                               uint64_t now,

@@ -558,6 +558,24 @@ handle_control(struct supervisor *sup, uint64_t now)
                                          now,
                                          reply,
                                          sizeof(reply));
+        } else if (strcmp(req, "status-json") == 0) {
+            len = services_format_status_json(&sup->services,
+                                              now,
+                                              reply,
+                                              sizeof(reply));
+        } else if (strcmp(req, "ready") == 0 ||
+                   strncmp(req, "ready ", 6) == 0) {
+            const char *name = req[5] == ' ' ? req + 6 : NULL;
+            if (services_ready_state(&sup->services,
+                                     name,
+                                     reply,
+                                     sizeof(reply)) == -ENOENT) {
+                (void)snprintf(reply,
+                               sizeof(reply),
+                               "error: no service named '%.64s'\n",
+                               name);
+            }
+            len = strlen(reply);
         } else if (strncmp(req, "restart ", 8) == 0) {
             struct service_ctx ctx = service_ctx_of(sup);
             int r = services_request_restart(&sup->services,

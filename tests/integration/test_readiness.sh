@@ -56,6 +56,26 @@ status=$(AIRLOCK_ROOT=$R "$AIRLOCK" status 2>&1)
 while IFS= read -r l; do echo "# $l"; done <<<"$status"
 check "airlock status shows them ready" \
     grep -Eq "^a-third +ready +yes +[0-9]+ " <<<"$status"
+json=$(AIRLOCK_ROOT=$R "$AIRLOCK" status --json 2>&1)
+echo "# $json"
+check "airlock status --json is JSON with every service's fields" \
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+s = {x["name"]: x for x in d["services"]}
+assert d["all_ready"] is True, d
+x = s["a-third"]
+assert x["state"] == "ready" and x["ready"] is True and x["pid"] > 0, x
+assert x["uptime_ms"] >= 0 and x["restarts"] == 0 and x["last_exit"] is None, x
+assert x["critical"] is False, x
+' "$json"
+AIRLOCK_ROOT=$R "$AIRLOCK" wait-ready m-second --timeout 2
+expect_eq "airlock wait-ready NAME: 0 for a ready service" 0 "$?"
+AIRLOCK_ROOT=$R "$AIRLOCK" wait-ready --timeout 2
+expect_eq "airlock wait-ready: 0 when every service is ready" 0 "$?"
+AIRLOCK_ROOT=$R "$AIRLOCK" wait-ready nosuch 2>"$T/wr.err"
+expect_eq "airlock wait-ready of an unknown name: 1" 1 "$?"
+check "...saying so" grep -q "no service named 'nosuch'" "$T/wr.err"
 stop_bg
 expect_eq "...and the container stops as usual" 143 "$RC"
 
@@ -91,7 +111,15 @@ AIRLOCK_READY_TIMEOUT=0.5 run_bg "$R" slow --grace 2 -- \
     sh -c "date +%s%N >$T/slow.app; exec sleep 60"
 wait_until 5 test -s "$T/slow.app"
 waited=$((($(cat "$T/slow.app" 2>/dev/null || echo "$t0") - t0) / 1000000))
+t1=$(date +%s%N)
+AIRLOCK_ROOT=$R "$AIRLOCK" wait-ready slow --timeout 0.5 2>"$T/wr.err"
+rc=$?
+wr_ms=$(ms_since "$t1")
 stop_bg
+expect_eq "airlock wait-ready NAME --timeout: 1 for one never ready" 1 "$rc"
+check "...after the timeout ($wr_ms ms), naming its state" \
+    test "$wr_ms" -ge 450 -a "$wr_ms" -lt 3000 -a \
+    "$(cat "$T/wr.err")" = "airlock wait-ready: waiting: slow (up)"
 check "AIRLOCK_READY_TIMEOUT: the app starts anyway after it ($waited ms)" \
     test "$waited" -ge 450 -a "$waited" -lt 4000
 check "...with one line naming the laggard" \

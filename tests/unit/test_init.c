@@ -435,6 +435,11 @@ test_services_scan_order_down_and_bad_entries(void **state)
     write_script(path, "", 0644);
     snprintf(path, sizeof(path), "%s/g/down-signal", root);
     write_script(path, "QUIT\n", 0644);
+    /* A name that could not go into a log line or JSON as it is. */
+    snprintf(path, sizeof(path), "%s/bad\"name", root);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/bad\"name/run", root);
+    write_script(path, "#!/bin/sh\nexec sleep 1\n", 0755);
 
     memset(&s, 0, sizeof(s));
     assert_int_equal(services_scan(&s, root), 3);
@@ -455,6 +460,54 @@ test_services_scan_order_down_and_bad_entries(void **state)
 /* Cycle detection over the dependencies graph: a chain has none; a
  * self-loop, a 2-cycle and a 3-cycle behind a tail are found, with only
  * their members marked. */
+/* status --json: one object, whole records only when space runs out,
+ * and the answers `wait-ready` gets. */
+static void
+test_services_status_json_and_ready_state(void **state)
+{
+    static struct services s;
+    char buf[1024], small[160];
+    (void)state;
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(services_add_builtin(&s, "syslogd", "/bin/true", "x"), 0);
+    assert_int_equal(services_add_builtin(&s, "sshd", "/bin/true", ""), 0);
+    s.svc[0].state = SVC_READY;
+    s.svc[0].pid = 42;
+    s.svc[0].started_at = 1000;
+    s.svc[0].restarts = 2;
+    s.svc[0].last_code = 137;
+    s.svc[1].state = SVC_BACKOFF;
+    s.svc[1].critical = true;
+    assert_true(services_format_status_json(&s, 1500, buf, sizeof(buf)) > 0);
+    assert_string_equal(
+        buf,
+        "{\"all_ready\":false,\"services\":["
+        "{\"name\":\"syslogd\",\"state\":\"ready\",\"ready\":true,"
+        "\"pid\":42,\"uptime_ms\":500,\"restarts\":2,\"last_exit\":137,"
+        "\"critical\":false},"
+        "{\"name\":\"sshd\",\"state\":\"backoff\",\"ready\":false,"
+        "\"pid\":0,\"uptime_ms\":0,\"restarts\":0,\"last_exit\":null,"
+        "\"critical\":true}]}\n");
+    /* Room for one record: the second is left out, the JSON stays whole. */
+    assert_true(services_format_status_json(&s, 1500, small, sizeof(small)) >
+                0);
+    assert_non_null(strstr(small, "syslogd"));
+    assert_null(strstr(small, "sshd"));
+    assert_string_equal(small + strlen(small) - 3, "]}\n");
+
+    assert_int_equal(services_ready_state(&s, "syslogd", buf, sizeof(buf)), 1);
+    assert_int_equal(services_ready_state(&s, "sshd", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "waiting: sshd (backoff)\n");
+    assert_int_equal(services_ready_state(&s, NULL, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "waiting: sshd (backoff)\n");
+    s.svc[1].state = SVC_FAILED;
+    assert_int_equal(services_ready_state(&s, "sshd", buf, sizeof(buf)), -1);
+    assert_int_equal(services_ready_state(&s, NULL, buf, sizeof(buf)), 1);
+    assert_int_equal(services_ready_state(&s, "nope", buf, sizeof(buf)),
+                     -ENOENT);
+}
+
 static void
 test_deps_find_cycles(void **state)
 {
@@ -805,6 +858,7 @@ main(void)
         cmocka_unit_test(test_service_parse_signal),
         cmocka_unit_test(test_services_scan_order_down_and_bad_entries),
         cmocka_unit_test(test_services_status_and_restart_by_name),
+        cmocka_unit_test(test_services_status_json_and_ready_state),
         cmocka_unit_test(test_deps_find_cycles),
         cmocka_unit_test(test_services_readiness_files_and_dependencies),
         cmocka_unit_test(test_killall_ancestry_from_fake_proc),
