@@ -307,6 +307,9 @@ service_from_dir(struct services *s, const char *dir, const char *name)
     snprintf(path, sizeof(path), "%s/critical", dir);
     svc->critical = access(path, F_OK) == 0;
     svc->notify_to = read_notification_fd(dir, name);
+    snprintf(path, sizeof(path), "%s/check", dir);
+    /* notification-fd wins: one readiness protocol per service. */
+    svc->has_check = svc->notify_to == 0 && access(path, X_OK) == 0;
     read_dependencies(svc, dir);
     s->count++;
     return svc;
@@ -748,6 +751,52 @@ close_notify(struct service *svc)
     }
 }
 
+/* Starts ./check (runit's readiness test) in the service directory, its
+ * output going where the service's stderr goes. 0 or -errno. */
+static int
+service_run_check(struct service *svc,
+                  size_t index,
+                  const struct service_ctx *ctx)
+{
+    char *argv[] = {"./check", NULL};
+    struct spawn_opts o = {
+        .child_mask = ctx->child_mask,
+        .group = SPAWN_NEW_SESSION,
+        .stdout_fd = svc->out_wfd,
+        .stderr_fd = svc->out_wfd,
+        .envp = ctx->envp,
+        .cwd = svc->dir,
+    };
+    int exec_errno, r;
+    pid_t pid;
+
+    r = spawn_process(argv, &o, &pid, &exec_errno);
+    if (r < 0) {
+        return log_errno(LOG_LEVEL_WARN,
+                         r,
+                         "service '%s': check script failed to start",
+                         svc->name);
+    }
+    if (children_add(ctx->children, pid, CHILD_CHECK, (int)index) < 0) {
+        (void)kill(pid, SIGKILL);
+        return -ENOSPC;
+    }
+    svc->check_pid = pid;
+    memset(&svc->check_stop, 0, sizeof(svc->check_stop));
+    return 0;
+}
+
+/* The run is ending: a check still running has nothing left to check. Its
+ * exit, reaped later, is then ignored (check_pid no longer names it). */
+static void
+service_stop_check(struct service *svc, uint64_t now)
+{
+    if (svc->check_pid > 0) {
+        service_kill_group(&svc->check_stop, svc->check_pid, now);
+        svc->check_pid = 0;
+    }
+}
+
 static void
 service_apply(struct services *s,
               size_t index,
@@ -776,6 +825,11 @@ service_apply(struct services *s,
     struct svc_step st;
     int r, ws;
 
+    f.has_check = svc->has_check;
+    f.checking = svc->check_pid > 0;
+    f.check_ok =
+        ev == SVC_EV_CHECKED && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+    f.check_ms = SERVICE_CHECK_MS;
     if (ev == SVC_EV_EXIT) {
         f.has_finish = service_has_finish(svc);
     }
@@ -803,7 +857,7 @@ service_apply(struct services *s,
             return;
         }
         /* Nothing to wait for: ready once started (runit's view). */
-        if (svc->notify_fd < 0) {
+        if (svc->notify_fd < 0 && !svc->has_check) {
             service_apply(s, index, SVC_EV_READY, ctx, now, 0, DEADLINE_NONE);
         }
         break;
@@ -816,6 +870,7 @@ service_apply(struct services *s,
         }
         break;
     case SVC_ACT_SIGNAL_DOWN:
+        service_stop_check(svc, now);
         svc->killed = false;
         svc->stop_sent_at = now;
         memset(&svc->run_stop, 0, sizeof(svc->run_stop));
@@ -852,6 +907,26 @@ service_apply(struct services *s,
                   (int)svc->pid);
         svc->pid = 0;
         break;
+    case SVC_ACT_CHECK:
+        if (service_run_check(svc, index, ctx) < 0) {
+            /* Counts as a failed check: the next is due check_ms on. */
+            service_apply(s,
+                          index,
+                          SVC_EV_CHECKED,
+                          ctx,
+                          now,
+                          W_EXITCODE(126, 0),
+                          0);
+            return;
+        }
+        break;
+    case SVC_ACT_KILL_CHECK:
+        log_warn("service '%s': check script still running after %d ms, "
+                 "sending SIGKILL",
+                 svc->name,
+                 SERVICE_CHECK_MS);
+        service_kill_group(&svc->check_stop, svc->check_pid, now);
+        break;
     case SVC_ACT_ABANDON_FINISH:
         log_error("service '%s': finish script pid %d does not die, "
                   "abandoned",
@@ -862,7 +937,7 @@ service_apply(struct services *s,
     }
     service_log_outcome(s, svc, before);
     if (svc->state == SVC_READY && before != SVC_READY) {
-        if (svc->notify_to > 0) {
+        if (svc->notify_to > 0 || svc->has_check) {
             log_info("service '%s': ready", svc->name);
         }
         services_start_waiting(s, ctx, now);
@@ -1197,6 +1272,7 @@ service_run_ended(struct services *s,
 
     svc->pid = 0;
     close_notify(svc);
+    service_stop_check(svc, now);
     svc->last_code = exit_code_from_status(wstatus);
     log_exit(svc, wstatus, now);
     if (!s->stopping) {
@@ -1233,6 +1309,13 @@ services_child_exited(struct services *s,
         return;
     }
     svc = &s->svc[index];
+    if (c->kind == CHILD_CHECK) {
+        if (c->pid == svc->check_pid) {
+            svc->check_pid = 0;
+            service_apply(s, index, SVC_EV_CHECKED, ctx, now, wstatus, 0);
+        }
+        return;
+    }
     if (c->kind == CHILD_FINISH) {
         if (c->pid != svc->finish_pid) {
             return; /* an abandoned one, at last */

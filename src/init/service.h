@@ -26,6 +26,9 @@
 /* At the stop, how long a logger may read what is left before its down
  * signal (logger_end_of_input in service.c). */
 #define SERVICE_LOG_DRAIN_MS 1000
+/* ./check: the pause between two runs, and the longest one may take
+ * before SIGKILL. */
+#define SERVICE_CHECK_MS 500
 /* Names a dependencies file may list (one a line). */
 #define SERVICE_DEPS_MAX 8
 /* The highest notification-fd accepted. */
@@ -70,6 +73,11 @@ struct service {
      * written to it means ready. 0: ready once started. */
     int notify_to;
     int notify_fd; /* PID 1's read end while waiting, or -1 */
+    /* Readiness (runit): an executable ./check, and no notification-fd:
+     * ready once it exits 0, run every SERVICE_CHECK_MS until then. */
+    bool has_check;
+    pid_t check_pid;
+    struct group_stop check_stop;
     /* dependencies: services that must be ready before it starts. */
     char dep_names[SERVICE_DEPS_MAX][SERVICE_NAME_MAX];
     size_t ndeps;
@@ -186,9 +194,9 @@ void services_start_all(struct services *s,
                         const struct service_ctx *ctx,
                         uint64_t now);
 
-/* A service (kind CHILD_SERVICE) or finish script (CHILD_FINISH) exited:
- * the EXIT or FINISHED event. A pid the service no longer waits for (one
- * it abandoned) is ignored. */
+/* A service (kind CHILD_SERVICE), finish script (CHILD_FINISH) or check
+ * script (CHILD_CHECK) exited: the EXIT, FINISHED or CHECKED event. A pid the
+ * service no longer waits for (one it abandoned) is ignored. */
 void services_child_exited(struct services *s,
                            const struct service_ctx *ctx,
                            const struct child *c,

@@ -451,6 +451,7 @@ child_exited(struct supervisor *sup, pid_t pid, int wstatus, uint64_t now)
         break;
     case CHILD_SERVICE:
     case CHILD_FINISH:
+    case CHILD_CHECK:
         services_child_exited(&sup->services, &ctx, &c, wstatus, now);
         break;
     case CHILD_HOOK:

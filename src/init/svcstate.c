@@ -15,12 +15,15 @@ step(enum service_state next, enum svc_action action, uint64_t deadline)
  * ready (s6-rc and runit's `sv start` in run scripts order the same way,
  * but by hand). */
 static struct svc_step
-start(const struct svc_facts *f)
+start(const struct svc_facts *f, uint64_t now)
 {
     if (!f->deps_ready) {
         return step(SVC_STARTING, SVC_ACT_NONE, DEADLINE_NONE);
     }
-    return step(SVC_UP, SVC_ACT_SPAWN, DEADLINE_NONE);
+    /* With a check script, the first ./check is due check_ms later. */
+    return step(SVC_UP,
+                SVC_ACT_SPAWN,
+                f->has_check ? now + f->check_ms : DEADLINE_NONE);
 }
 
 /* A run is over (./run exited and ./finish, if any, too, or was
@@ -85,7 +88,7 @@ svc_transition(enum service_state st,
     case SVC_STARTING:
     case SVC_FAILED:
         if (ev == SVC_EV_START) {
-            return start(f);
+            return start(f, now);
         }
         /* A restart request on a service that is not running: the
          * backoff's deadline is now, so the next tick starts it. */
@@ -98,7 +101,7 @@ svc_transition(enum service_state st,
         return same;
     case SVC_BACKOFF:
         if (ev == SVC_EV_TIMEOUT) {
-            return start(f);
+            return start(f, now);
         }
         /* A restart request cuts the backoff short. */
         if (ev == SVC_EV_RESTART) {
@@ -120,9 +123,25 @@ svc_transition(enum service_state st,
             return step(SVC_STOPPING,
                         SVC_ACT_SIGNAL_DOWN,
                         deadline_min(f->kill_at, f->budget));
+        case SVC_EV_TIMEOUT:
+            /* runit's check, polled: run it, or kill one that hangs. */
+            if (st != SVC_UP || !f->has_check) {
+                break;
+            }
+            if (f->checking) {
+                return step(st, SVC_ACT_KILL_CHECK, DEADLINE_NONE);
+            }
+            return step(st, SVC_ACT_CHECK, now + f->check_ms);
+        case SVC_EV_CHECKED:
+            if (st != SVC_UP) {
+                break;
+            }
+            if (f->check_ok) {
+                return step(SVC_READY, SVC_ACT_NONE, DEADLINE_NONE);
+            }
+            return step(st, SVC_ACT_NONE, now + f->check_ms);
         case SVC_EV_START:
         case SVC_EV_FINISHED:
-        case SVC_EV_TIMEOUT:
             break;
         }
         return same;
@@ -139,6 +158,7 @@ svc_transition(enum service_state st,
         case SVC_EV_READY:
         case SVC_EV_FINISHED:
         case SVC_EV_RESTART:
+        case SVC_EV_CHECKED:
             break;
         }
         return same;
@@ -155,6 +175,7 @@ svc_transition(enum service_state st,
         case SVC_EV_READY:
         case SVC_EV_EXIT:
         case SVC_EV_RESTART:
+        case SVC_EV_CHECKED:
             break;
         }
         return same;
@@ -204,6 +225,8 @@ svc_event_name(enum svc_event ev)
         return "restart";
     case SVC_EV_STOP:
         return "stop";
+    case SVC_EV_CHECKED:
+        return "checked";
     }
     return "?";
 }

@@ -16,7 +16,9 @@ enum service_state {
                     * the container. No deadline. */
     SVC_STARTING,  /* wanted, but a dependency is not ready yet. No
                     * deadline: a START event comes when one gets ready. */
-    SVC_UP,        /* ./run runs, not ready yet. No deadline. */
+    SVC_UP,        /* ./run runs, not ready yet. Deadline, with a check
+                    * script only: the next ./check, or the running
+                    * one's SIGKILL. */
     SVC_READY,     /* ./run runs and is ready. No deadline. */
     SVC_STOPPING,  /* the down signal was sent. Deadline: SIGKILL, then
                     * (once killed) the process is abandoned. */
@@ -35,6 +37,7 @@ enum svc_event {
     SVC_EV_TIMEOUT,  /* the service's deadline has come */
     SVC_EV_RESTART,  /* control request: `airlock restart NAME` */
     SVC_EV_STOP,     /* the container stops (its turn came) */
+    SVC_EV_CHECKED,  /* ./check exited (facts.check_ok: with 0) */
 };
 
 enum svc_action {
@@ -46,6 +49,8 @@ enum svc_action {
     SVC_ACT_KILL_FINISH,    /* SIGKILL to ./finish's group */
     SVC_ACT_ABANDON,        /* ./run survived SIGKILL: stop waiting */
     SVC_ACT_ABANDON_FINISH, /* ./finish survived SIGKILL: same */
+    SVC_ACT_CHECK,          /* start ./check (runit's readiness test) */
+    SVC_ACT_KILL_CHECK,     /* SIGKILL to a ./check that hangs */
 };
 
 /* What happens once a run is over (after ./finish, if any). */
@@ -63,6 +68,9 @@ struct svc_facts {
     bool has_finish; /* an executable ./finish exists */
     bool killed;     /* SIGKILL was already sent to what the state waits
                       * for (STOPPING, FINISHING) */
+    bool has_check;  /* readiness by ./check (and no notification-fd) */
+    bool checking;   /* a ./check runs now */
+    bool check_ok;   /* CHECKED: it exited 0 */
     enum svc_after after;
     uint64_t backoff_ms; /* delay before the restart (service_next_backoff) */
     uint64_t finish_ms;  /* timeout-finish */
@@ -70,6 +78,8 @@ struct svc_facts {
     uint64_t budget;     /* no deadline lies beyond this (the container's
                           * stop budget), DEADLINE_NONE while running */
     uint64_t reap_ms;    /* after SIGKILL, how long until abandoned */
+    uint64_t check_ms;   /* between two ./check runs, and the longest one
+                          * may take */
 };
 
 struct svc_step {

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Readiness and start order (issue 12): s6's notification-fd delays the
-# app until the service says it is ready; a dependencies chain starts in
+# Readiness and start order (issue 12): s6's notification-fd and runit's
+# check script delay the app until the service is ready; a dependencies chain starts in
 # order; cycles and unknown names are rejected with one line each; the
 # app's wait is bounded by AIRLOCK_READY_TIMEOUT (and fails the start
 # with AIRLOCK_READY_REQUIRED=yes).
@@ -18,6 +18,8 @@ run_bg() {
     CLEANUP_PIDS+=("$BG")
     AP=$(airlock_pid "$BG")
 }
+
+lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 
 # stop_bg: SIGTERM to airlock, bounded wait; sets RC.
 stop_bg() {
@@ -78,6 +80,24 @@ expect_eq "airlock wait-ready of an unknown name: 1" 1 "$?"
 check "...saying so" grep -q "no service named 'nosuch'" "$T/wr.err"
 stop_bg
 expect_eq "...and the container stops as usual" 143 "$RC"
+
+# --- runit's check script delays the app ---------------------------------
+R=$T/check
+make_service "$R" web "sleep 1; date +%s%N >$T/web.up; exec sleep 1000"
+printf '#!/bin/sh\necho checked >>%s\ntest -s %s\n' "$T/web.checks" "$T/web.up" \
+    >"$R/etc/service/web/check"
+chmod +x "$R/etc/service/web/check"
+run_bg "$R" check --grace 2 -- sh -c "date +%s%N >$T/check.app; exec sleep 60"
+wait_until 10 test -s "$T/check.app"
+up=$(cat "$T/web.up" 2>/dev/null || echo 0)
+app=$(cat "$T/check.app" 2>/dev/null || echo 0)
+stop_bg
+echo "# check: $(lines "$T/web.checks") runs; the app started $(((app - up) / 1000000)) ms after the service was up"
+check "readiness by check: the app waits until check exits 0" \
+    test "$up" -gt 0 -a "$app" -ge "$up"
+check "...check ran more than once before that" \
+    test "$(lines "$T/web.checks")" -ge 2
+check "...and readiness is logged" grep -q "service 'web': ready" "$T/check.err"
 
 # --- cycles and unknown names: one line each, the rest runs --------------
 R=$T/bad

@@ -33,6 +33,7 @@ plain(void)
         .kill_at = NOW + 1000,
         .budget = NONE,
         .reap_ms = 2000,
+        .check_ms = 500,
     };
     return f;
 }
@@ -59,6 +60,7 @@ static const struct expect table[] = {
     SAME(SVC_DOWN, SVC_EV_TIMEOUT),
     {SVC_DOWN, SVC_EV_RESTART, SVC_BACKOFF, SVC_ACT_NONE, NOW},
     SAME(SVC_DOWN, SVC_EV_STOP),
+    SAME(SVC_DOWN, SVC_EV_CHECKED),
 
     {SVC_STARTING, SVC_EV_START, SVC_UP, SVC_ACT_SPAWN, NONE},
     SAME(SVC_STARTING, SVC_EV_READY),
@@ -67,6 +69,7 @@ static const struct expect table[] = {
     SAME(SVC_STARTING, SVC_EV_TIMEOUT),
     {SVC_STARTING, SVC_EV_RESTART, SVC_BACKOFF, SVC_ACT_NONE, NOW},
     {SVC_STARTING, SVC_EV_STOP, SVC_DOWN, SVC_ACT_NONE, NONE},
+    SAME(SVC_STARTING, SVC_EV_CHECKED),
 
     SAME(SVC_UP, SVC_EV_START),
     {SVC_UP, SVC_EV_READY, SVC_READY, SVC_ACT_NONE, NONE},
@@ -75,6 +78,7 @@ static const struct expect table[] = {
     SAME(SVC_UP, SVC_EV_TIMEOUT),
     {SVC_UP, SVC_EV_RESTART, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
     {SVC_UP, SVC_EV_STOP, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
+    {SVC_UP, SVC_EV_CHECKED, SVC_UP, SVC_ACT_NONE, NOW + 500},
 
     SAME(SVC_READY, SVC_EV_START),
     {SVC_READY, SVC_EV_READY, SVC_READY, SVC_ACT_NONE, NONE},
@@ -83,6 +87,7 @@ static const struct expect table[] = {
     SAME(SVC_READY, SVC_EV_TIMEOUT),
     {SVC_READY, SVC_EV_RESTART, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
     {SVC_READY, SVC_EV_STOP, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
+    SAME(SVC_READY, SVC_EV_CHECKED),
 
     SAME(SVC_STOPPING, SVC_EV_START),
     SAME(SVC_STOPPING, SVC_EV_READY),
@@ -91,6 +96,7 @@ static const struct expect table[] = {
     {SVC_STOPPING, SVC_EV_TIMEOUT, SVC_STOPPING, SVC_ACT_KILL, NOW + 2000},
     SAME(SVC_STOPPING, SVC_EV_RESTART),
     SAME(SVC_STOPPING, SVC_EV_STOP),
+    SAME(SVC_STOPPING, SVC_EV_CHECKED),
 
     SAME(SVC_FINISHING, SVC_EV_START),
     SAME(SVC_FINISHING, SVC_EV_READY),
@@ -103,6 +109,7 @@ static const struct expect table[] = {
      NOW + 2000},
     SAME(SVC_FINISHING, SVC_EV_RESTART),
     SAME(SVC_FINISHING, SVC_EV_STOP),
+    SAME(SVC_FINISHING, SVC_EV_CHECKED),
 
     SAME(SVC_BACKOFF, SVC_EV_START),
     SAME(SVC_BACKOFF, SVC_EV_READY),
@@ -111,6 +118,7 @@ static const struct expect table[] = {
     {SVC_BACKOFF, SVC_EV_TIMEOUT, SVC_UP, SVC_ACT_SPAWN, NONE},
     {SVC_BACKOFF, SVC_EV_RESTART, SVC_BACKOFF, SVC_ACT_NONE, NOW},
     {SVC_BACKOFF, SVC_EV_STOP, SVC_DOWN, SVC_ACT_NONE, NONE},
+    SAME(SVC_BACKOFF, SVC_EV_CHECKED),
 
     {SVC_FAILED, SVC_EV_START, SVC_UP, SVC_ACT_SPAWN, NONE},
     SAME(SVC_FAILED, SVC_EV_READY),
@@ -119,10 +127,11 @@ static const struct expect table[] = {
     SAME(SVC_FAILED, SVC_EV_TIMEOUT),
     {SVC_FAILED, SVC_EV_RESTART, SVC_BACKOFF, SVC_ACT_NONE, NOW},
     SAME(SVC_FAILED, SVC_EV_STOP),
+    SAME(SVC_FAILED, SVC_EV_CHECKED),
 };
 
 #define NSTATES (SVC_FAILED + 1)
-#define NEVENTS (SVC_EV_STOP + 1)
+#define NEVENTS (SVC_EV_CHECKED + 1)
 
 static void
 test_every_state_and_event_with_plain_facts(void **state)
@@ -295,6 +304,42 @@ test_a_process_surviving_sigkill_is_abandoned(void **state)
     assert_int_equal(s.deadline, NONE);
 }
 
+/* runit's check, polled: first run check_ms after the start, again
+ * check_ms after each failure, SIGKILL for one that hangs, ready on 0. */
+static void
+test_a_check_script_is_polled_until_it_succeeds(void **state)
+{
+    struct svc_facts f = plain();
+    struct svc_step s;
+
+    (void)state;
+    f.has_check = true;
+    s = svc_transition(SVC_DOWN, SVC_EV_START, &f, NOW, NONE);
+    assert_int_equal(s.next, SVC_UP);
+    assert_int_equal(s.action, SVC_ACT_SPAWN);
+    assert_int_equal(s.deadline, NOW + 500);
+    s = svc_transition(SVC_UP, SVC_EV_TIMEOUT, &f, NOW + 500, s.deadline);
+    assert_int_equal(s.action, SVC_ACT_CHECK);
+    assert_int_equal(s.deadline, NOW + 1000);
+    f.checking = true;
+    s = svc_transition(SVC_UP, SVC_EV_TIMEOUT, &f, NOW + 1000, s.deadline);
+    assert_int_equal(s.next, SVC_UP);
+    assert_int_equal(s.action, SVC_ACT_KILL_CHECK);
+    f.checking = false;
+    f.check_ok = false;
+    s = svc_transition(SVC_UP, SVC_EV_CHECKED, &f, NOW + 1010, s.deadline);
+    assert_int_equal(s.next, SVC_UP);
+    assert_int_equal(s.deadline, NOW + 1510);
+    f.check_ok = true;
+    s = svc_transition(SVC_UP, SVC_EV_CHECKED, &f, NOW + 1600, s.deadline);
+    assert_int_equal(s.next, SVC_READY);
+    assert_int_equal(s.deadline, NONE);
+    /* A late result for a run that is being stopped changes nothing. */
+    s = svc_transition(SVC_STOPPING, SVC_EV_CHECKED, &f, NOW, NOW + 7);
+    assert_int_equal(s.next, SVC_STOPPING);
+    assert_int_equal(s.deadline, NOW + 7);
+}
+
 static void
 test_state_and_event_names(void **state)
 {
@@ -326,6 +371,7 @@ main(void)
         cmocka_unit_test(
             test_a_hanging_finish_is_killed_and_the_service_restarts),
         cmocka_unit_test(test_a_process_surviving_sigkill_is_abandoned),
+        cmocka_unit_test(test_a_check_script_is_polled_until_it_succeeds),
         cmocka_unit_test(test_state_and_event_names),
     };
 
