@@ -830,7 +830,9 @@ service_apply(struct services *s,
     f.check_ok =
         ev == SVC_EV_CHECKED && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
     f.check_ms = SERVICE_CHECK_MS;
-    if (ev == SVC_EV_EXIT) {
+    /* With the stop budget used up there is no time for ./finish: it
+     * would be killed as it starts. */
+    if (ev == SVC_EV_EXIT && !(s->stopping && s->budget <= now)) {
         f.has_finish = service_has_finish(svc);
     }
     st = svc_transition(svc->state, ev, &f, now, svc->deadline);
@@ -879,7 +881,7 @@ service_apply(struct services *s,
                                svc->pid,
                                svc->down_signal,
                                now,
-                               st.deadline - now);
+                               st.deadline > now ? st.deadline - now : 0);
         break;
     case SVC_ACT_KILL:
         log_warn("service '%s': still running after the grace period "
@@ -906,6 +908,9 @@ service_apply(struct services *s,
                   svc->name,
                   (int)svc->pid);
         svc->pid = 0;
+        /* What the next run gets must be new: no fd or check left. */
+        close_notify(svc);
+        service_stop_check(svc, now);
         break;
     case SVC_ACT_CHECK:
         if (service_run_check(svc, index, ctx) < 0) {
