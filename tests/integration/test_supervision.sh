@@ -108,6 +108,28 @@ check "its stdout does not" \
 check "at the stop the logger is given end of input after its service" \
     grep -q "service 'talk/log': end of input" "$T/logrun.err"
 
+# --- a shutdown hook that hangs is killed once, the loop does not spin ---
+R=$T/hook
+mkdir -p "$R/etc/airlock/shutdown.d"
+printf '#!/bin/sh\ntrap "" TERM\ntouch %s\nwhile :; do sleep 0.1; done\n' \
+    "$T/hook.ran" >"$R/etc/airlock/shutdown.d/10-hang"
+chmod +x "$R/etc/airlock/shutdown.d/10-hang"
+make_service "$R" svc "exec sleep 1000"
+run_bg "$R" hook --grace 1 -- sleep 60
+wait_until 5 grep -q "service 'svc': started" "$T/hook.err"
+t0=$(date +%s%N)
+kill -TERM "$AP"
+wait_exit "$BG" 10
+dt=$(ms_since "$t0")
+echo "# a hook hanging past the 1 s budget: exit in $dt ms"
+check "a hanging shutdown hook ran, and the stop ended with the budget ($dt ms)" \
+    test -e "$T/hook.ran" -a "$dt" -lt 2500
+check "...its SIGKILL is one line, not one per pass of the loop" \
+    test "$(grep -c "shutdown hook exited with status 137" "$T/hook.err")" -eq 1 -a \
+    "$(grep -c "stop budget of 1000 ms used up" "$T/hook.err")" -eq 1
+check "...and the log stays short ($(wc -l <"$T/hook.err") lines)" \
+    test "$(wc -l <"$T/hook.err")" -lt 20
+
 # --- a critical service exiting 7 ----------------------------------------
 R=$T/crit
 make_service "$R" crit "sleep 0.5; exit 7"
