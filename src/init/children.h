@@ -15,6 +15,7 @@ enum child_kind {
     CHILD_SERVICE,
     CHILD_FINISH, /* a service's finish script */
     CHILD_HOOK,   /* a shutdown hook */
+    CHILD_CHECK,  /* a service's check script (readiness) */
 };
 
 struct child {

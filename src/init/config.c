@@ -12,7 +12,8 @@
 
 static const char usage_text[] =
     "Usage: airlock [OPTIONS] [--] CMD [ARGS...]\n"
-    "       airlock status | restart NAME | syslogd | setuser USER CMD...\n"
+    "       airlock status [--json] | restart NAME | wait-ready [NAME]\n"
+    "       airlock syslogd | setuser USER CMD...\n"
     "\n"
     "A container init: runs CMD as its child, reaps zombies, forwards\n"
     "signals, runs startup scripts and services, stops everything gracefully.\n"
@@ -282,6 +283,9 @@ parse_env(const char *(*getenv_fn)(const char *),
          false},
         {"AIRLOCK_SSH", offsetof(struct config, ssh_disabled), true},
         {"AIRLOCK_SYSLOG", offsetof(struct config, syslog_disabled), true},
+        {"AIRLOCK_READY_REQUIRED",
+         offsetof(struct config, ready_required),
+         false},
     };
     const char *v, *why;
 
@@ -316,6 +320,44 @@ parse_env(const char *(*getenv_fn)(const char *),
                                why);
         }
     }
+    cfg->critical = getenv_fn("AIRLOCK_CRITICAL");
+    v = getenv_fn("AIRLOCK_CRITICAL_RESTARTS");
+    if (v != NULL && *v != '\0') {
+        uint64_t n;
+        if (parse_uint(v, CONFIG_CRITICAL_RESTARTS_MAX, &n) < 0) {
+            return usage_error(err,
+                               errsize,
+                               "AIRLOCK_CRITICAL_RESTARTS='%s': expected a "
+                               "count from 0 to %d",
+                               v,
+                               CONFIG_CRITICAL_RESTARTS_MAX);
+        }
+        cfg->critical_restarts = (unsigned)n;
+    }
+    v = getenv_fn("AIRLOCK_CRITICAL_WINDOW");
+    if (v != NULL && *v != '\0' &&
+        parse_seconds_ms(v,
+                         CONFIG_CRITICAL_WINDOW_MAX_MS,
+                         &cfg->critical_window_ms) < 0) {
+        return usage_error(err,
+                           errsize,
+                           "AIRLOCK_CRITICAL_WINDOW='%s': expected seconds, "
+                           "at most %d",
+                           v,
+                           CONFIG_CRITICAL_WINDOW_MAX_MS / 1000);
+    }
+    v = getenv_fn("AIRLOCK_READY_TIMEOUT");
+    if (v != NULL && *v != '\0' &&
+        parse_seconds_ms(v,
+                         CONFIG_READY_TIMEOUT_MAX_MS,
+                         &cfg->ready_timeout_ms) < 0) {
+        return usage_error(err,
+                           errsize,
+                           "AIRLOCK_READY_TIMEOUT='%s': expected seconds, "
+                           "at most %d",
+                           v,
+                           CONFIG_READY_TIMEOUT_MAX_MS / 1000);
+    }
     for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
         bool *field = (bool *)((char *)cfg + bools[i].offset);
         bool value = bools[i].invert ? !*field : *field;
@@ -347,6 +389,9 @@ config_parse(int argc,
     cfg->kill_all_on_exit = true;
     cfg->log_level = LOG_LEVEL_INFO;
     cfg->stop_signal = SIGTERM;
+    cfg->critical_restarts = CONFIG_CRITICAL_RESTARTS_DEFAULT;
+    cfg->critical_window_ms = CONFIG_CRITICAL_WINDOW_DEFAULT_MS;
+    cfg->ready_timeout_ms = CONFIG_READY_TIMEOUT_DEFAULT_MS;
     err[0] = '\0';
 
     r = parse_env(getenv_fn, cfg, err, errsize);

@@ -12,6 +12,15 @@
 #define CONFIG_GRACE_DEFAULT_MS 5000
 #define CONFIG_GRACE_MAX_MS     3600000
 #define CONFIG_ERR_MAX          256
+/* Critical services (service.h): restarts allowed within the window
+ * before one stops the container; 0 by default, its first exit does. */
+#define CONFIG_CRITICAL_RESTARTS_DEFAULT  0
+#define CONFIG_CRITICAL_RESTARTS_MAX      1000
+#define CONFIG_CRITICAL_WINDOW_DEFAULT_MS 60000
+#define CONFIG_CRITICAL_WINDOW_MAX_MS     86400000
+/* How long the app waits for the services to be ready. */
+#define CONFIG_READY_TIMEOUT_DEFAULT_MS 10000
+#define CONFIG_READY_TIMEOUT_MAX_MS     3600000
 /* --rewrite SIG:0: the signal is not forwarded at all. */
 #define CONFIG_SIG_DROP (-1)
 
@@ -33,6 +42,13 @@ struct config {
      * "as received", CONFIG_SIG_DROP "not forwarded". */
     int rewrite[SIG_LAST + 1];
     uint8_t exit_zero[256 / 8]; /* -e: app exit codes reported as 0 */
+    /* AIRLOCK_CRITICAL: service names, comma separated, or NULL; points
+     * into the environment. */
+    const char *critical;
+    uint64_t ready_timeout_ms;   /* AIRLOCK_READY_TIMEOUT (seconds) */
+    bool ready_required;         /* AIRLOCK_READY_REQUIRED */
+    unsigned critical_restarts;  /* AIRLOCK_CRITICAL_RESTARTS */
+    uint64_t critical_window_ms; /* AIRLOCK_CRITICAL_WINDOW (seconds) */
     char **cmd; /* the app's argv, NULL-terminated; NULL if none */
 };
 

@@ -8,11 +8,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/path.h"
 #include "common/safeio.h"
 #include "common/strutil.h"
+
+/* airlock wait-ready --timeout: default and upper bound. */
+#define WAIT_READY_DEFAULT_MS 60000
+#define WAIT_READY_MAX_MS     86400000
 
 static int
 control_address(struct sockaddr_un *sa)
@@ -107,23 +112,15 @@ control_reply(int client_fd, const char *reply, size_t len)
     (void)close(client_fd);
 }
 
-int
-control_client_main(int argc, char **argv)
+/* Sends req to PID 1 and reads its answer into reply (NUL-terminated).
+ * Returns 0, or 3 (not reachable, reported on stderr). */
+static int
+control_ask(const char *req, char *reply, size_t size)
 {
-    char req[256], reply[CONTROL_REPLY_MAX + 1];
     struct sockaddr_un sa;
     ssize_t n;
     int fd, r;
 
-    if (argc == 1 && strcmp(argv[0], "status") == 0) {
-        snprintf(req, sizeof(req), "status");
-    } else if (argc == 2 && strcmp(argv[0], "restart") == 0 &&
-               strlen(argv[1]) < 128) {
-        snprintf(req, sizeof(req), "restart %s", argv[1]);
-    } else {
-        fprintf(stderr, "usage: airlock status | airlock restart NAME\n");
-        return 2;
-    }
     r = control_address(&sa);
     if (r < 0) {
         fprintf(stderr, "airlock: control socket path: %s\n", strerror(-r));
@@ -135,19 +132,110 @@ control_client_main(int argc, char **argv)
                 "airlock: cannot reach PID 1 at '%s': %s\n",
                 sa.sun_path,
                 strerror(errno));
+        if (fd >= 0) {
+            (void)close(fd);
+        }
         return 3;
     }
     if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
         fprintf(stderr, "airlock: send: %s\n", strerror(errno));
+        (void)close(fd);
         return 3;
     }
-    n = recv(fd, reply, CONTROL_REPLY_MAX, 0);
+    n = recv(fd, reply, size - 1, 0);
     (void)close(fd);
     if (n <= 0) {
         fprintf(stderr, "airlock: no answer from PID 1\n");
         return 3;
     }
     reply[n] = '\0';
+    return 0;
+}
+
+/* `airlock wait-ready [NAME] [--timeout SECONDS]`: asks PID 1 every
+ * 100 ms until NAME (or every service) is ready: 0; it failed, the name
+ * is unknown or the timeout (default 60 s) passed: 1, with PID 1's last
+ * answer on stderr; 2 bad usage; 3 PID 1 not reachable. */
+static int
+wait_ready_main(int argc, char **argv)
+{
+    const struct timespec tick = {0, 100 * 1000 * 1000};
+    char req[256], reply[CONTROL_REPLY_MAX + 1];
+    const char *name = NULL;
+    uint64_t timeout_ms = WAIT_READY_DEFAULT_MS;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+            if (parse_seconds_ms(argv[++i], WAIT_READY_MAX_MS, &timeout_ms) <
+                0) {
+                fprintf(stderr,
+                        "airlock wait-ready: --timeout '%s': expected "
+                        "seconds\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (name == NULL && argv[i][0] != '-' && strlen(argv[i]) < 128) {
+            name = argv[i];
+        } else {
+            fprintf(stderr,
+                    "usage: airlock wait-ready [NAME] [--timeout SECONDS]\n");
+            return 2;
+        }
+    }
+    if (name != NULL) {
+        snprintf(req, sizeof(req), "ready %s", name);
+    } else {
+        snprintf(req, sizeof(req), "ready");
+    }
+    /* Bounded by count: every round sleeps 100 ms. */
+    for (uint64_t round = 0; round <= timeout_ms / 100; round++) {
+        int r = control_ask(req, reply, sizeof(reply));
+        if (r != 0) {
+            return r;
+        }
+        if (strcmp(reply, "ready\n") == 0) {
+            return 0;
+        }
+        if (strncmp(reply, "waiting: ", 9) != 0) {
+            break; /* failed, or an error */
+        }
+        if (round < timeout_ms / 100) {
+            (void)nanosleep(&tick, NULL);
+        }
+    }
+    fprintf(stderr,
+            "airlock wait-ready: %s",
+            strncmp(reply, "error: ", 7) == 0 ? reply + 7 : reply);
+    return 1;
+}
+
+int
+control_client_main(int argc, char **argv)
+{
+    char req[256], reply[CONTROL_REPLY_MAX + 1];
+    int r;
+
+    if (argc >= 1 && strcmp(argv[0], "wait-ready") == 0) {
+        return wait_ready_main(argc, argv);
+    }
+    if (argc == 1 && strcmp(argv[0], "status") == 0) {
+        snprintf(req, sizeof(req), "status");
+    } else if (argc == 2 && strcmp(argv[0], "status") == 0 &&
+               strcmp(argv[1], "--json") == 0) {
+        snprintf(req, sizeof(req), "status-json");
+    } else if (argc == 2 && strcmp(argv[0], "restart") == 0 &&
+               strlen(argv[1]) < 128) {
+        snprintf(req, sizeof(req), "restart %s", argv[1]);
+    } else {
+        fprintf(stderr,
+                "usage: airlock status [--json] | airlock restart NAME | "
+                "airlock wait-ready [NAME] [--timeout SECONDS]\n");
+        return 2;
+    }
+    r = control_ask(req, reply, sizeof(reply));
+    if (r != 0) {
+        return r;
+    }
     /* PID 1 prefixes failures with "error: ". */
     if (strncmp(reply, "error: ", 7) == 0) {
         fprintf(stderr, "airlock: %s", reply + 7);

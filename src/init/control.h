@@ -1,4 +1,4 @@
-/* The control socket: `airlock status` and `airlock restart NAME` talk to
+/* The control socket: `airlock status`, `restart NAME`, `wait-ready` talk to
  * PID 1 over a root-only unix socket, /run/airlock/control.sock. */
 #ifndef AIRLOCK_INIT_CONTROL_H
 #define AIRLOCK_INIT_CONTROL_H
@@ -21,8 +21,10 @@ int control_accept(int listen_fd, char *req, size_t size);
 /* PID 1 side: sends the reply and closes the client. */
 void control_reply(int client_fd, const char *reply, size_t len);
 
-/* Client side: the `airlock status|restart` commands; returns an exit
- * status (0 ok, 1 error reported by PID 1, 2 usage, 3 not reachable). */
+/* Client side: `airlock status [--json]`, `airlock restart NAME` and
+ * `airlock wait-ready [NAME] [--timeout SECONDS]` (polls every 100 ms,
+ * default 60 s); returns an exit status (0 ok / ready, 1 error reported
+ * by PID 1, failed or timed out, 2 usage, 3 not reachable). */
 int control_client_main(int argc, char **argv);
 
 #endif

@@ -51,7 +51,8 @@ dispatch_tool(int argc, char **argv, int *ret_status)
         *ret_status = setuser_main(argc - 1, argv + 1);
         return 1;
     }
-    if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "restart") == 0) {
+    if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "restart") == 0 ||
+        strcmp(argv[1], "wait-ready") == 0) {
         *ret_status = control_client_main(argc - 1, argv + 1);
         return 1;
     }
@@ -531,6 +532,11 @@ main(int argc, char **argv)
     if (!cfg.skip_services) {
         add_builtin_services(&sup, &cfg);
         scan_services(&sup, &mode);
+        services_set_critical(&sup.services,
+                              cfg.critical,
+                              cfg.critical_restarts,
+                              cfg.critical_window_ms);
+        (void)services_resolve_deps(&sup.services);
     } else {
         log_info("services skipped (--skip-services)");
     }
@@ -549,6 +555,9 @@ main(int argc, char **argv)
                   runtime_dir());
     }
     status = supervisor_run(&sup);
-    /* -e maps the app's own status only, not airlock's 1 or 126/127. */
-    return sup.app_started ? config_exit_status(&cfg, status) : status;
+    /* -e maps the app's own status only, not airlock's 1 or 126/127,
+     * nor a critical service's. */
+    return sup.app_started && !sup.exit_from_service
+               ? config_exit_status(&cfg, status)
+               : status;
 }

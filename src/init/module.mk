@@ -44,3 +44,7 @@ fuzz-init:
 	$(FUZZ_B)/fuzz/fuzz_environ -max_total_time=$(FUZZ_TIME) -max_len=16384 \
 	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-environ tests/fuzz/corpus/environ
+
+# The service state table (svcstate.c), walked transition by transition.
+UNIT_TESTS += svcstate
+test_svcstate_DEPS := $(B)/libinit.a $(B)/libcommon.a

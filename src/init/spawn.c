@@ -68,11 +68,14 @@ write_pid(char *slot, pid_t pid)
 static void
 child_close_fds(const struct spawn_opts *o, int errpipe)
 {
-    int keep[SPAWN_PASS_FDS_MAX + 1];
+    int keep[SPAWN_PASS_FDS_MAX + 2];
     size_t n = 0;
 
     for (size_t i = 0; i < o->npass_fds && n < SPAWN_PASS_FDS_MAX; i++) {
         keep[n++] = o->pass_fds[i];
+    }
+    if (o->notify_to > STDERR_FILENO) {
+        keep[n++] = o->notify_to;
     }
     keep[n++] = errpipe;
     /* close_range() where the kernel has it: one syscall per span
@@ -99,6 +102,9 @@ child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
             (void)tcsetpgrp(STDIN_FILENO, getpid());
         }
     }
+    if (o->stdin_fd > 0 && dup2(o->stdin_fd, STDIN_FILENO) < 0) {
+        goto fail;
+    }
     if (o->stdout_fd >= 0 && dup2(o->stdout_fd, STDOUT_FILENO) < 0) {
         goto fail;
     }
@@ -107,6 +113,17 @@ child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
     }
     if (o->cwd != NULL && chdir(o->cwd) < 0) {
         goto fail;
+    }
+    if (o->notify_to > STDERR_FILENO) {
+        /* The error pipe must not be the number the program expects its
+         * notification fd at: move it out of the way first. */
+        if (errpipe == o->notify_to) {
+            errpipe = fcntl(errpipe, F_DUPFD_CLOEXEC, o->notify_to + 1);
+        }
+        if (o->notify_from != o->notify_to &&
+            dup2(o->notify_from, o->notify_to) < 0) {
+            goto fail;
+        }
     }
     /* Nothing of PID 1's but stdio (and, for the app, what airlock
      * inherited) reaches the program. */

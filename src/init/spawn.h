@@ -20,6 +20,7 @@ struct spawn_opts {
     const sigset_t *child_mask; /* mask to restore before exec */
     enum spawn_group group;
     bool take_tty;     /* make the new group the terminal's foreground */
+    int stdin_fd;      /* 0 (what a zeroed struct says): inherit */
     int stdout_fd;     /* -1: inherit */
     int stderr_fd;     /* -1: inherit */
     char *const *envp; /* NULL: the current environment */
@@ -28,6 +29,10 @@ struct spawn_opts {
      * every other fd above 2 is closed. At most SPAWN_PASS_FDS_MAX. */
     const int *pass_fds;
     size_t npass_fds;
+    /* s6's notification-fd: notify_from (a pipe's write end) is given to
+     * the program as fd notify_to (above 2; 0: none). */
+    int notify_from;
+    int notify_to;
     /* NULL, or a place inside an envp string where the child writes its
      * own pid in decimal and a NUL (room for 11 bytes): LISTEN_PID. */
     char *pid_slot;

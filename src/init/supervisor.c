@@ -216,7 +216,8 @@ stop_budget_spent(struct supervisor *sup, uint64_t now)
         (void)kill(-sup->hook_pid, SIGKILL);
         sup->next_hook = sup->nhooks;
     }
-    services_kill_all(&sup->services, now + KILL_REAP_MS);
+    struct service_ctx ctx = service_ctx_of(sup);
+    services_kill_all(&sup->services, &ctx, now);
     if (sup->cfg->kill_all_on_exit) {
         (void)killall_signal(SIGKILL, sup->is_pid1);
     }
@@ -240,6 +241,8 @@ all_gone(const struct supervisor *sup)
 static void
 advance_stop(struct supervisor *sup, uint64_t now)
 {
+    struct service_ctx ctx = service_ctx_of(sup);
+
     for (;;) {
         enum stop_stage before = sup->stage;
         bool overdue = sup->stage_deadline <= now;
@@ -267,7 +270,10 @@ advance_stop(struct supervisor *sup, uint64_t now)
             }
             break;
         case STAGE_STOP_SERVICES:
-            if (services_stop_step(&sup->services, now, sup->stop_deadline)) {
+            if (services_stop_step(&sup->services,
+                                   &ctx,
+                                   now,
+                                   sup->stop_deadline)) {
                 enter_stage(sup,
                             supervisor_next_stage(STAGE_STOP_SERVICES,
                                                   sup->cfg->kill_all_on_exit),
@@ -296,10 +302,32 @@ advance_stop(struct supervisor *sup, uint64_t now)
 static void
 begin_stop(struct supervisor *sup, uint64_t now)
 {
+    struct service_ctx ctx = service_ctx_of(sup);
+
     if (sup->stage == STAGE_RUN) {
         sup->stop_deadline = now + sup->cfg->grace_ms;
+        /* From now on no service restarts; one exiting runs its finish
+         * script within the budget. */
+        services_begin_stop(&sup->services, &ctx, now, sup->stop_deadline);
         enter_stage(sup, STAGE_STOP_APP, now);
     }
+}
+
+/* A critical service went down for good (service.h): the container stops
+ * as on SIGTERM, and airlock exits with that service's status, whatever
+ * the app's turns out to be. */
+static void
+critical_service_down(struct supervisor *sup, uint64_t now)
+{
+    int code = services_take_critical(&sup->services);
+
+    if (code < 0 || sup->stage != STAGE_RUN) {
+        return;
+    }
+    sup->exit_code = code;
+    sup->exit_from_service = true;
+    signal_app(sup, SIGTERM);
+    begin_stop(sup, now);
 }
 
 static void
@@ -363,6 +391,43 @@ start_app(struct supervisor *sup, uint64_t now)
     begin_stop(sup, now);
 }
 
+/* Starts the app once every service is ready (or never will be: down,
+ * failed), or when AIRLOCK_READY_TIMEOUT has passed: then one line names
+ * the laggards, and the app starts anyway, or with
+ * AIRLOCK_READY_REQUIRED=yes the start fails (status 1). Does nothing
+ * once the app was started or the stop began. */
+static void
+start_app_when_ready(struct supervisor *sup, uint64_t now)
+{
+    char laggards[512];
+
+    if (sup->cfg->cmd == NULL || sup->app_started || sup->app_attempts > 0 ||
+        sup->stage != STAGE_RUN) {
+        return;
+    }
+    if (!services_all_ready(&sup->services)) {
+        if (now < sup->ready_deadline) {
+            return;
+        }
+        services_laggards(&sup->services, laggards, sizeof(laggards));
+        if (sup->cfg->ready_required) {
+            log_error("services not ready after %llu ms: %s; not starting "
+                      "the app (AIRLOCK_READY_REQUIRED)",
+                      (unsigned long long)sup->cfg->ready_timeout_ms,
+                      laggards);
+            sup->exit_code = 1;
+            sup->exit_from_service = true;
+            begin_stop(sup, now);
+            return;
+        }
+        log_warn("services not ready after %llu ms: %s; starting the app "
+                 "anyway",
+                 (unsigned long long)sup->cfg->ready_timeout_ms,
+                 laggards);
+    }
+    start_app(sup, now);
+}
+
 static void
 child_exited(struct supervisor *sup, pid_t pid, int wstatus, uint64_t now)
 {
@@ -378,18 +443,16 @@ child_exited(struct supervisor *sup, pid_t pid, int wstatus, uint64_t now)
     switch (c.kind) {
     case CHILD_APP:
         sup->app_pid = 0;
-        sup->exit_code = exit_code_from_status(wstatus);
-        log_info("app exited with status %d", sup->exit_code);
+        log_info("app exited with status %d", exit_code_from_status(wstatus));
+        if (!sup->exit_from_service) {
+            sup->exit_code = exit_code_from_status(wstatus);
+        }
         begin_stop(sup, now);
         break;
     case CHILD_SERVICE:
     case CHILD_FINISH:
-        services_child_exited(&sup->services,
-                              &ctx,
-                              &c,
-                              wstatus,
-                              now,
-                              sup->stage != STAGE_RUN);
+    case CHILD_CHECK:
+        services_child_exited(&sup->services, &ctx, &c, wstatus, now);
         break;
     case CHILD_HOOK:
         sup->hook_pid = 0;
@@ -496,11 +559,36 @@ handle_control(struct supervisor *sup, uint64_t now)
                                          now,
                                          reply,
                                          sizeof(reply));
+        } else if (strcmp(req, "status-json") == 0) {
+            len = services_format_status_json(&sup->services,
+                                              now,
+                                              reply,
+                                              sizeof(reply));
+        } else if (strcmp(req, "ready") == 0 ||
+                   strncmp(req, "ready ", 6) == 0) {
+            const char *name = req[5] == ' ' ? req + 6 : NULL;
+            if (services_ready_state(&sup->services,
+                                     name,
+                                     reply,
+                                     sizeof(reply)) == -ENOENT) {
+                (void)snprintf(reply,
+                               sizeof(reply),
+                               "error: no service named '%.64s'\n",
+                               name);
+            }
+            len = strlen(reply);
         } else if (strncmp(req, "restart ", 8) == 0) {
-            if (services_request_restart(&sup->services,
-                                         req + 8,
-                                         now,
-                                         sup->cfg->grace_ms) < 0) {
+            struct service_ctx ctx = service_ctx_of(sup);
+            int r = services_request_restart(&sup->services,
+                                             &ctx,
+                                             req + 8,
+                                             now,
+                                             sup->cfg->grace_ms);
+            if (r == -ECANCELED) {
+                len = (size_t)snprintf(reply,
+                                       sizeof(reply),
+                                       "error: the container is stopping\n");
+            } else if (r < 0) {
                 len = (size_t)snprintf(reply,
                                        sizeof(reply),
                                        "error: no service named '%.64s'\n",
@@ -586,8 +674,9 @@ resume_output(struct supervisor *sup, const struct service_ctx *ctx)
 int
 supervisor_run(struct supervisor *sup)
 {
-    struct pollfd pfd[3 + SERVICES_MAX];
-    size_t svc_of[3 + SERVICES_MAX];
+    struct pollfd pfd[3 + 2 * SERVICES_MAX];
+    size_t svc_of[3 + 2 * SERVICES_MAX];
+    bool is_notify[3 + 2 * SERVICES_MAX];
     uint64_t now = now_ms();
     int out_fd;
 
@@ -600,9 +689,10 @@ supervisor_run(struct supervisor *sup)
     sup->app_retry_at = DEADLINE_NONE;
     sup->stage = STAGE_RUN;
     sup->stage_deadline = DEADLINE_NONE;
-    if (sup->cfg->cmd != NULL) {
-        start_app(sup, now);
-    }
+    /* The app waits for the services to be ready, at most
+     * AIRLOCK_READY_TIMEOUT (start_app_when_ready). */
+    sup->ready_deadline = now + sup->cfg->ready_timeout_ms;
+    start_app_when_ready(sup, now);
 
     while (sup->stage != STAGE_DONE) {
         uint64_t deadline;
@@ -617,10 +707,14 @@ supervisor_run(struct supervisor *sup)
             break;
         }
         ctx = service_ctx_of(sup);
-        deadline =
-            services_tick(&sup->services, &ctx, now, sup->stage != STAGE_RUN);
+        deadline = services_tick(&sup->services, &ctx, now);
+        critical_service_down(sup, now);
         deadline = deadline_min(deadline, sup->stage_deadline);
         deadline = deadline_min(deadline, sup->app_retry_at);
+        if (sup->stage == STAGE_RUN && !sup->app_started &&
+            sup->cfg->cmd != NULL) {
+            deadline = deadline_min(deadline, sup->ready_deadline);
+        }
 
         pfd[n].fd = sup->sfd;
         pfd[n++].events = POLLIN;
@@ -640,7 +734,18 @@ supervisor_run(struct supervisor *sup)
              i++) {
             if (sup->services.svc[i].out_fd >= 0) {
                 svc_of[n] = i;
+                is_notify[n] = false;
                 pfd[n].fd = sup->services.svc[i].out_fd;
+                pfd[n++].events = POLLIN;
+            }
+        }
+        /* Readiness lines (notification-fd), never held back. */
+        for (size_t i = 0; i < sup->services.count; i++) {
+            int fd = services_notify_poll_fd(&sup->services, i);
+            if (fd >= 0) {
+                svc_of[n] = i;
+                is_notify[n] = true;
+                pfd[n].fd = fd;
                 pfd[n++].events = POLLIN;
             }
         }
@@ -663,14 +768,18 @@ supervisor_run(struct supervisor *sup)
                 handle_control(sup, now);
             } else if (pfd[i].fd == out_fd) {
                 resume_output(sup, &ctx);
+            } else if (is_notify[i]) {
+                services_notify_readable(&sup->services, svc_of[i], &ctx, now);
             } else {
                 services_drain_output(&sup->services, svc_of[i], &ctx, false);
             }
         }
         reap_all(sup, now);
+        critical_service_down(sup, now);
         if (sup->stage == STAGE_RUN && sup->app_retry_at <= now) {
             start_app(sup, now);
         }
+        start_app_when_ready(sup, now);
     }
     return sup->exit_code;
 }

@@ -49,7 +49,10 @@ struct supervisor {
     bool app_started;
     bool app_killed;
     int exit_code;
+    /* exit_code is a critical service's status, not the app's. */
+    bool exit_from_service;
     int app_attempts;
+    uint64_t ready_deadline; /* the app starts then, ready or not */
     uint64_t app_retry_at;
 
     enum stop_stage stage;

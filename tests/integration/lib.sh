@@ -64,6 +64,45 @@ pid1() {
     unshare --pid --fork --mount-proc --kill-child "$AIRLOCK" "$@"
 }
 
+# make_service ROOT NAME BODY: ROOT/etc/service/NAME whose run script is
+# BODY (sh).
+make_service() {
+    mkdir -p "$1/etc/service/$2"
+    printf '#!/bin/sh\n%s\n' "$3" >"$1/etc/service/$2/run"
+    chmod +x "$1/etc/service/$2/run"
+}
+
+# ms_since START_NS: milliseconds from START_NS (date +%s%N) to now.
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# airlock_pid BGPID: airlock's pid (the child of unshare), bounded wait.
+airlock_pid() {
+    local p=""
+    for _ in $(seq 1 250); do
+        p=$(pgrep -P "$1" | head -n 1)
+        [ -n "$p" ] && break
+        sleep 0.02
+    done
+    echo "$p"
+}
+
+# wait_exit PID SECONDS: waits (bounded) for a background job of this
+# shell; sets RC to its status, or 255 when it still runs after SECONDS.
+# shellcheck disable=SC2034 # RC is for the sourcing script
+wait_exit() {
+    local i
+    for ((i = 0; i < $2 * 50; i++)); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.02
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        RC=255
+        return
+    fi
+    wait "$1"
+    RC=$?
+}
+
 finish() {
     echo "# $(basename "$0"): $TESTS_PASSED passed, $TESTS_FAILED failed"
     [ "$TESTS_FAILED" -eq 0 ]

@@ -98,21 +98,21 @@ check "the finish script runs after each exit with code and signal" \
 status=$("$AIRLOCK" status 2>&1)
 while IFS= read -r l; do echo "# $l"; done <<<"$status"
 check "airlock status lists a running service with its pid" \
-    grep -Eq "^alpha +up +[0-9]+ " <<<"$status"
+    grep -Eq "^alpha +ready +yes +[0-9]+ " <<<"$status"
 check "airlock status shows the restart count" \
-    grep -Eq "^crash +(backoff|up|finishing) +[0-9]+ +[^ ]+ +[1-9][0-9]*$" <<<"$status"
-old_pid=$(awk '$1 == "beta" {print $3}' <<<"$status")
+    grep -Eq "^crash +(backoff|ready|finishing) +(yes|no) +[0-9]+ +[^ ]+ +[1-9][0-9]* +3$" <<<"$status"
+old_pid=$(awk '$1 == "beta" {print $4}' <<<"$status")
 "$AIRLOCK" restart beta >/dev/null
 wait_until 5 grep -qx beta "$STOPS"
-wait_until 5 bash -c "'$AIRLOCK' status | awk '\$1 == \"beta\" && \$2 == \"up\" && \$3 != \"$old_pid\" {f=1} END {exit !f}'"
-new_pid=$("$AIRLOCK" status | awk '$1 == "beta" {print $3}')
+wait_until 5 bash -c "'$AIRLOCK' status | awk '\$1 == \"beta\" && \$2 == \"ready\" && \$4 != \"$old_pid\" {f=1} END {exit !f}'"
+new_pid=$("$AIRLOCK" status | awk '$1 == "beta" {print $4}')
 check "airlock restart NAME restarts it (pid $old_pid -> $new_pid)" \
     test -n "$new_pid" -a "$new_pid" != "$old_pid" -a "$new_pid" != 0
 # A service that ignores its down signal is killed after the grace (2 s).
-old_pid=$("$AIRLOCK" status | awk '$1 == "deaf" {print $3}')
+old_pid=$("$AIRLOCK" status | awk '$1 == "deaf" {print $4}')
 "$AIRLOCK" restart deaf >/dev/null
-wait_until 8 bash -c "'$AIRLOCK' status | awk '\$1 == \"deaf\" && \$2 == \"up\" && \$3 != \"$old_pid\" {f=1} END {exit !f}'"
-new_pid=$("$AIRLOCK" status | awk '$1 == "deaf" {print $3}')
+wait_until 8 bash -c "'$AIRLOCK' status | awk '\$1 == \"deaf\" && \$2 == \"ready\" && \$4 != \"$old_pid\" {f=1} END {exit !f}'"
+new_pid=$("$AIRLOCK" status | awk '$1 == "deaf" {print $4}')
 check "restart of a service ignoring SIGTERM escalates to SIGKILL" \
     test -n "$new_pid" -a "$new_pid" != "$old_pid" -a "$new_pid" != 0
 check "...and says so" grep -q "service 'deaf': still running after the grace" "$T/err"
@@ -164,16 +164,16 @@ logger --socket "$ROOT/dev/log" -t demo "hello from logger"
 wait_until 5 grep -q "demo.*hello from logger" "$OUT"
 check "logger output reaches airlock's stdout through the collector" \
     grep -q "demo.*hello from logger" "$OUT"
-sys_pid=$("$AIRLOCK" status | awk '$1 == "syslogd" {print $3}')
+sys_pid=$("$AIRLOCK" status | awk '$1 == "syslogd" {print $4}')
 kill -KILL "$sys_pid" 2>/dev/null || kill -KILL "$(pgrep -f 'airlock syslogd' | head -n 1)"
-wait_until 5 bash -c "'$AIRLOCK' status | awk '\$1 == \"syslogd\" && \$2 == \"up\" && \$3 != \"$sys_pid\" {f=1} END {exit !f}'"
+wait_until 5 bash -c "'$AIRLOCK' status | awk '\$1 == \"syslogd\" && \$2 == \"ready\" && \$4 != \"$sys_pid\" {f=1} END {exit !f}'"
 logger --socket "$ROOT/dev/log" -t demo "after restart"
 wait_until 5 grep -q "demo.*after restart" "$OUT"
 check "a killed collector is restarted and collects again" \
     grep -q "demo.*after restart" "$OUT"
 # PID 1 holds /dev/log: what is logged while the collector is down waits
 # in the socket for the next one, instead of failing.
-sys_pid=$("$AIRLOCK" status | awk '$1 == "syslogd" {print $3}')
+sys_pid=$("$AIRLOCK" status | awk '$1 == "syslogd" {print $4}')
 kill -KILL "$sys_pid"
 logger --socket "$ROOT/dev/log" -t demo "while it was down"
 expect_eq "a message logged while the collector is down is accepted" 0 "$?"

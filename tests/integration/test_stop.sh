@@ -5,43 +5,6 @@
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# mksvc ROOT NAME BODY: a service whose run script is BODY (sh).
-mksvc() {
-    mkdir -p "$1/etc/service/$2"
-    printf '#!/bin/sh\n%s\n' "$3" >"$1/etc/service/$2/run"
-    chmod +x "$1/etc/service/$2/run"
-}
-
-# ms_since START_NS: milliseconds from START_NS (date +%s%N) to now.
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
-
-# airlock_pid BGPID: airlock's pid (the child of unshare), bounded wait.
-airlock_pid() {
-    local p=""
-    for _ in $(seq 1 250); do
-        p=$(pgrep -P "$1" | head -n 1)
-        [ -n "$p" ] && break
-        sleep 0.02
-    done
-    echo "$p"
-}
-
-# wait_exit PID SECONDS: waits (bounded) for a background job of this
-# shell; sets RC to its status, or 255 when it still runs after SECONDS.
-wait_exit() {
-    local i
-    for ((i = 0; i < $2 * 50; i++)); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.02
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        RC=255
-        return
-    fi
-    wait "$1"
-    RC=$?
-}
-
 # term_and_time: SIGTERM to airlock ($AP), then waits (bounded) for the
 # job $BG; sets rc (its status) and dt (ms from the signal to the exit).
 term_and_time() {
@@ -67,7 +30,7 @@ start_bg() {
 
 # --- a flooding service, and a stdout that nobody reads -------------------
 R=$T/flood
-mksvc "$R" flood 'exec yes "flood line from a service that never stops"'
+make_service "$R" flood 'exec yes "flood line from a service that never stops"'
 mkfifo "$T/fifo"
 # The reader opens the FIFO and never reads from it.
 # shellcheck disable=SC2217 # the point: it never reads
@@ -86,7 +49,7 @@ kill "$READER" 2>/dev/null
 
 # Lines still flow, whole and prefixed, when the reader is slow but reads.
 R2=$T/slow
-mksvc "$R2" flood 'i=0; while [ $i -lt 3000 ]; do echo "line $i of a flood"; i=$((i+1)); done; exec sleep 60'
+make_service "$R2" flood 'i=0; while [ $i -lt 3000 ]; do echo "line $i of a flood"; i=$((i+1)); done; exec sleep 60'
 AIRLOCK_ROOT=$R2 AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
     --kill-child "$AIRLOCK" --grace 2 -- sleep 3 2>/dev/null |
     (sleep 1; cat) >"$T/slow.out"
@@ -96,8 +59,8 @@ check "slow reader: no mixed or broken line" \
 
 # --- one budget: the app and two services ignore SIGTERM ------------------
 R3=$T/stubborn
-mksvc "$R3" one "trap '' TERM; while :; do sleep 0.1; done"
-mksvc "$R3" two "trap '' TERM; while :; do sleep 0.1; done"
+make_service "$R3" one "trap '' TERM; while :; do sleep 0.1; done"
+make_service "$R3" two "trap '' TERM; while :; do sleep 0.1; done"
 start_bg "$R3" 2 "$T/stubborn.out" "$T/stubborn.err" \
     sh -c "trap '' TERM; touch '$T/app.ready'; while :; do sleep 0.1; done"
 wait_until 5 test -e "$T/app.ready"
@@ -124,8 +87,8 @@ check "stopped app: at once, not after the 5 s grace" test "$dt" -lt 1000
 
 # A service ignoring its signal does not starve the next of its turn.
 R4=$T/turns
-mksvc "$R4" a-polite "trap 'echo polite-term >>$T/turns.log; exit 0' TERM; while :; do sleep 0.1; done"
-mksvc "$R4" b-deaf "trap '' TERM; while :; do sleep 0.1; done"
+make_service "$R4" a-polite "trap 'echo polite-term >>$T/turns.log; exit 0' TERM; while :; do sleep 0.1; done"
+make_service "$R4" b-deaf "trap '' TERM; while :; do sleep 0.1; done"
 AIRLOCK_ROOT=$R4 AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
     --kill-child "$AIRLOCK" --grace 2 -- sleep 0.5 >/dev/null 2>&1
 expect_eq "after a deaf service, the next still gets its down signal" \

@@ -435,6 +435,11 @@ test_services_scan_order_down_and_bad_entries(void **state)
     write_script(path, "", 0644);
     snprintf(path, sizeof(path), "%s/g/down-signal", root);
     write_script(path, "QUIT\n", 0644);
+    /* A name that could not go into a log line or JSON as it is. */
+    snprintf(path, sizeof(path), "%s/bad\"name", root);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/bad\"name/run", root);
+    write_script(path, "#!/bin/sh\nexec sleep 1\n", 0755);
 
     memset(&s, 0, sizeof(s));
     assert_int_equal(services_scan(&s, root), 3);
@@ -452,14 +457,164 @@ test_services_scan_order_down_and_bad_entries(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Cycle detection over the dependencies graph: a chain has none; a
+ * self-loop, a 2-cycle and a 3-cycle behind a tail are found, with only
+ * their members marked. */
+/* status --json: one object, whole records only when space runs out,
+ * and the answers `wait-ready` gets. */
+static void
+test_services_status_json_and_ready_state(void **state)
+{
+    static struct services s;
+    char buf[1024], small[160];
+    (void)state;
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(services_add_builtin(&s, "syslogd", "/bin/true", "x"), 0);
+    assert_int_equal(services_add_builtin(&s, "sshd", "/bin/true", ""), 0);
+    s.svc[0].state = SVC_READY;
+    s.svc[0].pid = 42;
+    s.svc[0].started_at = 1000;
+    s.svc[0].restarts = 2;
+    s.svc[0].last_code = 137;
+    s.svc[1].state = SVC_BACKOFF;
+    s.svc[1].critical = true;
+    assert_true(services_format_status_json(&s, 1500, buf, sizeof(buf)) > 0);
+    assert_string_equal(
+        buf,
+        "{\"all_ready\":false,\"services\":["
+        "{\"name\":\"syslogd\",\"state\":\"ready\",\"ready\":true,"
+        "\"pid\":42,\"uptime_ms\":500,\"restarts\":2,\"last_exit\":137,"
+        "\"critical\":false},"
+        "{\"name\":\"sshd\",\"state\":\"backoff\",\"ready\":false,"
+        "\"pid\":0,\"uptime_ms\":0,\"restarts\":0,\"last_exit\":null,"
+        "\"critical\":true}]}\n");
+    /* Room for one record: the second is left out, the JSON stays whole. */
+    assert_true(services_format_status_json(&s, 1500, small, sizeof(small)) >
+                0);
+    assert_non_null(strstr(small, "syslogd"));
+    assert_null(strstr(small, "sshd"));
+    assert_string_equal(small + strlen(small) - 3, "]}\n");
+
+    assert_int_equal(services_ready_state(&s, "syslogd", buf, sizeof(buf)), 1);
+    assert_int_equal(services_ready_state(&s, "sshd", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "waiting: sshd (backoff)\n");
+    assert_int_equal(services_ready_state(&s, NULL, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "waiting: sshd (backoff)\n");
+    s.svc[1].state = SVC_FAILED;
+    assert_int_equal(services_ready_state(&s, "sshd", buf, sizeof(buf)), -1);
+    assert_int_equal(services_ready_state(&s, NULL, buf, sizeof(buf)), 1);
+    assert_int_equal(services_ready_state(&s, "nope", buf, sizeof(buf)),
+                     -ENOENT);
+}
+
+static void
+test_deps_find_cycles(void **state)
+{
+    static int deps[SERVICES_MAX][SERVICE_DEPS_MAX];
+    size_t nd[SERVICES_MAX] = {0};
+    bool cyc[SERVICES_MAX];
+    (void)state;
+
+    /* 0 <- 1 <- 2: a chain. */
+    deps[1][0] = 0;
+    deps[2][0] = 1;
+    nd[1] = nd[2] = 1;
+    assert_int_equal(deps_find_cycles(3, deps, nd, cyc), 0);
+    assert_false(cyc[0] || cyc[1] || cyc[2]);
+    /* 3 -> 3; 4 <-> 5; 6 -> 7 -> 8 -> 9 -> 7; 10 -> 99 (unknown). */
+    deps[3][0] = 3;
+    nd[3] = 1;
+    deps[4][0] = 5;
+    deps[5][0] = 4;
+    nd[4] = nd[5] = 1;
+    deps[6][0] = 7;
+    deps[7][0] = 8;
+    deps[8][0] = 9;
+    deps[9][0] = 7;
+    nd[6] = nd[7] = nd[8] = nd[9] = 1;
+    deps[10][0] = -1;
+    nd[10] = 1;
+    assert_int_equal(deps_find_cycles(11, deps, nd, cyc), 6);
+    assert_true(cyc[3] && cyc[4] && cyc[5] && cyc[7] && cyc[8] && cyc[9]);
+    assert_false(cyc[0] || cyc[1] || cyc[2] || cyc[6] || cyc[10]);
+}
+
+/* notification-fd and dependencies files as services_scan reads them,
+ * and the start order services_resolve_deps allows. */
+static void
+test_services_readiness_files_and_dependencies(void **state)
+{
+    static struct services s;
+    char root[] = "/tmp/airlock-deps-XXXXXX";
+    char path[256], cmd[300];
+    (void)state;
+
+    assert_non_null(mkdtemp(root));
+    const char *dirs[] = {"app", "db", "loop1", "loop2", "orphan", "badfd"};
+    for (size_t i = 0; i < 6; i++) {
+        snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/%s/run", root, dirs[i]);
+        write_script(path, "#!/bin/sh\nexec sleep 1\n", 0755);
+    }
+    snprintf(path, sizeof(path), "%s/db/notification-fd", root);
+    write_script(path, "5\n", 0644);
+    snprintf(path, sizeof(path), "%s/badfd/notification-fd", root);
+    write_script(path, "1\n", 0644); /* stdout: refused */
+    snprintf(path, sizeof(path), "%s/app/dependencies", root);
+    write_script(path, "# the database first\ndb\n\n", 0644);
+    snprintf(path, sizeof(path), "%s/loop1/dependencies", root);
+    write_script(path, "loop2\n", 0644);
+    snprintf(path, sizeof(path), "%s/loop2/dependencies", root);
+    write_script(path, "loop1\n", 0644);
+    snprintf(path, sizeof(path), "%s/orphan/dependencies", root);
+    write_script(path, "db\nnosuch\n", 0644);
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(services_scan(&s, root), 6);
+    /* Name order: app, badfd, db, loop1, loop2, orphan. */
+    assert_string_equal(s.svc[2].name, "db");
+    assert_int_equal(s.svc[2].notify_to, 5);
+    assert_int_equal(s.svc[1].notify_to, 0);
+    assert_int_equal(s.svc[0].notify_to, 0);
+    assert_int_equal(s.svc[0].ndeps, 1);
+    assert_string_equal(s.svc[0].dep_names[0], "db");
+    assert_int_equal(services_resolve_deps(&s), 3);
+    assert_int_equal(s.svc[0].deps[0], 2);
+    assert_int_equal(s.svc[0].state, SVC_DOWN);
+    assert_int_equal(s.svc[3].state, SVC_FAILED);
+    assert_int_equal(s.svc[4].state, SVC_FAILED);
+    assert_int_equal(s.svc[5].state, SVC_FAILED);
+    /* Down and failed services are not waited for; one up but not ready
+     * yet, or waiting for its dependencies, is. */
+    assert_true(services_all_ready(&s));
+    s.svc[2].state = SVC_UP;
+    s.svc[0].state = SVC_STARTING;
+    assert_false(services_all_ready(&s));
+    char lag[256];
+    services_laggards(&s, lag, sizeof(lag));
+    assert_string_equal(lag, "app (starting), db (up)");
+    s.svc[2].state = SVC_READY;
+    s.svc[0].state = SVC_READY;
+    assert_true(services_all_ready(&s));
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_services_status_and_restart_by_name(void **state)
 {
     static struct services s;
+    struct service_ctx ctx;
     char buf[1024];
     size_t len;
     (void)state;
 
+    /* Only restarts of services not running are asked for: nothing is
+     * started or signalled, the context is never used. */
+    memset(&ctx, 0, sizeof(ctx));
     memset(&s, 0, sizeof(s));
     assert_int_equal(services_add_builtin(&s, "syslogd", "/bin/true", "x"), 0);
     s.svc[0].state = SVC_UP;
@@ -471,12 +626,19 @@ test_services_status_and_restart_by_name(void **state)
     assert_non_null(strstr(buf, "syslogd"));
     assert_non_null(strstr(buf, "4242"));
     assert_non_null(strstr(buf, "2.5s"));
-    assert_int_equal(services_request_restart(&s, "nope", 0, 1000), -ENOENT);
+    assert_int_equal(services_request_restart(&s, &ctx, "nope", 0, 1000),
+                     -ENOENT);
     s.svc[0].pid = 0;
     s.svc[0].state = SVC_BACKOFF;
-    s.svc[0].restart_at = 99999;
-    assert_int_equal(services_request_restart(&s, "syslogd", 5000, 1000), 0);
-    assert_int_equal(s.svc[0].restart_at, 5000);
+    s.svc[0].deadline = 99999;
+    assert_int_equal(services_request_restart(&s, &ctx, "syslogd", 5000, 1000),
+                     0);
+    assert_int_equal(s.svc[0].state, SVC_BACKOFF);
+    assert_int_equal(s.svc[0].deadline, 5000);
+    /* Not while the container stops. */
+    s.stopping = true;
+    assert_int_equal(services_request_restart(&s, &ctx, "syslogd", 6000, 1000),
+                     -ECANCELED);
 }
 
 static void
@@ -696,6 +858,9 @@ main(void)
         cmocka_unit_test(test_service_parse_signal),
         cmocka_unit_test(test_services_scan_order_down_and_bad_entries),
         cmocka_unit_test(test_services_status_and_restart_by_name),
+        cmocka_unit_test(test_services_status_json_and_ready_state),
+        cmocka_unit_test(test_deps_find_cycles),
+        cmocka_unit_test(test_services_readiness_files_and_dependencies),
         cmocka_unit_test(test_killall_ancestry_from_fake_proc),
         cmocka_unit_test(test_spawn_reports_exec_failure),
         cmocka_unit_test(test_inherit_names_pid_and_env_with),
