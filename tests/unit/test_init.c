@@ -457,6 +457,56 @@ test_services_scan_order_down_and_bad_entries(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* services_drop (a service the mode cannot run) takes the service's
+ * log/run logger with it, and the other loggers still name their own
+ * services. */
+static void
+test_services_drop_takes_its_logger_and_keeps_links(void **state)
+{
+    static struct services s;
+    char root[] = "/tmp/airlock-svc-XXXXXX";
+    char path[256], cmd[300];
+    const char *names[] = {"a", "cron", "z"};
+    (void)state;
+
+    assert_non_null(mkdtemp(root));
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", root, names[i]);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/%s/log", root, names[i]);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/%s/run", root, names[i]);
+        write_script(path, "#!/bin/sh\nexec sleep 1\n", 0755);
+        snprintf(path, sizeof(path), "%s/%s/log/run", root, names[i]);
+        write_script(path, "#!/bin/sh\nexec cat\n", 0755);
+    }
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(services_scan(&s, root), 6);
+    assert_true(services_drop(&s, "cron"));
+    assert_false(services_drop(&s, "cron"));
+    assert_int_equal(s.count, 4);
+    for (size_t i = 0; i < s.count; i++) {
+        char want[SERVICE_NAME_MAX + 8];
+        assert_null(strstr(s.svc[i].name, "cron"));
+        if (s.svc[i].logs_for < 0) {
+            continue;
+        }
+        assert_true((size_t)s.svc[i].logs_for < s.count);
+        snprintf(want, sizeof(want), "%s/log", s.svc[s.svc[i].logs_for].name);
+        assert_string_equal(s.svc[i].name, want);
+    }
+    for (size_t i = 0; i < s.count; i++) {
+        if (s.svc[i].log_wfd >= 0) {
+            close(s.svc[i].log_wfd);
+        }
+        if (s.svc[i].log_rfd >= 0) {
+            close(s.svc[i].log_rfd);
+        }
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Cycle detection over the dependencies graph: a chain has none; a
  * self-loop, a 2-cycle and a 3-cycle behind a tail are found, with only
  * their members marked. */
@@ -857,6 +907,7 @@ main(void)
         cmocka_unit_test(test_backoff_doubles_caps_and_resets),
         cmocka_unit_test(test_service_parse_signal),
         cmocka_unit_test(test_services_scan_order_down_and_bad_entries),
+        cmocka_unit_test(test_services_drop_takes_its_logger_and_keeps_links),
         cmocka_unit_test(test_services_status_and_restart_by_name),
         cmocka_unit_test(test_services_status_json_and_ready_state),
         cmocka_unit_test(test_deps_find_cycles),
