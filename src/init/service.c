@@ -19,6 +19,13 @@
 #include "common/timeutil.h"
 #include "init/spawn.h"
 
+/* A wait status for "exited with CODE" (glibc's <sys/wait.h> has it, musl
+ * does not, and `make static` builds with musl): the layout wait(2)'s
+ * WEXITSTATUS reads back. */
+#ifndef W_EXITCODE
+#define W_EXITCODE(code, sig) (((code) << 8) | (sig))
+#endif
+
 uint64_t
 service_next_backoff(uint64_t last_ms, uint64_t uptime_ms)
 {
