@@ -74,41 +74,46 @@ control_listen(void)
 }
 
 int
-control_accept(int listen_fd, char *req, size_t size)
+control_accept(int listen_fd)
 {
-    struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
     struct ucred cred;
     socklen_t clen = sizeof(cred);
-    ssize_t n;
     int fd;
 
-    fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
         return -errno;
     }
-    /* PID 1 must not hang on a silent client: bound both directions. */
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
         (cred.uid != 0 && cred.uid != geteuid())) {
         (void)close(fd);
         return -EPERM;
     }
+    return fd;
+}
+
+int
+control_read_request(int client_fd, char *req, size_t size)
+{
+    ssize_t n;
+
     do {
-        n = recv(fd, req, size - 1, 0);
+        n = recv(client_fd, req, size - 1, MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        (void)close(fd);
-        return n < 0 ? -errno : -EPROTO;
+    if (n < 0) {
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    }
+    if (n == 0) {
+        return -EPROTO;
     }
     req[n] = '\0';
-    return fd;
+    return (int)n;
 }
 
 void
 control_reply(int client_fd, const char *reply, size_t len)
 {
-    (void)send(client_fd, reply, len, MSG_NOSIGNAL);
+    (void)send(client_fd, reply, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)close(client_fd);
 }
 

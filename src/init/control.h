@@ -13,12 +13,25 @@
  * AIRLOCK_ROOT; returns the fd or -errno. */
 int control_listen(void);
 
-/* PID 1 side: accepts one pending client and reads its request into req
- * (NUL-terminated). Returns the client fd, or -errno (-EAGAIN: nothing
- * pending). Clients that are not root are refused. */
-int control_accept(int listen_fd, char *req, size_t size);
+/* How many accepted clients PID 1 holds at once while their requests
+ * arrive, and how long each may take to send it (ms). */
+#define CONTROL_PENDING_MAX 4
+#define CONTROL_REQUEST_MS  1000
 
-/* PID 1 side: sends the reply and closes the client. */
+/* PID 1 side: accepts one pending client, non-blocking, and checks that
+ * it runs as root or as PID 1's own uid (SO_PEERCRED). Returns the client
+ * fd, or -errno (-EAGAIN: nothing pending; -EPERM: refused, closed). Its
+ * request is read with control_read_request once the fd is readable:
+ * PID 1 never waits for a client. */
+int control_accept(int listen_fd);
+
+/* PID 1 side: reads the client's request into req (NUL-terminated) without
+ * waiting. Returns its length, -EAGAIN when it has not arrived yet, or
+ * another -errno (-EPROTO for an empty one). */
+int control_read_request(int client_fd, char *req, size_t size);
+
+/* PID 1 side: sends the reply without waiting (one SEQPACKET message; a
+ * client that does not read loses it) and closes the client. */
 void control_reply(int client_fd, const char *reply, size_t len);
 
 /* Client side: `airlock status [--json]`, `airlock restart NAME` and

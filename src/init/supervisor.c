@@ -541,71 +541,110 @@ handle_signals(struct supervisor *sup, uint64_t now)
     }
 }
 
-static void
-handle_control(struct supervisor *sup, uint64_t now)
+/* The answer to one control request (control.h) into reply; its length. */
+static size_t
+control_answer(struct supervisor *sup,
+               uint64_t now,
+               const char *req,
+               char *reply,
+               size_t size)
 {
-    char req[256], reply[CONTROL_REPLY_MAX];
     size_t len;
-    int fd;
 
-    /* A few per wakeup, so clients cannot keep PID 1 busy. */
-    for (int i = 0; i < 4; i++) {
-        fd = control_accept(sup->control_fd, req, sizeof(req));
+    if (strcmp(req, "status") == 0) {
+        len = services_format_status(&sup->services, now, reply, size);
+    } else if (strcmp(req, "status-json") == 0) {
+        len = services_format_status_json(&sup->services, now, reply, size);
+    } else if (strcmp(req, "ready") == 0 || strncmp(req, "ready ", 6) == 0) {
+        const char *name = req[5] == ' ' ? req + 6 : NULL;
+        if (services_ready_state(&sup->services, name, reply, size) ==
+            -ENOENT) {
+            (void)snprintf(reply,
+                           size,
+                           "error: no service named '%.64s'\n",
+                           name);
+        }
+        len = strlen(reply);
+    } else if (strncmp(req, "restart ", 8) == 0) {
+        struct service_ctx ctx = service_ctx_of(sup);
+        int r = services_request_restart(&sup->services,
+                                         &ctx,
+                                         req + 8,
+                                         now,
+                                         sup->cfg->grace_ms);
+        if (r == -ECANCELED) {
+            len = (size_t)snprintf(reply,
+                                   size,
+                                   "error: the container is stopping\n");
+        } else if (r < 0) {
+            len = (size_t)snprintf(reply,
+                                   size,
+                                   "error: no service named '%.64s'\n",
+                                   req + 8);
+        } else {
+            len =
+                (size_t)snprintf(reply, size, "restarting '%.64s'\n", req + 8);
+        }
+    } else {
+        len = (size_t)snprintf(reply, size, "error: unknown request\n");
+    }
+    return len < size ? len : size - 1;
+}
+
+/* New control clients: a few per wakeup, each into a free slot (none
+ * free: the oldest silent one is closed), so clients cannot keep PID 1
+ * busy. */
+static void
+control_take_clients(struct supervisor *sup, uint64_t now)
+{
+    for (int i = 0; i < CONTROL_PENDING_MAX; i++) {
+        int fd = control_accept(sup->control_fd);
+        int k;
+
+        if (fd == -EPERM) {
+            continue;
+        }
         if (fd < 0) {
             return;
         }
-        if (strcmp(req, "status") == 0) {
-            len = services_format_status(&sup->services,
-                                         now,
-                                         reply,
-                                         sizeof(reply));
-        } else if (strcmp(req, "status-json") == 0) {
-            len = services_format_status_json(&sup->services,
-                                              now,
-                                              reply,
-                                              sizeof(reply));
-        } else if (strcmp(req, "ready") == 0 ||
-                   strncmp(req, "ready ", 6) == 0) {
-            const char *name = req[5] == ' ' ? req + 6 : NULL;
-            if (services_ready_state(&sup->services,
-                                     name,
-                                     reply,
-                                     sizeof(reply)) == -ENOENT) {
-                (void)snprintf(reply,
-                               sizeof(reply),
-                               "error: no service named '%.64s'\n",
-                               name);
-            }
-            len = strlen(reply);
-        } else if (strncmp(req, "restart ", 8) == 0) {
-            struct service_ctx ctx = service_ctx_of(sup);
-            int r = services_request_restart(&sup->services,
-                                             &ctx,
-                                             req + 8,
-                                             now,
-                                             sup->cfg->grace_ms);
-            if (r == -ECANCELED) {
-                len = (size_t)snprintf(reply,
-                                       sizeof(reply),
-                                       "error: the container is stopping\n");
-            } else if (r < 0) {
-                len = (size_t)snprintf(reply,
-                                       sizeof(reply),
-                                       "error: no service named '%.64s'\n",
-                                       req + 8);
-            } else {
-                len = (size_t)snprintf(reply,
-                                       sizeof(reply),
-                                       "restarting '%.64s'\n",
-                                       req + 8);
-            }
-        } else {
-            len = (size_t)snprintf(reply,
-                                   sizeof(reply),
-                                   "error: unknown request\n");
+        for (k = 0; k < CONTROL_PENDING_MAX && sup->ctl_client[k] >= 0; k++) {
         }
-        control_reply(fd, reply, len);
+        if (k == CONTROL_PENDING_MAX) {
+            /* All held by clients that have not spoken yet: the oldest
+             * gives way, so silent ones cannot lock `airlock status` out. */
+            k = 0;
+            for (int j = 1; j < CONTROL_PENDING_MAX; j++) {
+                if (sup->ctl_deadline[j] < sup->ctl_deadline[k]) {
+                    k = j;
+                }
+            }
+            (void)close(sup->ctl_client[k]);
+        }
+        sup->ctl_client[k] = fd;
+        sup->ctl_deadline[k] = now + CONTROL_REQUEST_MS;
     }
+}
+
+/* A client's request, if it came: answered and closed. A client past its
+ * deadline is closed unanswered. */
+static void
+control_serve_client(struct supervisor *sup, int k, uint64_t now)
+{
+    static char reply[CONTROL_REPLY_MAX];
+    char req[256];
+    int n = control_read_request(sup->ctl_client[k], req, sizeof(req));
+
+    if (n == -EAGAIN && now < sup->ctl_deadline[k]) {
+        return;
+    }
+    if (n > 0) {
+        control_reply(sup->ctl_client[k],
+                      reply,
+                      control_answer(sup, now, req, reply, sizeof(reply)));
+    } else {
+        (void)close(sup->ctl_client[k]);
+    }
+    sup->ctl_client[k] = -1;
 }
 
 /* glibc's syslog(3) drops messages while /dev/log does not exist yet, so
@@ -674,15 +713,19 @@ resume_output(struct supervisor *sup, const struct service_ctx *ctx)
 int
 supervisor_run(struct supervisor *sup)
 {
-    struct pollfd pfd[3 + 2 * SERVICES_MAX];
-    size_t svc_of[3 + 2 * SERVICES_MAX];
-    bool is_notify[3 + 2 * SERVICES_MAX];
+    struct pollfd pfd[3 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
+    size_t svc_of[3 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
+    bool is_notify[3 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
+    int ctl_of[3 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
     uint64_t now = now_ms();
     int out_fd;
 
     /* Run phase: from here on nothing may exit, abort or block without a
      * bound; every failure is logged and the loop goes on. */
     output_never_blocks(sup);
+    for (int k = 0; k < CONTROL_PENDING_MAX; k++) {
+        sup->ctl_client[k] = -1;
+    }
     struct service_ctx ctx = service_ctx_of(sup);
     services_start_all(&sup->services, &ctx, now);
     wait_for_syslog(sup);
@@ -716,11 +759,22 @@ supervisor_run(struct supervisor *sup)
             deadline = deadline_min(deadline, sup->ready_deadline);
         }
 
+        for (size_t i = 0; i < sizeof(ctl_of) / sizeof(ctl_of[0]); i++) {
+            ctl_of[i] = -1;
+        }
         pfd[n].fd = sup->sfd;
         pfd[n++].events = POLLIN;
         if (sup->control_fd >= 0) {
             pfd[n].fd = sup->control_fd;
             pfd[n++].events = POLLIN;
+        }
+        for (int k = 0; k < CONTROL_PENDING_MAX; k++) {
+            if (sup->ctl_client[k] >= 0) {
+                ctl_of[n] = k;
+                pfd[n].fd = sup->ctl_client[k];
+                pfd[n++].events = POLLIN;
+                deadline = deadline_min(deadline, sup->ctl_deadline[k]);
+            }
         }
         out_fd = services_output_poll_fd(&sup->services);
         if (out_fd >= 0) {
@@ -765,13 +819,20 @@ supervisor_run(struct supervisor *sup)
             if (pfd[i].fd == sup->sfd) {
                 handle_signals(sup, now);
             } else if (pfd[i].fd == sup->control_fd) {
-                handle_control(sup, now);
+                control_take_clients(sup, now);
+            } else if (ctl_of[i] >= 0) {
+                control_serve_client(sup, ctl_of[i], now);
             } else if (pfd[i].fd == out_fd) {
                 resume_output(sup, &ctx);
             } else if (is_notify[i]) {
                 services_notify_readable(&sup->services, svc_of[i], &ctx, now);
             } else {
                 services_drain_output(&sup->services, svc_of[i], &ctx, false);
+            }
+        }
+        for (int k = 0; k < CONTROL_PENDING_MAX; k++) {
+            if (sup->ctl_client[k] >= 0 && now >= sup->ctl_deadline[k]) {
+                control_serve_client(sup, k, now);
             }
         }
         reap_all(sup, now);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "init/children.h"
+#include "init/control.h"
 #include "init/config.h"
 #include "init/inherit.h"
 #include "init/service.h"
@@ -31,6 +32,10 @@ struct supervisor {
     sigset_t child_mask; /* the mask children get back before exec */
     int sfd;             /* signalfd for every blocked signal */
     int control_fd;      /* listening control socket, or -1 */
+    /* Accepted control clients whose request has not come yet (-1: free
+     * slot), each closed at its deadline: PID 1 never waits for one. */
+    int ctl_client[CONTROL_PENDING_MAX];
+    uint64_t ctl_deadline[CONTROL_PENDING_MAX];
     bool is_pid1;
     char **envp;     /* environment for services and hooks */
     char **app_envp; /* the app's, NULL: envp */

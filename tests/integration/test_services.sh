@@ -101,6 +101,29 @@ check "airlock status lists a running service with its pid" \
     grep -Eq "^alpha +ready +yes +[0-9]+ " <<<"$status"
 check "airlock status shows the restart count" \
     grep -Eq "^crash +(backoff|ready|finishing) +(yes|no) +[0-9]+ +[^ ]+ +[1-9][0-9]* +3$" <<<"$status"
+# Control clients that connect and never send hold no slot for long and
+# never PID 1 itself: six of them at once, and `airlock status` still
+# answers within half a second.
+ctl=$(find "$AIRLOCK_ROOT" -name control.sock -type s 2>/dev/null | head -n 1)
+/usr/bin/python3 - "$ctl" >"$T/silent.out" 2>&1 <<'PY' &
+import socket, sys, time
+held = []
+for _ in range(6):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    held.append(s)
+print("connected", flush=True)
+time.sleep(3)
+PY
+silent=$!
+wait_until 5 grep -q connected "$T/silent.out"
+t0=$(date +%s%N)
+st=$(timeout 5 "$AIRLOCK" status 2>&1)
+dt=$((($(date +%s%N) - t0) / 1000000))
+check "six silent control clients: airlock status answers in ${dt} ms (< 500)" \
+    bash -c "grep -Eq '^alpha ' <<<'$st' && [ $dt -lt 500 ]"
+kill "$silent" 2>/dev/null
+wait "$silent" 2>/dev/null
 old_pid=$(awk '$1 == "beta" {print $4}' <<<"$status")
 "$AIRLOCK" restart beta >/dev/null
 wait_until 5 grep -qx beta "$STOPS"
