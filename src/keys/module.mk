@@ -1,8 +1,9 @@
 # src/keys: authorized_keys parsing, options, sources, store, fingerprints,
-# the watcher and the `airlock-sshd keys` front end (libsodium only).
-KEYS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsodium 2>/dev/null)
-KEYS_LIBS   = $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium)
-DEB_PKGS   += libsodium-dev openssh-client
+# the watcher and the `airlock-sshd keys` front end; certificates and
+# revocation (libsodium, and libcrypto for ECDSA/RSA CA signatures).
+KEYS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsodium libcrypto 2>/dev/null)
+KEYS_LIBS   = $(shell $(PKG_CONFIG) --libs libsodium libcrypto 2>/dev/null || echo -lsodium -lcrypto)
+DEB_PKGS   += libsodium-dev libssl-dev openssh-client
 
 $(eval $(call static_lib,keys,$(wildcard src/keys/*.c)))
 
