@@ -230,7 +230,7 @@ bool keys_cert_type_allowed(const char *type);
  * blob of a *-cert-v01@openssh.com key, PROTOCOL.certkeys) without
  * checking its signature: known type; nonce of at least 16 bytes; a
  * certified key that passes the authorized_keys checks; principals
- * (at most KEYS_CERT_MAX_PRINC, no NUL, no duplicate); critical options
+ * (at most KEYS_CERT_MAX_PRINC, no NUL); critical options
  * only force-command and source-address (valid CIDR list), each once and
  * with no trailing data; known extensions with empty data (unknown ones
  * ignored, as sshd does); a plain Ed25519, ECDSA or RSA (>= 2048 bits) CA
