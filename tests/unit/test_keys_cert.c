@@ -508,6 +508,42 @@ test_cert_bad_signature_refused(void **state)
 }
 
 static void
+test_cert_ecdsa_ca_point_off_the_curve_refused(void **state)
+{
+    struct keys_cert c;
+    const char *why = NULL;
+    size_t len = 0, off;
+    unsigned char *blob;
+
+    (void)state;
+    mkcert("c", "ca_ec256", "-I kid -n root");
+    blob = file_blob("c-cert.pub", &len);
+    assert_int_equal(keys_cert_parse(blob, len, &c, &why), 0);
+    off = (size_t)(c.ca_blob - blob) + c.ca_blob_len - 1; /* Q's last byte */
+    keys_cert_free(&c);
+    blob[off] ^= 0x01;
+    assert_int_equal(keys_cert_parse(blob, len, &c, &why), 0);
+    assert_int_equal(keys_cert_verify(blob, &c, &why), -EPERM);
+    assert_string_equal(why, "certificate CA key is invalid");
+    keys_cert_free(&c);
+    free(blob);
+}
+
+static void
+test_cert_larger_than_the_limit_refused(void **state)
+{
+    struct keys_cert c;
+    const char *why = NULL;
+    unsigned char *big = calloc(1, KEYS_CERT_MAX + 1);
+
+    (void)state;
+    assert_int_equal(keys_cert_parse(big, KEYS_CERT_MAX + 1, &c, &why),
+                     -EINVAL);
+    assert_string_equal(why, "certificate too large");
+    free(big);
+}
+
+static void
 test_cert_trailing_bytes_refused(void **state)
 {
     const char *why = NULL;
@@ -984,6 +1020,8 @@ main(void)
         cmocka_unit_test(test_cert_fingerprint_is_the_certified_keys),
         cmocka_unit_test(test_cert_rsa_sha1_signature_refused),
         cmocka_unit_test(test_cert_bad_signature_refused),
+        cmocka_unit_test(test_cert_ecdsa_ca_point_off_the_curve_refused),
+        cmocka_unit_test(test_cert_larger_than_the_limit_refused),
         cmocka_unit_test(test_cert_trailing_bytes_refused),
         cmocka_unit_test(test_cert_unknown_critical_option_refused),
         cmocka_unit_test(test_cert_principal_with_nul_refused),
