@@ -27,6 +27,9 @@
  * step-ca all send 32 bytes. */
 #define CERT_MIN_NONCE 16
 
+/* 9999-12-31 23:59:59 UTC, the last expiry-time= can name. */
+#define CERT_MAX_EXPIRY 253402300799ULL
+
 static const struct {
     const char *cert;
     const char *plain;
@@ -779,15 +782,61 @@ cert_entry(const struct keys_cert *c,
         oom = oom || e->opts.from == NULL;
     }
     /* valid_before as expiry-time=, so a grant ends when the certificate
-     * does (the listener re-checks grants every second). */
-    if (c->valid_before != UINT64_MAX &&
-        c->valid_before <= (uint64_t)INT64_MAX) {
+     * does (the listener re-checks grants every second). expiry-time=
+     * has four year digits: a certificate valid beyond 9999 is checked
+     * against its own valid_before at each decision instead. */
+    if (c->valid_before <= CERT_MAX_EXPIRY) {
         e->opts.valid_before = (time_t)c->valid_before;
     }
     if (oom) {
         keys_entry_free(e);
         return -ENOMEM;
     }
+    return 0;
+}
+
+/* The effective options travel to the connection process in their
+ * canonical authorized_keys text (authority.h): a force-command that
+ * text cannot carry unchanged (a newline, a trailing backslash) is
+ * refused here rather than altered there. 0, -EPERM with *why, -ENOMEM. */
+static int
+options_carry(const struct keys_options *o, const char **why)
+{
+    struct keys_options back;
+    const char *errstr = NULL;
+    char *text = keys_options_format(o);
+    int r;
+
+    if (text == NULL) {
+        return -ENOMEM;
+    }
+    r = keys_parse_options(text,
+                           strlen(text),
+                           KEYS_PARSE_STORE,
+                           &back,
+                           &errstr);
+    free(text);
+    if (r == -ENOMEM) {
+        return r;
+    }
+    if (r < 0 || (o->force_command == NULL) != (back.force_command == NULL) ||
+        (o->force_command != NULL &&
+         strcmp(o->force_command, back.force_command) != 0) ||
+        (o->from == NULL) != (back.from == NULL) ||
+        (o->from != NULL && strcmp(o->from, back.from) != 0) ||
+        o->valid_before != back.valid_before || o->no_pty != back.no_pty ||
+        o->no_port_forwarding != back.no_port_forwarding ||
+        o->no_agent_forwarding != back.no_agent_forwarding ||
+        o->no_x11_forwarding != back.no_x11_forwarding ||
+        o->no_user_rc != back.no_user_rc) {
+        if (r == 0) {
+            keys_options_free(&back);
+        }
+        *why = "certificate force-command cannot be carried (a newline or a "
+               "trailing backslash)";
+        return -EPERM;
+    }
+    keys_options_free(&back);
     return 0;
 }
 
@@ -857,7 +906,10 @@ authorise_cert(const struct keys_trust *t,
     if (r < 0) {
         goto out;
     }
-    r = keys_authorise(ret, peer_addr, now, why);
+    r = options_carry(&ret->opts, why);
+    if (r == 0) {
+        r = keys_authorise(ret, peer_addr, now, why);
+    }
     if (r < 0) {
         keys_entry_free(ret);
     }

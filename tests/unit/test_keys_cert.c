@@ -768,6 +768,79 @@ test_cert_options_and_extensions(void **state)
 }
 
 static void
+test_cert_force_command_travels_unchanged_or_is_refused(void **state)
+{
+    static const char *const good[] = {"echo \"a\" 'b' \\n $X",
+                                       "a\\\"b",
+                                       "tab\there"};
+    const char *why = NULL;
+    size_t len = 0;
+    unsigned char *blob;
+    struct keys_entry e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        const char *const crit[] = {"force-command", good[i]};
+        struct spec sp = {.principals = "root",
+                          .principals_len = 5,
+                          .critical = crit,
+                          .ncritical = 2};
+        char *text;
+        struct keys_options back;
+        blob = build(&sp, &len);
+        assert_int_equal(
+            authorise(blob, len, "root", "127.0.0.1", NULL, &e, &why),
+            0);
+        assert_string_equal(e.opts.force_command, good[i]);
+        /* what the connection process will parse */
+        text = keys_options_format(&e.opts);
+        assert_int_equal(keys_parse_options(text,
+                                            strlen(text),
+                                            KEYS_PARSE_STORE,
+                                            &back,
+                                            &why),
+                         0);
+        assert_string_equal(back.force_command, good[i]);
+        keys_options_free(&back);
+        free(text);
+        keys_entry_free(&e);
+        free(blob);
+    }
+    {
+        /* refused rather than altered on the way */
+        static const char *const bad[] = {"trailing\\", "x\ny"};
+        for (size_t i = 0; i < 2; i++) {
+            const char *const crit[] = {"force-command", bad[i]};
+            struct spec sp = {.principals = "root",
+                              .principals_len = 5,
+                              .critical = crit,
+                              .ncritical = 2};
+            blob = build(&sp, &len);
+            assert_int_equal(
+                authorise(blob, len, "root", "127.0.0.1", NULL, NULL, &why),
+                -EPERM);
+            assert_string_equal(why,
+                                "certificate force-command cannot be carried "
+                                "(a newline or a trailing backslash)");
+            free(blob);
+        }
+    }
+    {
+        /* valid beyond 9999: no expiry-time=, still valid */
+        struct spec sp = {.principals = "root",
+                          .principals_len = 5,
+                          .valid_before = 253402300800ULL};
+        blob = build(&sp, &len);
+        assert_int_equal(
+            authorise(blob, len, "root", "127.0.0.1", NULL, &e, &why),
+            0);
+        assert_int_equal(e.opts.valid_before, 0);
+        keys_entry_free(&e);
+        free(blob);
+    }
+}
+
+static void
 test_cert_principals_validity_and_ca(void **state)
 {
     const char *why = NULL;
@@ -1028,6 +1101,8 @@ main(void)
         cmocka_unit_test(test_cert_type_must_be_user),
         cmocka_unit_test(test_cert_unknown_type_and_short_nonce_refused),
         cmocka_unit_test(test_cert_options_and_extensions),
+        cmocka_unit_test(
+            test_cert_force_command_travels_unchanged_or_is_refused),
         cmocka_unit_test(test_cert_principals_validity_and_ca),
         cmocka_unit_test(test_revoked_parses_the_ssh_keygen_text_form),
         cmocka_unit_test(test_revoked_rejects_bad_lines_with_their_number),
