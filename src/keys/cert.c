@@ -949,7 +949,8 @@ keys_authorise_key(const struct keys_trust *t,
         *why = "key not authorized";
         return -EPERM;
     }
-    if (t->revoked != NULL && keys_revoked_key(t->revoked, e->fingerprint)) {
+    if (t->revoked != NULL &&
+        keys_revoked_key(t->revoked, e->blob, e->blob_len)) {
         *why = "key revoked";
         return -EPERM;
     }

@@ -254,27 +254,46 @@ int keys_cert_verify(const unsigned char *blob,
 void keys_cert_free(struct keys_cert *c);
 
 /* ---- Revocation (ssh-keygen -k text input, ssh-keygen(1) "KEY
- * REVOCATION LISTS") ---------------------------------------------------- */
+ * REVOCATION LISTS"; OpenSSH's binary KRL, PROTOCOL.krl) -------------- */
+
+/* Serials (inclusive range) or a key ID revoked for the certificates of
+ * one CA (ca: its SHA256 fingerprint), or of every CA (ca ""). */
+struct keys_revoked_serials {
+    uint64_t lo, hi;
+    char ca[KEYS_FP_MAX];
+};
+
+struct keys_revoked_id {
+    char *id;
+    char ca[KEYS_FP_MAX];
+};
 
 struct keys_revoked {
     bool broken; /* configured but unreadable or invalid: refuse all */
-    uint64_t (*serials)[2]; /* inclusive ranges */
+    struct keys_revoked_serials *serials;
     size_t nserials;
-    char **ids;
+    struct keys_revoked_id *ids;
     size_t nids;
     char (*fps)[KEYS_FP_MAX]; /* SHA256 fingerprints of plain keys */
     size_t nfps;
+    unsigned char (*sha1)[20]; /* SHA1 hashes of plain key blobs (KRL) */
+    size_t nsha1;
 };
 
-/* Parses the text form: "serial: N", "serial: A-B" (decimal, 0x hex or 0
- * octal, never 0), "id: KEYID", "key: PUBKEY", "sha256: PUBKEY",
- * "hash: SHA256:FP", or a plain public key line ("TYPE BASE64
- * [COMMENT]"; a certificate there revokes its certified key); blank
- * lines and '#' comments are skipped. serial and id apply to
- * certificates of every trusted CA (PROTOCOL.krl's "any CA" scope: the
- * file names no CA). 0 with *ret filled, or -EINVAL with *errstr and
- * *ret_line (1-based) naming the first bad line, -ENOMEM. */
-int keys_revoked_parse(const char *text,
+/* Parses a revocation list: OpenSSH's binary KRL when buf starts with its
+ * magic ("SSHKRL\n\0", PROTOCOL.krl: certificate sections with serial
+ * lists, ranges, bitmaps and key IDs scoped to their CA or to every CA,
+ * explicit keys, SHA1 and SHA256 key hashes; a critical extension or a
+ * signature section is refused, as OpenSSH >= 9.4 does), else the text
+ * form: "serial: N", "serial: A-B" (decimal, 0x hex or 0 octal, never
+ * 0), "id: KEYID", "key: PUBKEY", "sha256: PUBKEY", "hash: SHA256:FP",
+ * or a plain public key line ("TYPE BASE64 [COMMENT]"; a certificate
+ * there revokes its certified key); blank lines and '#' comments are
+ * skipped. Text serial: and id: lines apply to certificates of every
+ * trusted CA (the file names no CA). 0 with *ret filled, or -EINVAL with
+ * *errstr and *ret_line (1-based; 0 in a binary KRL) naming the first
+ * bad line, -ENOMEM. */
+int keys_revoked_parse(const char *buf,
                        size_t len,
                        struct keys_revoked *ret,
                        unsigned *ret_line,
@@ -282,11 +301,14 @@ int keys_revoked_parse(const char *text,
 
 void keys_revoked_free(struct keys_revoked *r);
 
-/* Is the plain key of fingerprint fp revoked? */
-bool keys_revoked_key(const struct keys_revoked *r, const char *fp);
+/* Is the plain key blob (RFC 4253 §6.6) revoked, by SHA256 fingerprint
+ * or SHA1 hash? */
+bool keys_revoked_key(const struct keys_revoked *r,
+                      const unsigned char *blob,
+                      size_t len);
 
 /* Is certificate c revoked: its certified key, its CA key, its serial or
- * its key ID? Sets *why when it is. */
+ * its key ID (for its CA or every CA)? Sets *why when it is. */
 bool keys_revoked_cert(const struct keys_revoked *r,
                        const struct keys_cert *c,
                        const char **why);

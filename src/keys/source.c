@@ -1026,6 +1026,7 @@ add_revoked(struct build *b)
     const char *errstr = NULL;
     unsigned line = 0;
     enum src_status st;
+    bool seen;
     int r;
 
     if (source == NULL) {
@@ -1055,24 +1056,31 @@ add_revoked(struct build *b)
                        NULL,
                        0);
     r = keys_revoked_parse(text, len, &b->revoked, &line, &errstr);
+    seen = memo_seen(b->memo, source, text, len);
     if (r == -ENOMEM) {
         b->failed = true;
     } else if (r < 0) {
         b->revoked.broken = true;
-        if (!memo_seen(b->memo, source, text, len)) {
+        if (!seen && line > 0) {
             log_error("%s:%u: rejected: %s; the revocation list is invalid: "
                       "no key grants access until it is fixed",
                       source,
                       line,
                       errstr);
+        } else if (!seen) {
+            /* a binary KRL has no lines */
+            log_error("%s: rejected: %s; the revocation list is invalid: no "
+                      "key grants access until it is fixed",
+                      source,
+                      errstr);
         }
-    } else if (!memo_seen(b->memo, source, text, len)) {
+    } else if (!seen) {
         log_info("%s: revocation list: %zu serial range(s), %zu key ID(s), "
                  "%zu key(s)",
                  source,
                  b->revoked.nserials,
                  b->revoked.nids,
-                 b->revoked.nfps);
+                 b->revoked.nfps + b->revoked.nsha1);
     }
     free(text);
 }

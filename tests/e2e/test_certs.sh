@@ -174,4 +174,20 @@ printf '# nothing revoked\n' >"$AIRLOCK_ROOT/etc/ssh/revoked"
 wait_until 5 bash -c "[ \"\$(grep -c 'revocation list: 0 serial' '$T/sshd.err')\" -ge 1 ]"
 expect_eq "fixed revocation list: logs in again" ok "$(certc c_ed -b 127.0.0.25 -- echo ok)"
 
+# A binary KRL from ssh-keygen -k: serial 1 of ca_ed and the key ID
+# id-rsa256 of ca_rsa; its serials and IDs are scoped to their CA.
+printf 'serial: 1\n' >"$T/krl-ed.spec"
+printf 'id: id-rsa256\nserial: 14\n' >"$T/krl-rsa.spec"
+ssh-keygen -q -k -f "$T/krl" -s "$T/keys/ca_ed.pub" "$T/krl-ed.spec"
+ssh-keygen -q -k -u -f "$T/krl" -s "$T/keys/ca_rsa.pub" "$T/krl-rsa.spec"
+cp "$T/krl" "$AIRLOCK_ROOT/etc/ssh/revoked.new"
+chmod 600 "$AIRLOCK_ROOT/etc/ssh/revoked.new"
+mv "$AIRLOCK_ROOT/etc/ssh/revoked.new" "$AIRLOCK_ROOT/etc/ssh/revoked"
+wait_until 5 grep -q "revocation list: 2 serial range(s), 1 key ID(s)" "$T/sshd.err"
+check "binary KRL loaded" grep -q "revocation list: 2 serial range(s), 1 key ID(s), 0 key(s)" "$T/sshd.err"
+refused_why "binary KRL: revoked serial of its CA refused" 127.0.0.26 c_ed "certificate serial revoked"
+refused_why "binary KRL: revoked key ID of its CA refused" 127.0.0.27 c_rsa256 "certificate key ID revoked"
+expect_eq "binary KRL: serial 14 of another CA still logs in" ok "$(certc c_src_ok -b 127.0.0.28 -- echo ok)"
+expect_eq "binary KRL: a certificate not listed logs in" ok "$(certc c_rsa -b 127.0.0.29 -- echo ok)"
+
 finish

@@ -30,3 +30,9 @@ done
 printf 'serial: 1\nserial: 0x10-0x20\nid: a key id\n# c\n\n' >"$rdir/seed-1"
 printf 'key: %s\n%s\nhash: SHA256:abc\n' "$(cat "$t/user.pub")" "$(cat "$t/user_rsa.pub")" >"$rdir/seed-2"
 printf 'key: %s\n' "$(cat "$t/c-cert.pub")" >"$rdir/seed-3"
+# Binary KRLs, as ssh-keygen -k writes them.
+ssh-keygen -q -N '' -t ed25519 -f "$t/ca" </dev/null
+printf 'serial: 1-3\nserial: 7\nserial: 9\nserial: 11\nid: x\n%s\n' "$(cat "$t/user.pub")" >"$t/spec"
+ssh-keygen -q -k -f "$rdir/seed-krl-1" -s "$t/ca.pub" "$t/spec"
+printf 'id: y\nsha1: %s\nsha256: %s\n' "$(cat "$t/user.pub")" "$(cat "$t/user_rsa.pub")" >"$t/spec"
+ssh-keygen -q -k -f "$rdir/seed-krl-2" "$t/spec"

@@ -934,12 +934,13 @@ test_revoked_parses_the_ssh_keygen_text_form(void **state)
              user);
     assert_int_equal(revoked(text, &rv, &line, &why), 0);
     assert_int_equal(rv.nserials, 3);
-    assert_int_equal(rv.serials[0][0], 5);
-    assert_int_equal(rv.serials[1][0], 16);
-    assert_int_equal(rv.serials[1][1], 32);
-    assert_int_equal(rv.serials[2][0], 8);
+    assert_int_equal(rv.serials[0].lo, 5);
+    assert_int_equal(rv.serials[1].lo, 16);
+    assert_int_equal(rv.serials[1].hi, 32);
+    assert_int_equal(rv.serials[2].lo, 8);
     assert_int_equal(rv.nids, 1);
-    assert_string_equal(rv.ids[0], "some key id");
+    assert_string_equal(rv.ids[0].id, "some key id");
+    assert_string_equal(rv.ids[0].ca, "");
     assert_int_equal(rv.nfps, 2);
     assert_string_equal(rv.fps[0], "SHA256:abc");
     keys_revoked_free(&rv);
@@ -1085,6 +1086,228 @@ test_revoked_applies_to_certificates_and_keys(void **state)
     }
 }
 
+/* Reads file name (binary) into a malloc'ed buffer. */
+static char *
+slurp_bin(const char *name, size_t *len)
+{
+    char path[512];
+    char *buf = malloc(65536);
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    *len = fread(buf, 1, 65536, f);
+    fclose(f);
+    return buf;
+}
+
+/* ssh-keygen -k -f NAME [ARGS] with spec as the specification file, and
+ * the result parsed into *rv. */
+static void
+mkkrl(const char *args, const char *spec, struct keys_revoked *rv)
+{
+    char path[512], *buf;
+    FILE *f;
+    size_t len = 0;
+    unsigned line = 99;
+    const char *why = NULL;
+
+    snprintf(path, sizeof(path), "%s/spec", tmpdir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(spec, f);
+    fclose(f);
+    assert_int_equal(sh("cd %s && rm -f krl && ssh-keygen -q -k -f krl %s "
+                        "spec",
+                        tmpdir,
+                        args),
+                     0);
+    buf = slurp_bin("krl", &len);
+    assert_int_equal(keys_revoked_parse(buf, len, rv, &line, &why), 0);
+    assert_int_equal(line, 0);
+    free(buf);
+}
+
+static bool
+cert_revoked(const struct keys_revoked *rv, const char *ca, const char *args)
+{
+    struct keys_cert c;
+    const char *why = NULL;
+    size_t len = 0;
+    unsigned char *blob;
+    bool revoked;
+
+    mkcert("k", ca, args);
+    blob = file_blob("k-cert.pub", &len);
+    assert_int_equal(keys_cert_parse(blob, len, &c, &why), 0);
+    revoked = keys_revoked_cert(rv, &c, &why);
+    keys_cert_free(&c);
+    free(blob);
+    return revoked;
+}
+
+static void
+test_krl_from_ssh_keygen_scoped_to_its_ca(void **state)
+{
+    struct keys_revoked rv;
+    char spec[16384];
+    size_t len = 0;
+    unsigned char *blob;
+
+    (void)state;
+    snprintf(spec,
+             sizeof(spec),
+             "serial: 5-7\nserial: 10\nserial: 12\nid: kid-x\n%s",
+             slurp("user_rsa.pub"));
+    mkkrl("-s ca_ed.pub", spec, &rv);
+    /* scoped to ca_ed: the same serial or ID from another CA stands */
+    assert_true(cert_revoked(&rv, "ca_ed", "-I a -n root -z 6"));
+    assert_true(cert_revoked(&rv, "ca_ed", "-I a -n root -z 10"));
+    assert_true(cert_revoked(&rv, "ca_ed", "-I kid-x -n root -z 1"));
+    assert_false(cert_revoked(&rv, "ca_ed", "-I a -n root -z 8"));
+    assert_false(cert_revoked(&rv, "ca_ed", "-I a -n root -z 11"));
+    assert_false(cert_revoked(&rv, "ca_ec256", "-I a -n root -z 6"));
+    assert_false(cert_revoked(&rv, "ca_ec256", "-I kid-x -n root -z 1"));
+    blob = file_blob("user_rsa.pub", &len);
+    assert_true(keys_revoked_key(&rv, blob, len));
+    free(blob);
+    blob = file_blob("user.pub", &len);
+    assert_false(keys_revoked_key(&rv, blob, len));
+    free(blob);
+    keys_revoked_free(&rv);
+}
+
+static void
+test_krl_from_ssh_keygen_key_hashes(void **state)
+{
+    struct keys_revoked rv;
+    char spec[32768];
+    size_t len = 0;
+    unsigned char *blob;
+
+    (void)state;
+    char first[8192];
+
+    /* slurp's buffer is reused: copy the first key out of it */
+    snprintf(first, sizeof(first), "%s", slurp("user.pub"));
+    snprintf(spec,
+             sizeof(spec),
+             "sha1: %ssha256: %s",
+             first,
+             slurp("user_rsa.pub"));
+    mkkrl("", spec, &rv);
+    assert_int_equal(rv.nsha1, 1);
+    /* user.pub is the certified key of every mkcert: revoked by SHA1 */
+    blob = file_blob("user.pub", &len);
+    assert_true(keys_revoked_key(&rv, blob, len));
+    free(blob);
+    blob = file_blob("user_rsa.pub", &len);
+    assert_true(keys_revoked_key(&rv, blob, len));
+    free(blob);
+    blob = file_blob("ca_ed.pub", &len);
+    assert_false(keys_revoked_key(&rv, blob, len));
+    free(blob);
+    keys_revoked_free(&rv);
+}
+
+static void
+test_krl_serial_bitmap(void **state)
+{
+    struct keys_revoked rv;
+    char spec[4096];
+    size_t n = 0;
+
+    (void)state;
+    /* every third serial from 100 to 400: ssh-keygen writes a bitmap */
+    for (unsigned i = 100; i <= 400; i += 3) {
+        n += (size_t)snprintf(spec + n, sizeof(spec) - n, "serial: %u\n", i);
+    }
+    mkkrl("-s ca_ed.pub", spec, &rv);
+    assert_true(cert_revoked(&rv, "ca_ed", "-I a -n root -z 100"));
+    assert_true(cert_revoked(&rv, "ca_ed", "-I a -n root -z 103"));
+    assert_true(cert_revoked(&rv, "ca_ed", "-I a -n root -z 400"));
+    assert_false(cert_revoked(&rv, "ca_ed", "-I a -n root -z 101"));
+    assert_false(cert_revoked(&rv, "ca_ed", "-I a -n root -z 99"));
+    assert_false(cert_revoked(&rv, "ca_ed", "-I a -n root -z 403"));
+    for (size_t i = 0; i < rv.nserials; i++) {
+        assert_true((rv.serials[i].lo - 100) % 3 == 0);
+        assert_int_equal(rv.serials[i].lo, rv.serials[i].hi);
+    }
+    assert_int_equal(rv.nserials, 101);
+    keys_revoked_free(&rv);
+}
+
+static void
+test_krl_corrupted_refused(void **state)
+{
+    struct keys_revoked rv;
+    char *buf;
+    size_t len = 0;
+    unsigned line = 9;
+    const char *why = NULL;
+    static const unsigned char sig[] = {4, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const unsigned char crit[] =
+        {255, 0, 0, 0, 11, 0, 0, 0, 1, 'x', 1, 0, 0, 0, 1, 'z'};
+    static const unsigned char noncrit[] =
+        {255, 0, 0, 0, 11, 0, 0, 0, 1, 'x', 0, 0, 0, 0, 1, 'z'};
+    /* a certificate section for every CA (empty ca_key) revoking the key
+     * ID "kid-y": ssh-keygen 9.2 will not write one without -s */
+    static const unsigned char anyca[] = {1, 0, 0, 0, 22,   0,   0,   0,   0,
+                                          0, 0, 0, 0, 0x23, 0,   0,   0,   9,
+                                          0, 0, 0, 5, 'k',  'i', 'd', '-', 'y'};
+
+    (void)state;
+    mkkrl("-s ca_ed.pub", "serial: 5\n", &rv);
+    keys_revoked_free(&rv);
+    buf = slurp_bin("krl", &len);
+    /* every truncation is refused or parses a prefix that is a KRL */
+    for (size_t cut = 8; cut < len; cut++) {
+        if (keys_revoked_parse(buf, cut, &rv, &line, &why) == 0) {
+            keys_revoked_free(&rv);
+        } else {
+            assert_non_null(why);
+        }
+    }
+    assert_int_equal(keys_revoked_parse(buf, len - 1, &rv, &line, &why),
+                     -EINVAL);
+    buf[11] = 2; /* format version 2 */
+    assert_int_equal(keys_revoked_parse(buf, len, &rv, &line, &why), -EINVAL);
+    assert_string_equal(why, "KRL format version is not 1");
+    buf[11] = 1;
+    memcpy(buf + len, sig, sizeof(sig));
+    assert_int_equal(
+        keys_revoked_parse(buf, len + sizeof(sig), &rv, &line, &why),
+        -EINVAL);
+    assert_string_equal(why,
+                        "signed KRLs are not supported (as OpenSSH >= 9.4)");
+    memcpy(buf + len, crit, sizeof(crit));
+    assert_int_equal(
+        keys_revoked_parse(buf, len + sizeof(crit), &rv, &line, &why),
+        -EINVAL);
+    assert_string_equal(why,
+                        "KRL has a critical extension airlock does not know");
+    memcpy(buf + len, noncrit, sizeof(noncrit));
+    assert_int_equal(
+        keys_revoked_parse(buf, len + sizeof(noncrit), &rv, &line, &why),
+        0);
+    assert_int_equal(rv.nserials, 1);
+    keys_revoked_free(&rv);
+    memcpy(buf + len, anyca, sizeof(anyca));
+    assert_int_equal(
+        keys_revoked_parse(buf, len + sizeof(anyca), &rv, &line, &why),
+        0);
+    assert_int_equal(rv.nids, 1);
+    assert_true(cert_revoked(&rv, "ca_ed", "-I kid-y -n root -z 1"));
+    assert_true(cert_revoked(&rv, "ca_ec256", "-I kid-y -n root -z 1"));
+    assert_false(cert_revoked(&rv, "ca_ec256", "-I kid-z -n root -z 1"));
+    /* serial 5 stays scoped to ca_ed */
+    assert_true(cert_revoked(&rv, "ca_ed", "-I a -n root -z 5"));
+    assert_false(cert_revoked(&rv, "ca_ec256", "-I a -n root -z 5"));
+    keys_revoked_free(&rv);
+    free(buf);
+}
+
 int
 main(void)
 {
@@ -1107,6 +1330,10 @@ main(void)
         cmocka_unit_test(test_revoked_parses_the_ssh_keygen_text_form),
         cmocka_unit_test(test_revoked_rejects_bad_lines_with_their_number),
         cmocka_unit_test(test_revoked_applies_to_certificates_and_keys),
+        cmocka_unit_test(test_krl_from_ssh_keygen_scoped_to_its_ca),
+        cmocka_unit_test(test_krl_from_ssh_keygen_key_hashes),
+        cmocka_unit_test(test_krl_serial_bitmap),
+        cmocka_unit_test(test_krl_corrupted_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
