@@ -34,5 +34,5 @@ printf 'key: %s\n' "$(cat "$t/c-cert.pub")" >"$rdir/seed-3"
 ssh-keygen -q -N '' -t ed25519 -f "$t/ca" </dev/null
 printf 'serial: 1-3\nserial: 7\nserial: 9\nserial: 11\nid: x\n%s\n' "$(cat "$t/user.pub")" >"$t/spec"
 ssh-keygen -q -k -f "$rdir/seed-krl-1" -s "$t/ca.pub" "$t/spec"
-printf 'id: y\nsha1: %s\nsha256: %s\n' "$(cat "$t/user.pub")" "$(cat "$t/user_rsa.pub")" >"$t/spec"
+printf 'sha1: %s\nsha256: %s\n' "$(cat "$t/user.pub")" "$(cat "$t/user_rsa.pub")" >"$t/spec"
 ssh-keygen -q -k -f "$rdir/seed-krl-2" "$t/spec"
