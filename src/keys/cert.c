@@ -135,7 +135,9 @@ keys_cert_free(struct keys_cert *c)
 static int
 canonical_sources(const char *list, char **ret)
 {
-    size_t cap = strlen(list) * 2 + 64, len = 0;
+    /* "::" becomes "::/128": at most 3 bytes out per byte in, and the
+     * check below refuses rather than overflows. */
+    size_t cap = strlen(list) * 3 + 64, len = 0;
     char *out = malloc(cap);
     const char *p = list;
 
