@@ -162,7 +162,7 @@ demo: deps all
 bench: deps all test-helpers
 	@sh bench/run.sh $(B)
 
-fuzz: fuzz-keys fuzz-syslogd fuzz-init fuzz-sshd
+fuzz: fuzz-keys fuzz-certs fuzz-syslogd fuzz-init fuzz-sshd
 
 # Installed binaries are stripped (STRIP=true keeps the symbols); the ones
 # in $(B) keep their debug information.

@@ -56,6 +56,8 @@ sshd_wanted(bool disabled)
         return false;
     }
     if (env_has_text("AIRLOCK_AUTHORIZED_KEYS") ||
+        env_has_text("AIRLOCK_SSH_TRUSTED_USER_CA_KEYS") ||
+        env_set("AIRLOCK_SSH_TRUSTED_USER_CA_KEYS_FILE") ||
         env_set("AIRLOCK_AUTHORIZED_KEYS_FILE") ||
         env_set("AIRLOCK_AUTHORIZED_KEYS_DIR")) {
         return true;

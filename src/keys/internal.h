@@ -13,6 +13,27 @@ bool keys_cidr_parse(const char *s,
                      int *family,
                      unsigned *prefix);
 
+/* A cursor over SSH wire data (RFC 4251 §5). */
+struct keys_reader {
+    const unsigned char *p;
+    size_t left;
+};
+
+/* Reads an SSH "string" (uint32 length + bytes, RFC 4251 §5) from r into
+ * (*ret, *ret_len), pointing into r's buffer; false when truncated. */
+bool keys_get_string(struct keys_reader *r,
+                     const unsigned char **ret,
+                     size_t *ret_len);
+
+/* Checks a plain public key blob (RFC 4253 §6.6, RFC 5656 §3.1, RFC 8709)
+ * against its type name, with the same rules as an authorized_keys line
+ * (type in the blob equals type, field sizes, RSA 2048..16384 bits, no
+ * trailing bytes); sets *bits. NULL when valid, else a static reason. */
+const char *keys_check_key_blob(const char *type,
+                                const unsigned char *blob,
+                                size_t len,
+                                unsigned *bits);
+
 /* OpenSSH-style wildcard match ('*', '?'), case-insensitive. */
 bool keys_wildcard_match(const char *s, const char *pattern);
 
@@ -66,6 +87,9 @@ void keys_sync_memo_free(struct keys_sync_memo *memo);
 
 /* The live set kept in memo by the last keys_sync_with. */
 const struct keys_set *keys_sync_memo_set(const struct keys_sync_memo *memo);
+
+/* The live set, CA keys and revocation list kept in memo. */
+struct keys_trust keys_sync_memo_trust(const struct keys_sync_memo *memo);
 
 /* keys_sync with a memo (NULL: log everything); *ret_retry tells whether
  * a source was unreadable or missing, so it should be retried;

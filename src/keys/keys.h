@@ -30,6 +30,9 @@
 #define KEYS_USER_MAX       64        /* user name length, with the NUL */
 #define KEYS_FP_MAX         64        /* "SHA256:" + 43 chars + NUL fits */
 #define KEYS_TYPE_MAX       48
+#define KEYS_CERT_MAX       8192 /* bytes in a certificate blob */
+#define KEYS_CERT_ID_MAX    256  /* key ID bytes, with the NUL */
+#define KEYS_CERT_MAX_PRINC 256  /* principals (OpenSSH's limit) */
 
 /* Where the store lives: KEYS_STORE_SUBDIR of the run dir (AIRLOCK_RUN_DIR,
  * common/path.h), under AIRLOCK_ROOT; KEYS_STORE_DIR with the default. */
@@ -73,6 +76,13 @@ struct keys_entry {
     char *source;                  /* "AIRLOCK_AUTHORIZED_KEYS", a path */
     unsigned line;                 /* 1-based line in source */
     struct keys_options opts;
+    /* Set only on the entry keys_authorise_key builds for a certificate
+     * (type is then the *-cert-v01 name, blob the certificate, and
+     * fingerprint that of the certified key; source and line name the
+     * CA key's line). ca_fingerprint "" means a plain key. */
+    char ca_fingerprint[KEYS_FP_MAX];
+    char *cert_id; /* key ID, NUL-free; NULL for a plain key */
+    uint64_t cert_serial;
 };
 
 struct keys_set {
@@ -175,6 +185,166 @@ const struct keys_entry *keys_set_find_user(const struct keys_set *set,
  * is copied to one (size bytes), else one is set to "". */
 size_t keys_set_users(const struct keys_set *set, char *one, size_t size);
 
+/* ---- Certificates (OpenSSH PROTOCOL.certkeys) ------------------------ */
+
+/* A parsed *-cert-v01@openssh.com blob. Strings are NUL-terminated and
+ * free of embedded NULs (a certificate with one is rejected). */
+struct keys_cert {
+    char type[KEYS_TYPE_MAX];     /* "ssh-ed25519-cert-v01@openssh.com" */
+    char key_type[KEYS_TYPE_MAX]; /* the certified key's: "ssh-ed25519" */
+    unsigned char *key_blob;      /* certified key as a plain blob */
+    size_t key_blob_len;
+    unsigned bits;
+    char fingerprint[KEYS_FP_MAX]; /* of key_blob, as ssh-keygen -l */
+    uint64_t serial;
+    uint32_t cert_type; /* 1 user, 2 host (SSH2_CERT_TYPE_*) */
+    char *key_id;
+    char **principals;
+    size_t nprincipals;
+    uint64_t valid_after;  /* seconds since the epoch, inclusive */
+    uint64_t valid_before; /* exclusive; UINT64_MAX = forever */
+    char *force_command;   /* critical option, or NULL */
+    char *source_address;  /* critical option, canonical "a/n,b/m", or NULL */
+    bool permit_pty;
+    bool permit_port_forwarding;
+    bool permit_user_rc;
+    bool permit_agent_forwarding;
+    bool permit_x11_forwarding;
+    char ca_type[KEYS_TYPE_MAX];
+    const unsigned char *ca_blob; /* points into the parsed blob */
+    size_t ca_blob_len;
+    char ca_fingerprint[KEYS_FP_MAX];
+    size_t signed_len;        /* bytes of the blob the CA signature covers */
+    const unsigned char *sig; /* the signature blob (alg + bytes) */
+    size_t sig_len;
+};
+
+#define KEYS_CERT_TYPE_USER 1u
+#define KEYS_CERT_TYPE_HOST 2u
+
+/* true for the certificate types airlock can validate: ssh-ed25519,
+ * ecdsa-sha2-nistp256/384/521 and ssh-rsa "-cert-v01@openssh.com". */
+bool keys_cert_type_allowed(const char *type);
+
+/* Parses a certificate blob (len bytes, the RFC 4253 §6.6 public key
+ * blob of a *-cert-v01@openssh.com key, PROTOCOL.certkeys) without
+ * checking its signature: known type; nonce of at least 16 bytes; a
+ * certified key that passes the authorized_keys checks; principals
+ * (at most KEYS_CERT_MAX_PRINC, no NUL); critical options
+ * only force-command and source-address (valid CIDR list), each once and
+ * with no trailing data; known extensions with empty data (unknown ones
+ * ignored, as sshd does); a plain Ed25519, ECDSA or RSA (>= 2048 bits) CA
+ * key; nothing after the signature. The blob must outlive *ret (ca_blob
+ * and sig point into it). 0 with *ret filled (free with keys_cert_free),
+ * -EINVAL with *errstr set to a static reason, -ENOMEM. */
+int keys_cert_parse(const unsigned char *blob,
+                    size_t len,
+                    struct keys_cert *ret,
+                    const char **errstr);
+
+/* Verifies the CA signature of a certificate parsed from blob: Ed25519
+ * (RFC 8709, libsodium), ECDSA with the curve's hash (RFC 5656 §3.1.2,
+ * libcrypto), RSA with rsa-sha2-256/512 (RFC 8332, libcrypto); SHA-1
+ * "ssh-rsa" signatures are refused. 0 when valid, -EPERM with *errstr
+ * otherwise, -ENOMEM. */
+int keys_cert_verify(const unsigned char *blob,
+                     const struct keys_cert *c,
+                     const char **errstr);
+
+void keys_cert_free(struct keys_cert *c);
+
+/* ---- Revocation (ssh-keygen -k text input, ssh-keygen(1) "KEY
+ * REVOCATION LISTS"; OpenSSH's binary KRL, PROTOCOL.krl) -------------- */
+
+/* Serials (inclusive range) or a key ID revoked for the certificates of
+ * one CA (ca: its SHA256 fingerprint), or of every CA (ca ""). */
+struct keys_revoked_serials {
+    uint64_t lo, hi;
+    char ca[KEYS_FP_MAX];
+};
+
+struct keys_revoked_id {
+    char *id;
+    char ca[KEYS_FP_MAX];
+};
+
+struct keys_revoked {
+    bool broken; /* configured but unreadable or invalid: refuse all */
+    struct keys_revoked_serials *serials;
+    size_t nserials;
+    struct keys_revoked_id *ids;
+    size_t nids;
+    char (*fps)[KEYS_FP_MAX]; /* SHA256 fingerprints of plain keys */
+    size_t nfps;
+    unsigned char (*sha1)[20]; /* SHA1 hashes of plain key blobs (KRL) */
+    size_t nsha1;
+};
+
+/* Parses a revocation list: OpenSSH's binary KRL when buf starts with its
+ * magic ("SSHKRL\n\0", PROTOCOL.krl: certificate sections with serial
+ * lists, ranges, bitmaps and key IDs scoped to their CA or to every CA,
+ * explicit keys, SHA1 and SHA256 key hashes; a critical extension or a
+ * signature section is refused, as OpenSSH >= 9.4 does), else the text
+ * form: "serial: N", "serial: A-B" (decimal, 0x hex or 0 octal, never
+ * 0), "id: KEYID", "key: PUBKEY", "sha256: PUBKEY", "hash: SHA256:FP",
+ * or a plain public key line ("TYPE BASE64 [COMMENT]"; a certificate
+ * there revokes its certified key); blank lines and '#' comments are
+ * skipped. Text serial: and id: lines apply to certificates of every
+ * trusted CA (the file names no CA). 0 with *ret filled, or -EINVAL with
+ * *errstr and *ret_line (1-based; 0 in a binary KRL) naming the first
+ * bad line, -ENOMEM. */
+int keys_revoked_parse(const char *buf,
+                       size_t len,
+                       struct keys_revoked *ret,
+                       unsigned *ret_line,
+                       const char **errstr);
+
+void keys_revoked_free(struct keys_revoked *r);
+
+/* Is the plain key blob (RFC 4253 §6.6) revoked, by SHA256 fingerprint
+ * or SHA1 hash? */
+bool keys_revoked_key(const struct keys_revoked *r,
+                      const unsigned char *blob,
+                      size_t len);
+
+/* Is certificate c revoked: its certified key, its CA key, its serial or
+ * its key ID (for its CA or every CA)? Sets *why when it is. */
+bool keys_revoked_cert(const struct keys_revoked *r,
+                       const struct keys_cert *c,
+                       const char **why);
+
+/* ---- The one authorisation call --------------------------------------- */
+
+/* What the listener trusts at one moment: the live key set, the CA keys
+ * (entries whose user is the one user they certify for) and the
+ * revocation list. */
+struct keys_trust {
+    const struct keys_set *keys;
+    const struct keys_set *cas;
+    const struct keys_revoked *revoked;
+};
+
+/* May (type, blob, len) log in as user from peer_addr at now? For a plain
+ * key: found in t->keys for user, not revoked, keys_authorise. For a
+ * certificate: keys_cert_parse; type user; its CA in t->cas for user and
+ * not revoked; certificate not revoked; CA signature verified; now in
+ * [valid_after, valid_before); user among the principals (none: refused);
+ * then the entry built from it (force-command, source-address as from=,
+ * valid_before as expiry-time=, extensions as the only permissions) goes
+ * through keys_authorise. Returns 0 with *ret filled (a deep copy: free
+ * with keys_entry_free), -EPERM with *why a static reason, -ENOMEM. A
+ * broken revocation list refuses everything, as sshd does with an
+ * unreadable RevokedKeys. */
+int keys_authorise_key(const struct keys_trust *t,
+                       const char *user,
+                       const char *type,
+                       const unsigned char *blob,
+                       size_t len,
+                       const char *peer_addr,
+                       time_t now,
+                       struct keys_entry *ret,
+                       const char **why);
+
 /* ---- Option checks for the server ------------------------------------ */
 
 /* from= check with OpenSSH semantics (match_hostname/addr_match_list):
@@ -246,6 +416,9 @@ struct keys_config {
     char *dir;                /* AIRLOCK_AUTHORIZED_KEYS_DIR or default */
     bool dir_is_default;      /* AIRLOCK_AUTHORIZED_KEYS_DIR was unset */
     bool permit_user_env;     /* AIRLOCK_SSH_PERMIT_USER_ENV=yes */
+    char *ca_keys;      /* copy of AIRLOCK_SSH_TRUSTED_USER_CA_KEYS or NULL */
+    char *ca_file;      /* AIRLOCK_SSH_TRUSTED_USER_CA_KEYS_FILE or NULL */
+    char *revoked_file; /* AIRLOCK_SSH_REVOKED_KEYS_FILE or NULL */
 };
 
 /* Fills *cfg from the environment. Paths are as seen inside the container
@@ -310,6 +483,10 @@ struct keys_watch *keys_watch_new(const struct keys_config *cfg);
  * access. Empty (never stale) when the last sync could not be built.
  * Valid until the next keys_watch_handle. */
 const struct keys_set *keys_watch_set(const struct keys_watch *w);
+
+/* The live set, CA keys and revocation list of the last sync, for
+ * keys_authorise_key; valid until the next keys_watch_handle. */
+struct keys_trust keys_watch_trust(const struct keys_watch *w);
 
 /* The inotify fd to poll for POLLIN (non-blocking, close-on-exec), or -1
  * when polling by timeout only. */

@@ -277,11 +277,16 @@ keys_authorise(const struct keys_entry *e,
 {
     /* Type and size were checked when the line was parsed; checked again
      * so that no path into the live set can skip them. */
-    if (!keys_type_allowed(e->type)) {
+    /* A certificate type only on an entry keys_authorise_key built from
+     * a validated certificate (ca_fingerprint set). */
+    if (e->ca_fingerprint[0] != '\0' ? !keys_cert_type_allowed(e->type)
+                                     : !keys_type_allowed(e->type)) {
         *why = "key type not allowed";
         return -EPERM;
     }
-    if (strcmp(e->type, "ssh-rsa") == 0 && e->bits < KEYS_RSA_MIN_BITS) {
+    if ((strcmp(e->type, "ssh-rsa") == 0 ||
+         strcmp(e->type, "ssh-rsa-cert-v01@openssh.com") == 0) &&
+        e->bits < KEYS_RSA_MIN_BITS) {
         *why = "RSA key shorter than 2048 bits";
         return -EPERM;
     }

@@ -1,8 +1,9 @@
 # src/keys: authorized_keys parsing, options, sources, store, fingerprints,
-# the watcher and the `airlock-sshd keys` front end (libsodium only).
-KEYS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsodium 2>/dev/null)
-KEYS_LIBS   = $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium)
-DEB_PKGS   += libsodium-dev openssh-client
+# the watcher and the `airlock-sshd keys` front end; certificates and
+# revocation (libsodium, and libcrypto for ECDSA/RSA CA signatures).
+KEYS_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsodium libcrypto 2>/dev/null)
+KEYS_LIBS   = $(shell $(PKG_CONFIG) --libs libsodium libcrypto 2>/dev/null || echo -lsodium -lcrypto)
+DEB_PKGS   += libsodium-dev libssl-dev openssh-client
 
 $(eval $(call static_lib,keys,$(wildcard src/keys/*.c)))
 
@@ -55,6 +56,24 @@ fuzz-keys:
 	$(FUZZ_B)/fuzz/fuzz_keys_from -max_total_time=$(FUZZ_TIME) -max_len=2048 \
 	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-from tests/fuzz/corpus/keys_from
+
+# libFuzzer targets for the certificate parser/verifier (with the
+# decision built on it) and the revocation list parser. Their seeds are
+# made at fuzz time by ssh-keygen (tests/fuzz/cert_seeds.sh): nothing
+# generated is committed. `make fuzz` depends on fuzz-certs.
+.PHONY: fuzz-certs
+fuzz-certs:
+	@sh tests/install-deps.sh clang openssh-client
+	@mkdir -p $(FUZZ_B)/fuzz/corpus-cert $(FUZZ_B)/fuzz/corpus-revoked
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_cert tests/fuzz/fuzz_keys_cert.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_keys_revoked tests/fuzz/fuzz_keys_revoked.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	sh tests/fuzz/cert_seeds.sh $(FUZZ_B)/fuzz/seeds-cert $(FUZZ_B)/fuzz/seeds-revoked
+	$(FUZZ_B)/fuzz/fuzz_keys_cert -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
+	    $(FUZZ_B)/fuzz/corpus-cert $(FUZZ_B)/fuzz/seeds-cert
+	$(FUZZ_B)/fuzz/fuzz_keys_revoked -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
+	    $(FUZZ_B)/fuzz/corpus-revoked $(FUZZ_B)/fuzz/seeds-revoked
 
 # test_keys_store injects EIO/EACCES into reads of chosen sources.
 test_keys_store_LDFLAGS := -Wl,--wrap=read_all

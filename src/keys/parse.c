@@ -715,14 +715,10 @@ keys_entry_format(const struct keys_entry *e)
 
 /* ---- Blobs ---------------------------------------------------------- */
 
-struct reader {
-    const unsigned char *p;
-    size_t left;
-};
-
-/* SSH "string": uint32 length + bytes. */
-static bool
-get_string(struct reader *r, const unsigned char **ret, size_t *ret_len)
+bool
+keys_get_string(struct keys_reader *r,
+                const unsigned char **ret,
+                size_t *ret_len)
 {
     uint32_t n;
 
@@ -777,11 +773,11 @@ check_blob(const struct key_type *kt,
            size_t len,
            unsigned *bits)
 {
-    struct reader r = {blob, len};
+    struct keys_reader r = {blob, len};
     const unsigned char *s;
     size_t slen;
 
-    if (!get_string(&r, &s, &slen)) {
+    if (!keys_get_string(&r, &s, &slen)) {
         return "key blob is truncated";
     }
     if (!string_is(s, slen, kt->name)) {
@@ -790,7 +786,7 @@ check_blob(const struct key_type *kt,
     switch (kt->kind) {
     case KIND_ED25519:
     case KIND_SK_ED25519:
-        if (!get_string(&r, &s, &slen) || slen != 32) {
+        if (!keys_get_string(&r, &s, &slen) || slen != 32) {
             return "invalid ed25519 public key";
         }
         *bits = kt->bits;
@@ -798,10 +794,10 @@ check_blob(const struct key_type *kt,
     case KIND_ECDSA:
     case KIND_SK_ECDSA: {
         size_t want = kt->bits == 256 ? 65 : kt->bits == 384 ? 97 : 133;
-        if (!get_string(&r, &s, &slen) || !string_is(s, slen, kt->curve)) {
+        if (!keys_get_string(&r, &s, &slen) || !string_is(s, slen, kt->curve)) {
             return "ECDSA curve in the blob does not match the key type";
         }
-        if (!get_string(&r, &s, &slen) || slen != want || s[0] != 0x04) {
+        if (!keys_get_string(&r, &s, &slen) || slen != want || s[0] != 0x04) {
             return "invalid ECDSA public point";
         }
         *bits = kt->bits;
@@ -809,11 +805,11 @@ check_blob(const struct key_type *kt,
     }
     case KIND_RSA: {
         unsigned ebits, nbits;
-        if (!get_string(&r, &s, &slen)) {
+        if (!keys_get_string(&r, &s, &slen)) {
             return "invalid RSA public key";
         }
         ebits = mpint_bits(s, slen);
-        if (!get_string(&r, &s, &slen)) {
+        if (!keys_get_string(&r, &s, &slen)) {
             return "invalid RSA public key";
         }
         nbits = mpint_bits(s, slen);
@@ -835,7 +831,7 @@ check_blob(const struct key_type *kt,
     }
     if (kt->kind == KIND_SK_ED25519 || kt->kind == KIND_SK_ECDSA) {
         /* The FIDO application string, "ssh:" for OpenSSH's own. */
-        if (!get_string(&r, &s, &slen) || slen == 0) {
+        if (!keys_get_string(&r, &s, &slen) || slen == 0) {
             return "invalid security key application";
         }
     }
@@ -843,6 +839,20 @@ check_blob(const struct key_type *kt,
         return "trailing data in key blob";
     }
     return NULL;
+}
+
+const char *
+keys_check_key_blob(const char *type,
+                    const unsigned char *blob,
+                    size_t len,
+                    unsigned *bits)
+{
+    const struct key_type *kt = find_key_type(type, strlen(type));
+
+    if (kt == NULL) {
+        return "unknown key type";
+    }
+    return check_blob(kt, blob, len, bits);
 }
 
 int
@@ -880,6 +890,7 @@ keys_entry_free(struct keys_entry *e)
     free(e->blob);
     free(e->comment);
     free(e->source);
+    free(e->cert_id);
     keys_options_free(&e->opts);
     memset(e, 0, sizeof(*e));
 }
@@ -1188,6 +1199,7 @@ keys_set_add(struct keys_set *set, const struct keys_entry *e)
     }
     d->comment = dup_or_null(e->comment ? e->comment : "", &oom);
     d->source = dup_or_null(e->source, &oom);
+    d->cert_id = e->cert_id ? dup_or_null(e->cert_id, &oom) : NULL;
     d->opts.force_command = dup_or_null(e->opts.force_command, &oom);
     d->opts.from = dup_or_null(e->opts.from, &oom);
     d->opts.permitopen =

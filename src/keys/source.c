@@ -24,6 +24,8 @@
 #include "common/safeio.h"
 #include "common/strutil.h"
 
+#define KEYS_CA_ENV_SOURCE "AIRLOCK_SSH_TRUSTED_USER_CA_KEYS"
+
 /* Users with a store file considered by one sync. */
 #define KEYS_MAX_USERS 4096
 
@@ -41,6 +43,9 @@ keys_config_free(struct keys_config *cfg)
     free(cfg->env_keys);
     free(cfg->file);
     free(cfg->dir);
+    free(cfg->ca_keys);
+    free(cfg->ca_file);
+    free(cfg->revoked_file);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -108,6 +113,41 @@ keys_config_from_env(struct keys_config *cfg, const char **errstr)
             goto oom;
         }
     }
+
+    v = getenv(KEYS_CA_ENV_SOURCE);
+    if (v != NULL && v[strspn(v, " \t\r\n")] != '\0') {
+        c.ca_keys = strdup(v);
+        if (c.ca_keys == NULL) {
+            goto oom;
+        }
+    }
+    {
+        static const struct {
+            const char *name;
+            const char *err;
+        } files[] = {
+            {"AIRLOCK_SSH_TRUSTED_USER_CA_KEYS_FILE",
+             "AIRLOCK_SSH_TRUSTED_USER_CA_KEYS_FILE must be an absolute path"},
+            {"AIRLOCK_SSH_REVOKED_KEYS_FILE",
+             "AIRLOCK_SSH_REVOKED_KEYS_FILE must be an absolute path"},
+        };
+        char **dst[] = {&c.ca_file, &c.revoked_file};
+        for (size_t i = 0; i < 2; i++) {
+            v = getenv(files[i].name);
+            if (v == NULL || *v == '\0') {
+                continue;
+            }
+            if (v[0] != '/') {
+                keys_config_free(&c);
+                *errstr = files[i].err;
+                return -EINVAL;
+            }
+            *dst[i] = strdup(v);
+            if (*dst[i] == NULL) {
+                goto oom;
+            }
+        }
+    }
     *cfg = c;
     return 0;
 oom:
@@ -123,7 +163,7 @@ keys_config_any_source(const struct keys_config *cfg)
         cfg->env_keys[strspn(cfg->env_keys, " \t\r\n")] != '\0') {
         return true;
     }
-    if (cfg->file != NULL) {
+    if (cfg->file != NULL || cfg->ca_keys != NULL || cfg->ca_file != NULL) {
         return true;
     }
     if (cfg->dir != NULL) {
@@ -254,6 +294,9 @@ struct keys_sync_memo {
     struct memo_item *items;
     size_t n;
     struct keys_set live; /* the set of the last sync: what grants access */
+    struct keys_set cas;  /* the CA keys of the last sync */
+    struct keys_revoked revoked;
+    unsigned char revoked_hash[crypto_generichash_BYTES];
 };
 
 static bool
@@ -307,6 +350,8 @@ keys_sync_memo_free(struct keys_sync_memo *memo)
     }
     free(memo->items);
     keys_set_free(&memo->live);
+    keys_set_free(&memo->cas);
+    keys_revoked_free(&memo->revoked);
     free(memo);
 }
 
@@ -409,8 +454,12 @@ struct build {
     struct keys_set set;          /* the new effective set, in source order */
     char (*users)[KEYS_USER_MAX]; /* users with a store file */
     size_t nusers;
-    bool retry;  /* a source is unreadable or missing */
-    bool failed; /* ENOMEM */
+    bool retry;                  /* a source is unreadable or missing */
+    bool failed;                 /* ENOMEM */
+    struct keys_set cas;         /* trusted user CA keys */
+    struct keys_revoked revoked; /* the revocation list */
+    unsigned char revoked_hash[crypto_generichash_BYTES]; /* of its state */
+    bool ca_quiet; /* this CA source's rejected lines were reported */
 };
 
 /* A source that exists but cannot be read right now (a directory where
@@ -465,21 +514,26 @@ add_text(struct build *b,
     }
 }
 
-/* Reads a checked, open source file; closes fd. */
-static void
-add_fd(struct build *b, int fd, const char *source, const char *user)
+/* Reads a checked, open source file; closes fd. SRC_OK with the text in
+ * *ret_text (malloc'ed, NUL-terminated) and *ret_len; any other status
+ * has been logged. */
+static enum src_status
+read_fd(struct build *b,
+        int fd,
+        const char *source,
+        const char *user,
+        char **ret_text,
+        size_t *ret_len)
 {
     struct stat st;
     const char *why;
-    char *text = NULL;
-    size_t len = 0;
     int r;
 
     if (fstat(fd, &st) < 0) {
         r = -errno;
         (void)close(fd);
         source_unreadable(b, source, false, r);
-        return;
+        return SRC_UNREADABLE;
     }
     if (!S_ISREG(st.st_mode)) {
         /* A directory or FIFO where the file was: likely a deployment in
@@ -489,44 +543,60 @@ add_fd(struct build *b, int fd, const char *source, const char *user)
                           source,
                           false,
                           S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL);
-        return;
+        return SRC_UNREADABLE;
     }
     why = check_file(&st, lookup_uid(user));
     if (why != NULL) {
         (void)close(fd);
         log_error("%s: refused: %s", source, why);
-        return;
+        return SRC_REFUSED;
     }
-    r = read_source(fd, &text, &len);
+    r = read_source(fd, ret_text, ret_len);
     (void)close(fd);
     if (r == -EFBIG) {
         log_error("%s: refused: larger than %d bytes", source, KEYS_MAX_FILE);
-        return;
+        return SRC_REFUSED;
     }
     if (r == -ENOMEM) {
         b->failed = true;
-        return;
+        return SRC_UNREADABLE;
     }
     if (r < 0) {
         source_unreadable(b, source, false, r);
-        return;
+        return SRC_UNREADABLE;
     }
-    add_text(b, source, user, text, len);
-    free(text);
+    return SRC_OK;
 }
 
+/* Reads a checked, open source file of authorized keys; closes fd. */
 static void
-add_file_source(struct build *b)
+add_fd(struct build *b, int fd, const char *source, const char *user)
 {
-    const char *source = b->cfg->file;
-    const char *user = b->cfg->user;
+    char *text = NULL;
+    size_t len = 0;
+
+    if (read_fd(b, fd, source, user, &text, &len) == SRC_OK) {
+        add_text(b, source, user, text, len);
+        free(text);
+    }
+}
+
+/* Opens and checks a *_FILE source (a path as seen in the container,
+ * followed if a symlink: a secret mount) and reads it; as read_fd. */
+static enum src_status
+read_file_source(struct build *b,
+                 const char *source,
+                 const char *user,
+                 char **ret_text,
+                 size_t *ret_len)
+{
     char path[PATH_MAX], resolved[PATH_MAX];
     const char *why;
     int fd;
 
     if (root_path(path, sizeof(path), source) < 0) {
         log_error("%s: refused: path too long", source);
-        return;
+        return SRC_REFUSED;
     }
     /* The _FILE may be a symlink (a secret mount): follow it, then check
      * what it resolves to. */
@@ -540,24 +610,37 @@ add_file_source(struct build *b)
                 log_warn("%s: does not exist; no keys from it", path);
             }
             b->retry = true; /* the watch may need re-arming */
-            return;
+            return SRC_GONE;
         }
         source_unreadable(b, source, false, r);
-        return;
+        return SRC_UNREADABLE;
     }
     if (realpath(path, resolved) == NULL) {
         int r = -errno;
         (void)close(fd);
         source_unreadable(b, source, false, r);
-        return;
+        return SRC_UNREADABLE;
     }
     why = check_parents(resolved, lookup_uid(user));
     if (why != NULL) {
         (void)close(fd);
         log_error("%s: refused: %s", resolved, why);
-        return;
+        return SRC_REFUSED;
     }
-    add_fd(b, fd, source, user);
+    return read_fd(b, fd, source, user, ret_text, ret_len);
+}
+
+static void
+add_file_source(struct build *b)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (read_file_source(b, b->cfg->file, b->cfg->user, &text, &len) ==
+        SRC_OK) {
+        add_text(b, b->cfg->file, b->cfg->user, text, len);
+        free(text);
+    }
 }
 
 /* openat2 with RESOLVE_BENEATH: Kubernetes' "root -> ..data/root"
@@ -853,6 +936,155 @@ sort_by_user(struct keys_set *set)
     }
 }
 
+/* ---- CA keys and the revocation list ---------------------------------- */
+
+/* keys_parse_text callback for CA key lines: a plain public key, no
+ * options (a CA line's options would have no meaning), not a FIDO key
+ * (its signatures are not plain signatures over the data). */
+static void
+ca_line(void *userdata,
+        const char *source,
+        unsigned line,
+        const struct keys_entry *e,
+        const char *errstr)
+{
+    struct build *b = userdata;
+    char *opts = NULL;
+
+    if (e != NULL) {
+        opts = keys_options_format(&e->opts);
+        if (opts == NULL) {
+            b->failed = true;
+            return;
+        }
+        if (opts[0] != '\0') {
+            errstr = "options are not allowed on a CA key line";
+        } else if (strncmp(e->type, "sk-", 3) == 0) {
+            errstr = "security keys cannot be certificate authorities";
+        } else if (keys_set_add(&b->cas, e) < 0) {
+            b->failed = true;
+        }
+        free(opts);
+    }
+    if (errstr != NULL && !b->ca_quiet) {
+        log_warn("%s:%u: rejected: %s", source, line, errstr);
+    }
+}
+
+static void
+add_ca_text(struct build *b, const char *source, const char *text, size_t len)
+{
+    if (len > KEYS_MAX_FILE) {
+        log_error("%s: refused: larger than %d bytes", source, KEYS_MAX_FILE);
+        return;
+    }
+    b->ca_quiet = memo_seen(b->memo, source, text, len);
+    if (keys_parse_text(source,
+                        b->cfg->user,
+                        text,
+                        len,
+                        0,
+                        true,
+                        ca_line,
+                        b,
+                        NULL) == -ENOMEM) {
+        b->failed = true;
+    }
+}
+
+static void
+add_ca_sources(struct build *b)
+{
+    if (b->cfg->ca_keys != NULL) {
+        add_ca_text(b,
+                    KEYS_CA_ENV_SOURCE,
+                    b->cfg->ca_keys,
+                    strlen(b->cfg->ca_keys));
+    }
+    if (b->cfg->ca_file != NULL) {
+        char *text = NULL;
+        size_t len = 0;
+        if (read_file_source(b, b->cfg->ca_file, b->cfg->user, &text, &len) ==
+            SRC_OK) {
+            add_ca_text(b, b->cfg->ca_file, text, len);
+            free(text);
+        }
+    }
+    fold_duplicates(&b->cas);
+}
+
+/* The revocation list. Fail closed, as sshd does with RevokedKeys: when
+ * it is configured but cannot be read, or has a line that does not
+ * parse (which may be the line revoking the key at hand), no key and no
+ * certificate grants access until it is fixed. */
+static void
+add_revoked(struct build *b)
+{
+    const char *source = b->cfg->revoked_file;
+    char *text = NULL;
+    size_t len = 0;
+    const char *errstr = NULL;
+    unsigned line = 0;
+    enum src_status st;
+    bool seen;
+    int r;
+
+    if (source == NULL) {
+        return;
+    }
+    st = read_file_source(b, source, b->cfg->user, &text, &len);
+    if (st != SRC_OK) {
+        b->revoked.broken = true;
+        crypto_generichash(b->revoked_hash,
+                           sizeof(b->revoked_hash),
+                           (const unsigned char *)"\001broken",
+                           7,
+                           NULL,
+                           0);
+        if (!memo_seen(b->memo, source, "\001broken", 7)) {
+            log_error("%s: revocation list unavailable; no key grants access "
+                      "until it can be read",
+                      source);
+        }
+        b->retry = true;
+        return;
+    }
+    crypto_generichash(b->revoked_hash,
+                       sizeof(b->revoked_hash),
+                       (const unsigned char *)text,
+                       len,
+                       NULL,
+                       0);
+    r = keys_revoked_parse(text, len, &b->revoked, &line, &errstr);
+    seen = memo_seen(b->memo, source, text, len);
+    if (r == -ENOMEM) {
+        b->failed = true;
+    } else if (r < 0) {
+        b->revoked.broken = true;
+        if (!seen && line > 0) {
+            log_error("%s:%u: rejected: %s; the revocation list is invalid: "
+                      "no key grants access until it is fixed",
+                      source,
+                      line,
+                      errstr);
+        } else if (!seen) {
+            /* a binary KRL has no lines */
+            log_error("%s: rejected: %s; the revocation list is invalid: no "
+                      "key grants access until it is fixed",
+                      source,
+                      errstr);
+        }
+    } else if (!seen) {
+        log_info("%s: revocation list: %zu serial range(s), %zu key ID(s), "
+                 "%zu key(s)",
+                 source,
+                 b->revoked.nserials,
+                 b->revoked.nids,
+                 b->revoked.nfps + b->revoked.nsha1);
+    }
+    free(text);
+}
+
 static int
 build_set(struct build *b)
 {
@@ -881,6 +1113,11 @@ build_set(struct build *b)
     if (b->failed) {
         return -ENOMEM;
     }
+    add_ca_sources(b);
+    add_revoked(b);
+    if (b->failed) {
+        return -ENOMEM;
+    }
     sort_by_user(&b->set);
     fold_duplicates(&b->set);
     drop_unknown_users(b);
@@ -897,6 +1134,8 @@ keys_collect(const struct keys_config *cfg, struct keys_set *ret)
     b.cfg = cfg;
     r = build_set(&b);
     free(b.users);
+    keys_set_free(&b.cas);
+    keys_revoked_free(&b.revoked);
     if (r < 0) {
         keys_set_free(&b.set);
         return r;
@@ -1037,8 +1276,9 @@ keys_sync_with(const struct keys_config *cfg,
                   "key sources could not be applied; no key grants access "
                   "until they can");
         b.retry = true;
-        if (memo != NULL && memo->live.count > 0) {
+        if (memo != NULL && (memo->live.count > 0 || memo->cas.count > 0)) {
             keys_set_free(&memo->live);
+            keys_set_free(&memo->cas);
             changed = true;
         }
         goto out;
@@ -1063,6 +1303,30 @@ keys_sync_with(const struct keys_config *cfg,
                  added,
                  removed);
     }
+    {
+        static const struct keys_set none;
+        const struct keys_set *old_cas = memo != NULL ? &memo->cas : &none;
+        size_t ca_added = 0, ca_removed = 0;
+        for (size_t i = 0; i < b.cas.count; i++) {
+            bool is_new = !set_has(old_cas, &b.cas.entries[i]);
+            ca_added += is_new;
+            if (first || is_new) {
+                log_entry("accepted CA", &b.cas.entries[i]);
+            }
+        }
+        for (size_t i = 0; i < old_cas->count; i++) {
+            if (!set_has(&b.cas, &old_cas->entries[i])) {
+                ca_removed++;
+                log_entry("removed CA", &old_cas->entries[i]);
+            }
+        }
+        changed = changed || ca_added > 0 || ca_removed > 0;
+        if (memo != NULL && sodium_memcmp(memo->revoked_hash,
+                                          b.revoked_hash,
+                                          sizeof(b.revoked_hash)) != 0) {
+            changed = true;
+        }
+    }
     /* The store is a view of the set; failing to write it (read-only
      * root) changes nothing about who may log in. */
     w = write_store(&b, &changed);
@@ -1072,6 +1336,13 @@ keys_sync_with(const struct keys_config *cfg,
         keys_set_free(&memo->live);
         memo->live = b.set;
         memset(&b.set, 0, sizeof(b.set));
+        keys_set_free(&memo->cas);
+        memo->cas = b.cas;
+        memset(&b.cas, 0, sizeof(b.cas));
+        keys_revoked_free(&memo->revoked);
+        memo->revoked = b.revoked;
+        memset(&b.revoked, 0, sizeof(b.revoked));
+        memcpy(memo->revoked_hash, b.revoked_hash, sizeof(b.revoked_hash));
     }
 out:
     if (ret_retry != NULL) {
@@ -1082,6 +1353,8 @@ out:
     }
     free(b.users);
     keys_set_free(&b.set);
+    keys_set_free(&b.cas);
+    keys_revoked_free(&b.revoked);
     return r;
 }
 
@@ -1089,6 +1362,13 @@ const struct keys_set *
 keys_sync_memo_set(const struct keys_sync_memo *memo)
 {
     return &memo->live;
+}
+
+struct keys_trust
+keys_sync_memo_trust(const struct keys_sync_memo *memo)
+{
+    struct keys_trust t = {&memo->live, &memo->cas, &memo->revoked};
+    return t;
 }
 
 int

@@ -45,8 +45,13 @@ copy_config(struct keys_config *dst, const struct keys_config *src)
     dst->env_keys = src->env_keys ? strdup(src->env_keys) : NULL;
     dst->file = src->file ? strdup(src->file) : NULL;
     dst->dir = src->dir ? strdup(src->dir) : NULL;
+    dst->ca_keys = src->ca_keys ? strdup(src->ca_keys) : NULL;
+    dst->ca_file = src->ca_file ? strdup(src->ca_file) : NULL;
+    dst->revoked_file = src->revoked_file ? strdup(src->revoked_file) : NULL;
     if ((src->env_keys && !dst->env_keys) || (src->file && !dst->file) ||
-        (src->dir && !dst->dir)) {
+        (src->dir && !dst->dir) || (src->ca_keys && !dst->ca_keys) ||
+        (src->ca_file && !dst->ca_file) ||
+        (src->revoked_file && !dst->revoked_file)) {
         keys_config_free(dst);
         return -ENOMEM;
     }
@@ -135,10 +140,40 @@ watch_subdirs(struct keys_watch *w, const char *dir)
 
 /* (Re-)arms the watches after each sync: a directory that was deleted
  * and recreated, or that appeared, is a new inode. */
+/* Watches a *_FILE source (NULL: none): the file itself sees a write
+ * through another mount of it; its own directory sees rename-over,
+ * delete and create; if it is a symlink, the target's directory sees a
+ * ..data swap. */
+static bool
+watch_source_file(struct keys_watch *w, const char *file)
+{
+    char path[PATH_MAX], resolved[PATH_MAX];
+    bool all = true;
+    char *slash;
+
+    if (file == NULL || root_path(path, sizeof(path), file) < 0) {
+        return true;
+    }
+    (void)watch_file(w, path);
+    if (realpath(path, resolved) != NULL) {
+        slash = strrchr(resolved, '/');
+        if (slash != NULL && slash != resolved) {
+            *slash = '\0';
+            all = watch_dir(w, resolved) && all;
+        }
+    }
+    slash = strrchr(path, '/');
+    if (slash != NULL && slash != path) {
+        *slash = '\0';
+        all = watch_dir(w, path) && all;
+    }
+    return all;
+}
+
 static bool
 arm(struct keys_watch *w)
 {
-    char path[PATH_MAX], resolved[PATH_MAX];
+    char path[PATH_MAX];
     bool all = true;
 
     if (w->cfg.dir != NULL && root_path(path, sizeof(path), w->cfg.dir) == 0) {
@@ -146,25 +181,9 @@ arm(struct keys_watch *w)
         watch_subdirs(w, path);
         watch_files_in(w, path);
     }
-    if (w->cfg.file != NULL &&
-        root_path(path, sizeof(path), w->cfg.file) == 0) {
-        /* The file itself sees a write through another mount of it. */
-        (void)watch_file(w, path);
-        /* The file's own directory sees rename-over, delete and create;
-         * if it is a symlink, the target's directory sees a ..data swap. */
-        if (realpath(path, resolved) != NULL) {
-            char *slash = strrchr(resolved, '/');
-            if (slash != NULL && slash != resolved) {
-                *slash = '\0';
-                all = watch_dir(w, resolved) && all;
-            }
-        }
-        char *slash = strrchr(path, '/');
-        if (slash != NULL && slash != path) {
-            *slash = '\0';
-            all = watch_dir(w, path) && all;
-        }
-    }
+    all = watch_source_file(w, w->cfg.file) && all;
+    all = watch_source_file(w, w->cfg.ca_file) && all;
+    all = watch_source_file(w, w->cfg.revoked_file) && all;
     return all;
 }
 
@@ -226,6 +245,12 @@ const struct keys_set *
 keys_watch_set(const struct keys_watch *w)
 {
     return keys_sync_memo_set(w->memo);
+}
+
+struct keys_trust
+keys_watch_trust(const struct keys_watch *w)
+{
+    return keys_sync_memo_trust(w->memo);
 }
 
 int

@@ -93,10 +93,13 @@ entry_from_answer(const char *p,
     const char *fp = next_field(&p, end), *src = next_field(&p, end);
     const char *line = next_field(&p, end), *bits = next_field(&p, end);
     const char *opts = next_field(&p, end), *errstr = NULL;
-    uint64_t ln = 0, nb = 0;
+    const char *cafp = next_field(&p, end), *certid = next_field(&p, end);
+    const char *serial = next_field(&p, end);
+    uint64_t ln = 0, nb = 0, sn = 0;
 
-    if (opts == NULL || parse_uint(line, UINT32_MAX, &ln) < 0 ||
-        parse_uint(bits, UINT32_MAX, &nb) < 0) {
+    if (serial == NULL || parse_uint(line, UINT32_MAX, &ln) < 0 ||
+        parse_uint(bits, UINT32_MAX, &nb) < 0 ||
+        parse_uint(serial, UINT64_MAX, &sn) < 0) {
         return -EPROTO;
     }
     memset(ret, 0, sizeof(*ret));
@@ -105,8 +108,19 @@ entry_from_answer(const char *p,
         copy_string(ret->user, sizeof(ret->user), user) < 0) {
         return -EPROTO;
     }
+    if (copy_string(ret->ca_fingerprint, sizeof(ret->ca_fingerprint), cafp) <
+        0) {
+        return -EPROTO;
+    }
     ret->bits = (unsigned)nb;
     ret->line = (unsigned)ln;
+    ret->cert_serial = sn;
+    if (cafp[0] != '\0') {
+        ret->cert_id = strdup(certid);
+        if (ret->cert_id == NULL) {
+            return -ENOMEM;
+        }
+    }
     ret->blob = malloc(blob_len);
     ret->source = strdup(src);
     ret->comment = strdup("");
@@ -208,14 +222,15 @@ authority_notify_login(int fd)
 
 /* ---- listener side ---- */
 
-/* Answers a 'Q' or 'S' request of [p, end); refuse_login, when set, is
- * the reason a signed request that would be granted is refused. */
+/* Answers a 'Q' or 'S' request of [p, end) from what t trusts, through
+ * keys_authorise_key; refuse_login, when set, is the reason a signed
+ * request that would be granted is refused. */
 static int
 answer(int fd,
        bool signed_req,
        const char *p,
        const char *end,
-       const struct keys_set *set,
+       const struct keys_trust *t,
        const char *peer_addr,
        time_t now,
        const char *refuse_login,
@@ -223,9 +238,11 @@ answer(int fd,
 {
     static char out[AUTHORITY_MSG_MAX];
     const char *user = next_field(&p, end), *type = next_field(&p, end);
-    const struct keys_entry *e = NULL;
+    const unsigned char *blob = (const unsigned char *)p;
+    size_t blob_len = type != NULL ? (size_t)(end - p) : 0;
+    struct keys_entry e;
     const char *why = "key not authorized";
-    char num[2][24];
+    char num[3][24];
     char *opts = NULL;
     size_t len = 1;
     int r;
@@ -233,64 +250,81 @@ answer(int fd,
     if (type == NULL) {
         return -EPROTO;
     }
-    if (!keys_valid_user(user)) {
-        why = "invalid user";
+    if (blob_len > KEYS_CERT_MAX) {
+        r = -EPERM;
+        why = "key too large";
     } else {
-        e = keys_set_find_user(set,
+        r = keys_authorise_key(t,
                                user,
                                type,
-                               (const unsigned char *)p,
-                               (size_t)(end - p));
-        if (e != NULL && keys_authorise(e, peer_addr, now, &why) < 0) {
-            e = NULL;
-        }
+                               blob,
+                               blob_len,
+                               peer_addr,
+                               now,
+                               &e,
+                               &why);
     }
-    if (e != NULL && signed_req && refuse_login != NULL) {
-        e = NULL;
+    if (r == -ENOMEM) {
+        return r;
+    }
+    if (r == 0 && signed_req && refuse_login != NULL) {
+        keys_entry_free(&e);
+        r = -EPERM;
         why = refuse_login;
     }
-    if (e == NULL) {
+    if (r < 0) {
         out[0] = 'N';
         (void)put_field(out, sizeof(out), &len, why);
         return send_msg(fd, out, len);
     }
-    opts = keys_options_format(&e->opts);
+    opts = keys_options_format(&e.opts);
     if (opts == NULL) {
+        keys_entry_free(&e);
         return -ENOMEM;
     }
-    snprintf(num[0], sizeof(num[0]), "%u", e->line);
-    snprintf(num[1], sizeof(num[1]), "%u", e->bits);
+    snprintf(num[0], sizeof(num[0]), "%u", e.line);
+    snprintf(num[1], sizeof(num[1]), "%u", e.bits);
+    snprintf(num[2], sizeof(num[2]), "%llu", (unsigned long long)e.cert_serial);
     out[0] = 'Y';
-    if (!put_field(out, sizeof(out), &len, e->fingerprint) ||
-        !put_field(out, sizeof(out), &len, e->source) ||
+    if (!put_field(out, sizeof(out), &len, e.fingerprint) ||
+        !put_field(out, sizeof(out), &len, e.source) ||
         !put_field(out, sizeof(out), &len, num[0]) ||
         !put_field(out, sizeof(out), &len, num[1]) ||
-        !put_field(out, sizeof(out), &len, opts)) {
+        !put_field(out, sizeof(out), &len, opts) ||
+        !put_field(out, sizeof(out), &len, e.ca_fingerprint) ||
+        !put_field(out, sizeof(out), &len, e.cert_id ? e.cert_id : "") ||
+        !put_field(out, sizeof(out), &len, num[2])) {
         free(opts);
+        keys_entry_free(&e);
         return -EMSGSIZE;
     }
     free(opts);
     if (signed_req) {
         /* Recorded before the answer leaves: from the moment the
-         * connection can act on it, a revocation finds it. */
+         * connection can act on it, a revocation finds it. The key as
+         * presented is kept, so a re-check runs the same decision. */
         memset(grant, 0, sizeof(*grant));
-        (void)copy_string(grant->user, sizeof(grant->user), e->user);
-        (void)copy_string(grant->type, sizeof(grant->type), e->type);
+        (void)copy_string(grant->user, sizeof(grant->user), e.user);
+        (void)copy_string(grant->type, sizeof(grant->type), e.type);
         (void)copy_string(grant->fingerprint,
                           sizeof(grant->fingerprint),
-                          e->fingerprint);
-        r = options_hash(&e->opts, grant->opts_hash);
+                          e.fingerprint);
+        memcpy(grant->blob, blob, blob_len);
+        grant->blob_len = blob_len;
+        r = options_hash(&e.opts, grant->opts_hash);
         if (r < 0) {
+            keys_entry_free(&e);
             return r;
         }
         grant->active = true;
     }
+    keys_entry_free(&e);
     return send_msg(fd, out, len);
 }
 
 int
 authority_serve(int fd,
-                const struct keys_set *set,
+                const struct keys_trust *t,
                 const char *peer_addr,
                 time_t now,
                 const char *refuse_login,
@@ -323,7 +357,7 @@ authority_serve(int fd,
                       buf[0] == 'S',
                       buf + 1,
                       buf + n,
-                      set,
+                      t,
                       peer_addr,
                       now,
                       refuse_login,
@@ -342,23 +376,32 @@ authority_serve(int fd,
 
 bool
 authority_grant_holds(const struct authority_grant *grant,
-                      const struct keys_set *set,
+                      const struct keys_trust *t,
                       const char *peer_addr,
                       time_t now)
 {
     unsigned char h[32];
     const char *why = NULL;
+    struct keys_entry e;
+    bool holds;
 
-    for (size_t i = 0; i < set->count; i++) {
-        const struct keys_entry *e = &set->entries[i];
-        if (strcmp(e->user, grant->user) != 0 ||
-            strcmp(e->type, grant->type) != 0 ||
-            strcmp(e->fingerprint, grant->fingerprint) != 0) {
-            continue;
-        }
-        return options_hash(&e->opts, h) == 0 &&
-               sodium_memcmp(h, grant->opts_hash, sizeof(h)) == 0 &&
-               keys_authorise(e, peer_addr, now, &why) == 0;
+    /* The same decision as at login, on the key as it was presented:
+     * the same entry (or CA) still there, not revoked, not expired, with
+     * the same options. */
+    if (keys_authorise_key(t,
+                           grant->user,
+                           grant->type,
+                           grant->blob,
+                           grant->blob_len,
+                           peer_addr,
+                           now,
+                           &e,
+                           &why) < 0) {
+        return false;
     }
-    return false;
+    holds = strcmp(e.fingerprint, grant->fingerprint) == 0 &&
+            options_hash(&e.opts, h) == 0 &&
+            sodium_memcmp(h, grant->opts_hash, sizeof(h)) == 0;
+    keys_entry_free(&e);
+    return holds;
 }

@@ -11,14 +11,19 @@
  *   request  'Q' (PK_OK probe) or 'S' (signed: a login), then
  *            USER \0 TYPE \0, then the key blob (RFC 4253 §6.6 encoding)
  *   answer   'Y' FINGERPRINT \0 SOURCE \0 LINE \0 BITS \0 OPTIONS \0
+ *                CA_FINGERPRINT \0 KEY_ID \0 SERIAL \0
  *                (OPTIONS in the canonical authorized_keys form of
- *                keys_options_format)
+ *                keys_options_format; the last three are "", "", "0"
+ *                for a plain key, and describe the certificate
+ *                otherwise: FINGERPRINT is then the certified key's,
+ *                SOURCE and LINE the CA key's)
  *            'N' REASON \0
  *   notice   'A' — the connection completed its login with the key of
  *            the last 'Y' to an 'S' (from then on it counts as
  *            authenticated for the limits).
  * The listener trusts nothing in a request: the user name and key are
- * only looked up, never used as paths. */
+ * only looked up, never used as paths; every decision is
+ * keys_authorise_key's. */
 #ifndef AIRLOCK_SSHD_AUTHORITY_H
 #define AIRLOCK_SSHD_AUTHORITY_H
 
@@ -42,7 +47,9 @@ struct authority_grant {
     char user[KEYS_USER_MAX];
     char type[KEYS_TYPE_MAX];
     char fingerprint[KEYS_FP_MAX];
-    unsigned char opts_hash[32]; /* of the canonical options */
+    unsigned char opts_hash[32];       /* of the canonical options */
+    unsigned char blob[KEYS_CERT_MAX]; /* the key (or certificate) as */
+    size_t blob_len;                   /* presented, for the re-check */
 };
 
 /* ---- Connection process side ---- */
@@ -71,27 +78,29 @@ int authority_notify_login(int fd);
 
 /* ---- Listener side ---- */
 
-/* Reads one message from a connection's fd and answers it from set for a
- * peer at peer_addr, at wall-clock time now. When refuse_login is not
- * NULL, a signed request the set would grant is answered 'N' with it as
- * the reason (the listener's AIRLOCK_SSH_MAX_AUTHENTICATED is full); a
- * PK_OK probe is answered as usual. A granted signed request
- * fills *grant; an 'A' notice sets *logged_in. Any question once a grant
- * is held is refused with -EPROTO (a grant is never replaced). Returns 0
- * when the fd stays usable, -errno (EOF is -EPIPE) when the caller should
- * close it; -EPROTO means the process broke the protocol. */
+/* Reads one message from a connection's fd and answers it from what t
+ * trusts (keys_authorise_key) for a peer at peer_addr, at wall-clock time now.
+ * When refuse_login is not NULL, a signed request the set would grant is
+ * answered 'N' with it as the reason (the listener's
+ * AIRLOCK_SSH_MAX_AUTHENTICATED is full); a PK_OK probe is answered as usual. A
+ * granted signed request fills *grant; an 'A' notice sets *logged_in. Any
+ * question once a grant is held is refused with -EPROTO (a grant is never
+ * replaced). Returns 0 when the fd stays usable, -errno (EOF is -EPIPE) when
+ * the caller should close it; -EPROTO means the process broke the protocol. */
 int authority_serve(int fd,
-                    const struct keys_set *set,
+                    const struct keys_trust *t,
                     const char *peer_addr,
                     time_t now,
                     const char *refuse_login,
                     struct authority_grant *grant,
                     bool *logged_in);
 
-/* Does grant still hold against set for peer_addr at now: the same key
- * for the same user, with the same options, still authorised? */
+/* Does grant still hold against t for peer_addr at now: the key as
+ * presented, for the same user, still authorised by keys_authorise_key
+ * (still in the set or signed by a still-trusted CA, not revoked, not
+ * expired), with the same fingerprint and options? */
 bool authority_grant_holds(const struct authority_grant *grant,
-                           const struct keys_set *set,
+                           const struct keys_trust *t,
                            const char *peer_addr,
                            time_t now);
 

@@ -266,7 +266,11 @@ auth_lookup(struct conn *c,
     size_t len = 0;
     int r;
 
-    if (type == NULL || !keys_type_allowed(type)) {
+    /* Certificates only reach the authority, which validates them all
+     * (keys_authorise_key); libssh checks only the signature over the
+     * session, made by the certified key. */
+    if (type == NULL ||
+        !(keys_type_allowed(type) || keys_cert_type_allowed(type))) {
         *why = "key type not allowed";
         return -EPERM;
     }
@@ -474,15 +478,31 @@ auth_pubkey(ssh_session session,
      * has this notice the connection counts against MaxStartups, and
      * under a burst every millisecond there turns away other clients. */
     conn_notify_listener(c);
-    audit("Accepted publickey for '%s' from %s port %u ssh2: %s %s "
-          "(source %s line %u)",
-          san(user),
-          c->p->peer,
-          c->p->peer_port,
-          c->matched.entries[0].type,
-          c->matched.entries[0].fingerprint,
-          san(c->matched.entries[0].source),
-          c->matched.entries[0].line);
+    if (c->matched.entries[0].ca_fingerprint[0] != '\0') {
+        /* OpenSSH's wording: ID, serial, CA fingerprint. */
+        audit("Accepted publickey for '%s' from %s port %u ssh2: %s %s ID "
+              "'%s' (serial %llu) CA %s (source %s line %u)",
+              san(user),
+              c->p->peer,
+              c->p->peer_port,
+              c->matched.entries[0].type,
+              c->matched.entries[0].fingerprint,
+              san(c->matched.entries[0].cert_id),
+              (unsigned long long)c->matched.entries[0].cert_serial,
+              c->matched.entries[0].ca_fingerprint,
+              san(c->matched.entries[0].source),
+              c->matched.entries[0].line);
+    } else {
+        audit("Accepted publickey for '%s' from %s port %u ssh2: %s %s "
+              "(source %s line %u)",
+              san(user),
+              c->p->peer,
+              c->p->peer_port,
+              c->matched.entries[0].type,
+              c->matched.entries[0].fingerprint,
+              san(c->matched.entries[0].source),
+              c->matched.entries[0].line);
+    }
     return SSH_AUTH_SUCCESS;
 }
 

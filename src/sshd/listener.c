@@ -222,6 +222,27 @@ free_slot(void)
     return NULL;
 }
 
+/* The one user every key and CA key of w belongs to, into one (size
+ * bytes), or "" when there are several (CA keys all certify for one
+ * user, AIRLOCK_SSH_USER: keys_authorise_key looks them up by it). */
+static void
+only_user(struct keys_watch *w, char *one, size_t size)
+{
+    const struct keys_set *cas = keys_watch_trust(w).cas;
+    char ca_user[KEYS_USER_MAX];
+
+    if (keys_watch_set(w)->count == 0) {
+        (void)keys_set_users(cas, one, size);
+        return;
+    }
+    (void)keys_set_users(keys_watch_set(w), one, size);
+    if (one[0] != '\0' && cas->count > 0 &&
+        (keys_set_users(cas, ca_user, sizeof(ca_user)) != 1 ||
+         strcmp(ca_user, one) != 0)) {
+        one[0] = '\0';
+    }
+}
+
 static void
 handle_accept(const struct sshd_config *cfg,
               ssh_bind bind,
@@ -294,10 +315,11 @@ handle_accept(const struct sshd_config *cfg,
         (void)close(fd);
         return;
     }
-    /* With no key at all (every key removed, or the sources unreadable)
-     * nobody can log in, and there is no user to drop to before key
-     * exchange: a connection would only run libssh as root for nothing. */
-    if (keys_watch_set(w)->count == 0) {
+    /* With no key and no CA key at all (every key removed, or the sources
+     * unreadable) nobody can log in, and there is no user to drop to
+     * before key exchange: a connection would only run libssh as root
+     * for nothing. */
+    if (keys_watch_set(w)->count == 0 && keys_watch_trust(w).cas->count == 0) {
         if (refusal_log_allowed(now, no_key_reason)) {
             audit("refused connection from %s port %u: %s",
                   p.peer,
@@ -333,9 +355,9 @@ handle_accept(const struct sshd_config *cfg,
         (void)close(fd);
         return;
     }
-    /* When every key belongs to one user, the connection drops to it
-     * before key exchange. */
-    (void)keys_set_users(keys_watch_set(w), p.only_user, sizeof(p.only_user));
+    /* When every key and every CA key belongs to one user, the
+     * connection drops to it before key exchange. */
+    only_user(w, p.only_user, sizeof(p.only_user));
     p.cfg = cfg;
     p.bind = bind;
     p.fd = fd;
@@ -398,6 +420,7 @@ static void
 drain_auth_notice(struct child *ch)
 {
     static const struct keys_set none;
+    static const struct keys_trust nothing = {&none, &none, NULL};
 
     for (int i = 0; i < 8 && !ch->authed && ch->auth_fd >= 0; i++) {
         struct pollfd pfd = {ch->auth_fd, POLLIN, 0};
@@ -405,7 +428,7 @@ drain_auth_notice(struct child *ch)
 
         if (poll(&pfd, 1, 0) != 1 || (pfd.revents & POLLIN) == 0 ||
             authority_serve(ch->auth_fd,
-                            &none,
+                            &nothing,
                             ch->peer,
                             time(NULL),
                             NULL,
@@ -477,11 +500,11 @@ reap_children(void)
  * sessions already open (SIGUSR2: nothing new starts on the connection). */
 static void
 check_revocation(const struct sshd_config *cfg,
-                 const struct keys_set *set,
+                 const struct keys_trust *t,
                  struct child *ch)
 {
     if (!ch->grant.active || ch->signalled ||
-        authority_grant_holds(&ch->grant, set, ch->peer, time(NULL))) {
+        authority_grant_holds(&ch->grant, t, ch->peer, time(NULL))) {
         return;
     }
     if (ch->authed && !cfg->revoke_sessions) {
@@ -510,9 +533,11 @@ check_revocation(const struct sshd_config *cfg,
 static void
 check_all_grants(const struct sshd_config *cfg, struct keys_watch *w)
 {
+    struct keys_trust t = keys_watch_trust(w);
+
     for (unsigned i = 0; i < MAX_CHILDREN; i++) {
         if (children[i].pid > 0) {
-            check_revocation(cfg, keys_watch_set(w), &children[i]);
+            check_revocation(cfg, &t, &children[i]);
         }
     }
 }
@@ -524,6 +549,7 @@ serve_authority(const struct sshd_config *cfg,
                 struct keys_watch *w,
                 struct child *ch)
 {
+    struct keys_trust t = keys_watch_trust(w);
     bool logged_in = false;
     unsigned logins = 0;
     int r;
@@ -536,7 +562,7 @@ serve_authority(const struct sshd_config *cfg,
                   (children[i].authed || children[i].grant.active);
     }
     r = authority_serve(ch->auth_fd,
-                        keys_watch_set(w),
+                        &t,
                         ch->peer,
                         time(NULL),
                         logins >= cfg->limits.authed_max ? AUTHORITY_LOGINS_FULL
@@ -546,7 +572,7 @@ serve_authority(const struct sshd_config *cfg,
 
     if (logged_in) {
         ch->authed = true;
-        check_revocation(cfg, keys_watch_set(w), ch);
+        check_revocation(cfg, &t, ch);
     }
     if (r < 0) {
         if (r != -EPIPE && r != -ECONNRESET) {

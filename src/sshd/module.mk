@@ -1,8 +1,8 @@
 # src/sshd: airlock-sshd (libssh + libsodium). `make SSH=no` leaves it out.
 ifneq ($(SSH),no)
-SSH_PKGS   := libssh libsodium
+SSH_PKGS   := libssh libsodium libcrypto
 SSH_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(SSH_PKGS) 2>/dev/null)
-SSH_LIBS    = $(shell $(PKG_CONFIG) --libs $(SSH_PKGS) 2>/dev/null || echo -lssh -lsodium)
+SSH_LIBS    = $(shell $(PKG_CONFIG) --libs $(SSH_PKGS) 2>/dev/null || echo -lssh -lsodium -lcrypto)
 # The e2e tests drive the real OpenSSH client, sftp and ssh-audit, and
 # paramiko for raw-message attacks (tests/e2e/authority_attack.py) and a
 # client that ignores the channel window (bench/sshd.sh installs the

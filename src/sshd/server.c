@@ -130,7 +130,7 @@ sshd_server_main(int argc, char **argv)
     ssh_bind bind = NULL;
     sigset_t mask;
     int fds[SSHD_MAX_LISTEN];
-    size_t nusers = 0;
+    size_t nusers = 0, ncas = 0;
     int nfds, sigfd, r;
 
     (void)argv;
@@ -202,8 +202,11 @@ sshd_server_main(int argc, char **argv)
         return SSHD_EXIT_SETUP;
     }
     nusers = keys_set_users(keys_watch_set(watch), names[0], sizeof(names[0]));
-    if (nusers == 0) {
-        log_error("no valid authorized key (%s): SSH server not started",
+    ncas = keys_watch_trust(watch).cas->count;
+    /* Trusted user CA keys alone enable the server, as keys do. */
+    if (nusers == 0 && ncas == 0) {
+        log_error("no valid authorized key or CA key (%s): SSH server not "
+                  "started",
                   keys_config_any_source(&kcfg)
                       ? "every configured key was rejected or the sources "
                         "are empty"
@@ -241,9 +244,10 @@ sshd_server_main(int argc, char **argv)
         log_errno(LOG_LEVEL_ERROR, nfds, "no address could be bound");
         return SSHD_EXIT_SETUP;
     }
-    log_info("ready: %zu user(s) with keys, max startups %u:%u:%u, login "
-             "grace %us, max auth tries %u",
+    log_info("ready: %zu user(s) with keys, %zu CA key(s), max startups "
+             "%u:%u:%u, login grace %us, max auth tries %u",
              nusers,
+             ncas,
              cfg.limits.startups.start,
              cfg.limits.startups.rate,
              cfg.limits.startups.full,

@@ -58,8 +58,10 @@ refused "expired key refused" 127.0.0.16 -k expired
 check "audit: expiry logged" audit_has "Failed publickey .* from 127.0.0.16 .*expired"
 refused "from= mismatch refused" 127.0.0.17 -k fromkey
 check "audit: from= logged" audit_has "Failed publickey .* from 127.0.0.17 .*from="
+# A cert-authority line is not a CA (tests/e2e/test_certs.sh has the
+# CAs of AIRLOCK_SSH_TRUSTED_USER_CA_KEYS): its certificate is refused.
 refused "certificate refused" 127.0.0.18 -k certuser -o CertificateFile="$T/keys/certuser-cert.pub" -o PubkeyAcceptedAlgorithms=ssh-ed25519-cert-v01@openssh.com
-check "audit: certificate type logged" audit_has "Failed publickey .* from 127.0.0.18 .*key type not allowed"
+check "audit: certificate refusal logged" audit_has "Failed publickey .* from 127.0.0.18 .*certificate signed by an untrusted CA"
 check "cert-authority line not installed" grep -q "rejected.*cert-authority\|cert-authority.*rejected\|rejected" "$T/sshd.err"
 if [ "$have_dsa" = 1 ]; then
     refused "DSA key refused" 127.0.0.19 -k dsa -o PubkeyAcceptedAlgorithms=+ssh-dss

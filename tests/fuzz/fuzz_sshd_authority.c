@@ -28,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     "AAAAC3NzaC1lZDI1NTE5AAAAIGCWXOc0fm7ixe1sAk4JaV/XYC8GiHAPHRByAyw1S7Cc fz"
 
 static struct keys_set set;
+static struct keys_set cas;
+static const struct keys_trust trust = {&set, &cas, NULL};
 static struct keys_entry key;
 static int sp[2] = {-1, -1};
 
@@ -86,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         }
         (void)authority_serve(sp[0],
-                              &set,
+                              &trust,
                               "127.0.0.1",
                               time(NULL),
                               NULL,

@@ -97,6 +97,22 @@ export AIRLOCK_ROOT=$ROOT
     stop_bg
 )
 
+# 3b. A trusted user CA key alone enables the hatch; a certificate logs in.
+(
+    unset AIRLOCK_AUTHORIZED_KEYS
+    ssh-keygen -q -t ed25519 -N '' -C ca@test -f "$T/ca"
+    ssh-keygen -q -s "$T/ca" -I switch -n root "$T/id.pub"
+    AIRLOCK_SSH_TRUSTED_USER_CA_KEYS=$(cat "$T/ca.pub") run_bg "$T/ca.log"
+    wait_until 10 listening
+    check "CA key only: airlock-sshd is started and listens" listening
+    out=$(nsenter --net="/proc/$APID/ns/net" timeout 20 ssh -p 2222 -i "$T/id" \
+        -o CertificateFile="$T/id-cert.pub" -o BatchMode=yes -o ConnectTimeout=5 \
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+        -o IdentitiesOnly=yes -o LogLevel=ERROR root@127.0.0.1 'echo served' 2>&1)
+    expect_eq "CA key only: a certificate logs in" "served" "$out"
+    stop_bg
+)
+
 # 4. Keys configured but none valid: not started (not restarted in a loop),
 # the log says why, the app runs on.
 AIRLOCK_AUTHORIZED_KEYS="ssh-dss AAAAB3NzaC1kc3MAAACBAP= old@key" run_bg "$T/bad.log"

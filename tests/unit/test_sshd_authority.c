@@ -22,6 +22,10 @@
 #include "keys/keys.h"
 #include "sshd/authority.h"
 
+/* What a keys_set alone trusts: its keys, no CA, no revocation list. */
+static const struct keys_set no_cas;
+#define TRUST(set) (&(struct keys_trust){(set), &no_cas, NULL})
+
 /* Public keys only (made with ssh-keygen for these tests). */
 #define KEY_A                                                               \
     "ssh-ed25519 "                                                          \
@@ -118,7 +122,7 @@ ask(struct fixture *f,
         int s = poll(&pfd, 1, 5000) == 1 ? 0 : -1;
         s = s < 0 ? s
                   : authority_serve(f->sp[0],
-                                    &f->set,
+                                    TRUST(&f->set),
                                     peer,
                                     time(NULL),
                                     f->refuse_login,
@@ -232,7 +236,7 @@ test_authority_probe_records_no_grant(void **state)
     /* A login notice without a grant is a protocol violation. */
     assert_int_equal(authority_notify_login(f->sp[1]), 0);
     assert_int_equal(authority_serve(f->sp[0],
-                                     &f->set,
+                                     TRUST(&f->set),
                                      "127.0.0.1",
                                      time(NULL),
                                      NULL,
@@ -282,7 +286,7 @@ test_authority_grant_holds_until_the_set_or_clock_changes(void **state)
             struct pollfd pfd = {f->sp[0], POLLIN, 0};
             assert_int_equal(poll(&pfd, 1, 5000), 1);
             assert_int_equal(authority_serve(f->sp[0],
-                                             &f->set,
+                                             TRUST(&f->set),
                                              "127.0.0.1",
                                              time(NULL),
                                              NULL,
@@ -294,20 +298,25 @@ test_authority_grant_holds_until_the_set_or_clock_changes(void **state)
         assert_int_equal(waitpid(pid, &st, 0), pid);
         assert_int_equal(WEXITSTATUS(st), 0);
     }
-    assert_true(authority_grant_holds(&g, &f->set, "127.0.0.1", time(NULL)));
+    assert_true(
+        authority_grant_holds(&g, TRUST(&f->set), "127.0.0.1", time(NULL)));
     /* The clock passes expiry-time. */
-    assert_false(authority_grant_holds(&g, &f->set, "127.0.0.1", 1900000000));
+    assert_false(
+        authority_grant_holds(&g, TRUST(&f->set), "127.0.0.1", 1900000000));
     /* The key is gone from the set. */
     add(&other, KEY_B, "root");
-    assert_false(authority_grant_holds(&g, &other, "127.0.0.1", time(NULL)));
+    assert_false(
+        authority_grant_holds(&g, TRUST(&other), "127.0.0.1", time(NULL)));
     keys_set_free(&other);
     /* The same key with other options is a change too. */
     add(&other, "no-pty " KEY_A, "root");
-    assert_false(authority_grant_holds(&g, &other, "127.0.0.1", time(NULL)));
+    assert_false(
+        authority_grant_holds(&g, TRUST(&other), "127.0.0.1", time(NULL)));
     keys_set_free(&other);
     /* The same key for another user is not the grant. */
     add(&other, line, "alice");
-    assert_false(authority_grant_holds(&g, &other, "127.0.0.1", time(NULL)));
+    assert_false(
+        authority_grant_holds(&g, TRUST(&other), "127.0.0.1", time(NULL)));
     keys_set_free(&other);
     /* A question after the grant (another key, another user) is a
      * protocol violation, and the grant stays what it was. */
@@ -324,7 +333,7 @@ test_authority_grant_holds_until_the_set_or_clock_changes(void **state)
         add(&f->set, KEY_B, "alice");
         assert_int_equal(send(f->sp[1], req, len, 0), (ssize_t)len);
         assert_int_equal(authority_serve(f->sp[0],
-                                         &f->set,
+                                         TRUST(&f->set),
                                          "127.0.0.1",
                                          time(NULL),
                                          NULL,
@@ -336,7 +345,7 @@ test_authority_grant_holds_until_the_set_or_clock_changes(void **state)
     /* Login notice after a grant. */
     assert_int_equal(authority_notify_login(f->sp[1]), 0);
     assert_int_equal(authority_serve(f->sp[0],
-                                     &f->set,
+                                     TRUST(&f->set),
                                      "127.0.0.1",
                                      time(NULL),
                                      NULL,
@@ -358,7 +367,7 @@ test_authority_rejects_malformed_requests(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(send(f->sp[1], bad[i], len[i], 0), (ssize_t)len[i]);
         assert_int_equal(authority_serve(f->sp[0],
-                                         &f->set,
+                                         TRUST(&f->set),
                                          "127.0.0.1",
                                          time(NULL),
                                          NULL,
@@ -371,7 +380,7 @@ test_authority_rejects_malformed_requests(void **state)
     close(f->sp[1]);
     f->sp[1] = open("/dev/null", O_RDONLY);
     assert_int_equal(authority_serve(f->sp[0],
-                                     &f->set,
+                                     TRUST(&f->set),
                                      "127.0.0.1",
                                      time(NULL),
                                      NULL,
