@@ -129,7 +129,10 @@ add_syslogd(struct supervisor *sup, const char *exe)
                  alt);
         r = 0;
     }
-    if (services_add_builtin(&sup->services, "syslogd", exe, "syslogd") < 0) {
+    if (services_add_builtin(&sup->services,
+                             COLLECTOR_SERVICE,
+                             exe,
+                             "syslogd") < 0) {
         if (fd >= 0) {
             (void)close(fd);
         }
@@ -138,8 +141,17 @@ add_syslogd(struct supervisor *sup, const char *exe)
     }
     if (r == 0) {
         (void)snprintf(arg, sizeof(arg), "--socket-fd=%d", fd);
-        if (services_builtin_pass_fd(&sup->services, "syslogd", fd, arg) == 0) {
+        if (services_builtin_pass_fd(&sup->services,
+                                     COLLECTOR_SERVICE,
+                                     fd,
+                                     arg) == 0) {
             sup->syslog_fd = fd;
+            /* Its socket is bound and queues what is logged: the collector
+             * starts at the first datagram (or when the stop begins while
+             * anything could still log), so a container that logs nothing
+             * never starts it. */
+            sup->syslog_on_demand =
+                services_set_on_demand(&sup->services, COLLECTOR_SERVICE) == 0;
             path[0] = '\0'; /* bound: nothing to wait for */
             return;
         }

@@ -488,6 +488,18 @@ services_builtin_pass_fd(struct services *s,
     return -ENOENT;
 }
 
+int
+services_set_on_demand(struct services *s, const char *name)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        if (s->svc[i].builtin && strcmp(s->svc[i].name, name) == 0) {
+            s->svc[i].on_demand = true;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
 /* One pipe per service, made once and kept across restarts, so output of
  * successive runs goes through the same line assembler. */
 static int
@@ -554,8 +566,19 @@ service_spawn(struct service *svc,
         .cwd = svc->builtin ? NULL : svc->dir,
     };
     int r, exec_errno, notify[2] = {-1, -1};
+    sigset_t builtin_mask;
     pid_t pid;
 
+    /* airlock's own programs take SIGTERM and SIGINT through a signalfd:
+     * they start with both blocked, so one sent while they are still
+     * being exec'd waits for them (the collector, started on demand at a
+     * stop, drains its socket first) instead of killing them. */
+    if (svc->builtin) {
+        builtin_mask = *ctx->child_mask;
+        (void)sigaddset(&builtin_mask, SIGTERM);
+        (void)sigaddset(&builtin_mask, SIGINT);
+        o.child_mask = &builtin_mask;
+    }
     svc->started_at = now;
     *ret_wstatus = W_EXITCODE(126, 0);
     r = service_open_pipe(svc);
@@ -742,7 +765,9 @@ service_deps_ready(const struct services *s, const struct service *svc)
 {
     for (size_t k = 0; k < svc->ndeps; k++) {
         int d = svc->deps[k];
-        if (d < 0 || (size_t)d >= s->count || s->svc[d].state != SVC_READY) {
+        if (d < 0 || (size_t)d >= s->count ||
+            (s->svc[d].state != SVC_READY &&
+             !(s->svc[d].on_demand && s->svc[d].state == SVC_DOWN))) {
             return false;
         }
     }
@@ -1215,10 +1240,31 @@ services_start_all(struct services *s,
     s->critical_code = -1;
     for (size_t i = 0; i < s->count; i++) {
         /* FAILED already: rejected by services_resolve_deps. */
-        if (s->svc[i].state != SVC_FAILED) {
+        if (s->svc[i].state != SVC_FAILED && !s->svc[i].on_demand) {
             service_apply(s, i, SVC_EV_START, ctx, now, 0, DEADLINE_NONE);
         }
     }
+}
+
+bool
+services_start_on_demand(struct services *s,
+                         const char *name,
+                         const struct service_ctx *ctx,
+                         uint64_t now)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        struct service *svc = &s->svc[i];
+        if (!svc->on_demand || strcmp(svc->name, name) != 0) {
+            continue;
+        }
+        svc->on_demand = false;
+        if (svc->state != SVC_DOWN || s->stopping) {
+            return false;
+        }
+        service_apply(s, i, SVC_EV_START, ctx, now, 0, DEADLINE_NONE);
+        return true;
+    }
+    return false;
 }
 
 /* A critical service's exits are counted in a window that starts at the

@@ -49,6 +49,9 @@ struct service {
     char arg[32];       /* built-in: first argument, or "" */
     char arg2[32];      /* built-in: second argument, or "" */
     int pass_fd; /* built-in: an fd of PID 1's it gets (as it is), or -1 */
+    /* built-in started on demand (services_start_on_demand), not by
+     * services_start_all; it counts as ready while it waits. */
+    bool on_demand;
     bool builtin;
     bool critical;    /* its end for good stops the container */
     bool restart_now; /* restart without backoff once it is down */
@@ -129,6 +132,20 @@ int service_parse_signal(const char *s);
  * init/mode.h); the order of the others is kept, their logger links
  * follow. Returns true when one was removed. */
 bool services_drop(struct services *s, const char *name);
+
+/* Marks the built-in NAME to start on demand: services_start_all leaves
+ * it down, and it counts as ready (for the app and for dependencies)
+ * until services_start_on_demand starts it. For the syslog collector,
+ * whose socket PID 1 holds: what is logged before it starts queues in
+ * the socket. 0, or -ENOENT. */
+int services_set_on_demand(struct services *s, const char *name);
+
+/* Starts the on-demand built-in NAME if it still waits; from then on it
+ * is supervised like any other. Returns true when it was started now. */
+bool services_start_on_demand(struct services *s,
+                              const char *name,
+                              const struct service_ctx *ctx,
+                              uint64_t now);
 
 /* Adds every /etc/service/NAME with an executable run file and no down
  * file, in name order; logs each skipped entry with the reason. Returns

@@ -299,12 +299,48 @@ advance_stop(struct supervisor *sup, uint64_t now)
     }
 }
 
+/* Starts the on-demand collector (main.c, add_syslogd), once. */
+static void
+collector_start(struct supervisor *sup, uint64_t now)
+{
+    struct service_ctx ctx = service_ctx_of(sup);
+
+    if (!sup->syslog_on_demand) {
+        return;
+    }
+    sup->syslog_on_demand = false;
+    (void)
+        services_start_on_demand(&sup->services, COLLECTOR_SERVICE, &ctx, now);
+}
+
+/* At the stop, the waiting collector starts if a datagram is queued or
+ * any process is left that could still log while it stops (PID 1's
+ * children: every process of the container descends from it); it is then
+ * stopped last of the services, after draining its socket. */
+static void
+collector_start_for_stop(struct supervisor *sup, uint64_t now)
+{
+    struct pollfd p = {sup->syslog_fd, POLLIN, 0};
+    siginfo_t si;
+
+    if (!sup->syslog_on_demand) {
+        return;
+    }
+    memset(&si, 0, sizeof(si));
+    if ((poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0) ||
+        waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
+        collector_start(sup, now);
+    }
+}
+
 static void
 begin_stop(struct supervisor *sup, uint64_t now)
 {
     struct service_ctx ctx = service_ctx_of(sup);
 
     if (sup->stage == STAGE_RUN) {
+        collector_start_for_stop(sup, now);
+        ctx = service_ctx_of(sup);
         sup->stop_deadline = now + sup->cfg->grace_ms;
         /* From now on no service restarts; one exiting runs its finish
          * script within the budget. */
@@ -713,10 +749,10 @@ resume_output(struct supervisor *sup, const struct service_ctx *ctx)
 int
 supervisor_run(struct supervisor *sup)
 {
-    struct pollfd pfd[3 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
-    size_t svc_of[3 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
-    bool is_notify[3 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
-    int ctl_of[3 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
+    struct pollfd pfd[4 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
+    size_t svc_of[4 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
+    bool is_notify[4 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
+    int ctl_of[4 + CONTROL_PENDING_MAX + 2 * SERVICES_MAX];
     uint64_t now = now_ms();
     int out_fd;
 
@@ -766,6 +802,10 @@ supervisor_run(struct supervisor *sup)
         pfd[n++].events = POLLIN;
         if (sup->control_fd >= 0) {
             pfd[n].fd = sup->control_fd;
+            pfd[n++].events = POLLIN;
+        }
+        if (sup->syslog_on_demand && sup->syslog_fd >= 0) {
+            pfd[n].fd = sup->syslog_fd;
             pfd[n++].events = POLLIN;
         }
         for (int k = 0; k < CONTROL_PENDING_MAX; k++) {
@@ -820,6 +860,8 @@ supervisor_run(struct supervisor *sup)
                 handle_signals(sup, now);
             } else if (pfd[i].fd == sup->control_fd) {
                 control_take_clients(sup, now);
+            } else if (sup->syslog_on_demand && pfd[i].fd == sup->syslog_fd) {
+                collector_start(sup, now);
             } else if (ctl_of[i] >= 0) {
                 control_serve_client(sup, ctl_of[i], now);
             } else if (pfd[i].fd == out_fd) {

@@ -27,6 +27,9 @@ enum stop_stage {
     STAGE_DONE,
 };
 
+/* The built-in syslog collector's service name. */
+#define COLLECTOR_SERVICE "syslogd"
+
 struct supervisor {
     const struct config *cfg;
     sigset_t child_mask; /* the mask children get back before exec */
@@ -46,6 +49,9 @@ struct supervisor {
      * starts once it exists; "" when PID 1 bound it (syslog_fd). */
     char syslog_socket[PATH_MAX];
     int syslog_fd; /* /dev/log, bound by PID 1 for the collector, or -1 */
+    /* The collector (service COLLECTOR_SERVICE) waits for the first
+     * datagram on syslog_fd before it starts (service.h, on demand). */
+    bool syslog_on_demand;
 
     struct children children;
     struct services services;

@@ -321,16 +321,32 @@ fi
 
 # --- -q and -v reach the built-in services -----------------------------
 mkdir -p "$T/qroot"
-out=$(AIRLOCK_ROOT=$T/qroot AIRLOCK_SYSLOG=on pid1 -q -- sh -c 'sleep 0.3' 2>&1)
+# The collector starts at the first message (on demand): wake.sh logs one
+# and waits (bounded) until the collector runs, then prints its
+# AIRLOCK_LOG_LEVEL.
+cat >"$T/wake.sh" <<'EOF'
+#!/bin/sh
+logger --socket "$AIRLOCK_ROOT/dev/log" wake
+i=0
+while [ $i -lt 100 ]; do
+    for p in /proc/[0-9]*; do
+        case "$(tr "\0" " " <$p/cmdline 2>/dev/null)" in
+        *" syslogd "*) tr "\0" "\n" <$p/environ | grep "^AIRLOCK_LOG_LEVEL="; exit 0 ;;
+        esac
+    done
+    sleep 0.05
+    i=$((i + 1))
+done
+echo "collector not found"
+EOF
+chmod 755 "$T/wake.sh"
+out=$(AIRLOCK_ROOT=$T/qroot AIRLOCK_SYSLOG=on pid1 -q -- sh -c '"$0"; sleep 0.3' "$T/wake.sh" 2>&1)
+check "-q: the collector started at the first message" \
+    grep -qx "AIRLOCK_LOG_LEVEL=error" <<<"$out"
 check "-q: the syslog collector logs no info line" \
     test "$(grep -c 'airlock-syslogd.*: info:' <<<"$out")" = 0
 out=$(AIRLOCK_ROOT=$T/qroot AIRLOCK_SYSLOG=on pid1 -v -- \
-    sh -c 'for p in /proc/[0-9]*; do
-               case "$(tr "\0" " " <$p/cmdline 2>/dev/null)" in
-               *" syslogd "*) tr "\0" "\n" <$p/environ | grep "^AIRLOCK_LOG_LEVEL=" ;;
-               esac
-           done
-           echo app:${AIRLOCK_LOG_LEVEL:-unset}' 2>&1)
+    sh -c '"$0"; echo app:${AIRLOCK_LOG_LEVEL:-unset}' "$T/wake.sh" 2>&1)
 check "-v: the syslog collector runs at debug" grep -qx "AIRLOCK_LOG_LEVEL=debug" <<<"$out"
 check "-v: the app's environment is left as it was" grep -qx "app:unset" <<<"$out"
 

@@ -260,4 +260,30 @@ expect_eq "unknown argument exits 2" 2 "$?"
 "${SYSLOGD[@]}" --prefix "two words" >/dev/null 2>&1
 expect_eq "bad --prefix exits 2" 2 "$?"
 
+
+# --- the collector under PID 1 starts on demand ---------------------------
+# PID 1 binds /dev/log itself; the collector starts at the first datagram,
+# or at the stop while anything could still log.
+OD=$T/ondemand
+mkdir -p "$OD/dev"
+out=$(AIRLOCK_ROOT=$OD AIRLOCK_SYSLOG=on AIRLOCK_SSH=off timeout -k 2 20 unshare --pid --fork --mount-proc --kill-child "$AIRLOCK" -- true 2>&1)
+check "on demand: a container that logs nothing never starts the collector" \
+    bash -c "! grep -q \"service 'syslogd': started\" <<<'$out'"
+check "on demand: ... and /dev/log was there for it" \
+    grep -q "app exited with status 0" <<<"$out"
+out=$(AIRLOCK_ROOT=$OD AIRLOCK_SYSLOG=on AIRLOCK_SSH=off timeout -k 2 20 unshare --pid --fork --mount-proc --kill-child "$AIRLOCK" -- \
+    sh -c 'sleep 0.2; logger --socket "$AIRLOCK_ROOT/dev/log" -t od "first line"; sleep 0.5' 2>&1)
+check "on demand: the first message starts the collector and reaches stdout" \
+    grep -q "od.*first line" <<<"$out"
+# A service that logs only while it stops: nothing was logged before, so
+# the collector starts at the stop (a process is left that could log) and
+# is stopped after the service, having read its line.
+rm -rf "$OD/etc/service"
+make_service "$OD" quiet 'trap "logger --socket \"\$AIRLOCK_ROOT/dev/log\" -t quiet \"stopping now\"; exit 0" TERM
+while :; do sleep 0.1; done'
+out=$(AIRLOCK_ROOT=$OD AIRLOCK_SYSLOG=on AIRLOCK_SSH=off timeout -k 2 20 unshare --pid --fork --mount-proc --kill-child "$AIRLOCK" -- sleep 0.5 2>&1)
+check "on demand: a line a service logs while it stops reaches stdout" \
+    grep -q "quiet.*stopping now" <<<"$out"
+rm -rf "$OD/etc/service"
+
 finish
