@@ -272,7 +272,7 @@ write_environment(bool in_run_dir, int why)
  * start waits for it (the stop reaps every process) rather than leave the
  * directory half written. Without a fork, it is written here, as before. */
 static void
-write_environment_detached(bool in_run_dir, int why)
+write_environment_detached(struct supervisor *sup, bool in_run_dir, int why)
 {
     pid_t pid = fork();
 
@@ -280,6 +280,7 @@ write_environment_detached(bool in_run_dir, int why)
         _exit(write_environment(in_run_dir, why) < 0 ? 1 : 0);
     }
     if (pid > 0) {
+        sup->env_writer = pid;
         return;
     }
     (void)write_environment(in_run_dir, why);
@@ -325,7 +326,7 @@ prepare_environment_and_startup(struct supervisor *sup,
     if (cfg->skip_startup || !startup_any(root_dir())) {
         /* No script will read it before the app starts: write it beside
          * the start instead of before it. */
-        write_environment_detached(in_run_dir, why);
+        write_environment_detached(sup, in_run_dir, why);
         if (cfg->skip_startup) {
             log_info("startup scripts skipped (--skip-startup-files)");
         }

@@ -1,8 +1,10 @@
 #include "init/supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -313,22 +315,62 @@ collector_start(struct supervisor *sup, uint64_t now)
         services_start_on_demand(&sup->services, COLLECTOR_SERVICE, &ctx, now);
 }
 
+/* Whether PID 1 has a child that could still log: any but the
+ * environment writer, read from /proc/self/task/TID/children (proc(5);
+ * PID 1 has one thread). Every process of the container descends from
+ * PID 1, orphans included. When the file cannot be read: yes. */
+static bool
+may_still_log(const struct supervisor *sup)
+{
+    char path[64], buf[512];
+    const char *p = buf;
+    ssize_t n;
+    int fd;
+
+    (void)snprintf(path,
+                   sizeof(path),
+                   "/proc/self/task/%ld/children",
+                   (long)getpid());
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return true;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    (void)close(fd);
+    if (n < 0 || n == (ssize_t)sizeof(buf) - 1) {
+        return true; /* unreadable, or more than fits: assume one logs */
+    }
+    buf[n] = '\0';
+    while (*p != '\0') {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p) {
+            break;
+        }
+        if (pid > 0 && pid != (long)sup->env_writer) {
+            return true;
+        }
+        p = end;
+        while (*p == ' ' || *p == '\n') {
+            p++;
+        }
+    }
+    return false;
+}
+
 /* At the stop, the waiting collector starts if a datagram is queued or
- * any process is left that could still log while it stops (PID 1's
- * children: every process of the container descends from it); it is then
+ * any process is left that could still log while it stops; it is then
  * stopped last of the services, after draining its socket. */
 static void
 collector_start_for_stop(struct supervisor *sup, uint64_t now)
 {
     struct pollfd p = {sup->syslog_fd, POLLIN, 0};
-    siginfo_t si;
 
     if (!sup->syslog_on_demand) {
         return;
     }
-    memset(&si, 0, sizeof(si));
     if ((poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0) ||
-        waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
+        may_still_log(sup)) {
         collector_start(sup, now);
     }
 }
@@ -510,6 +552,9 @@ reap_all(struct supervisor *sup, uint64_t now)
         pid_t pid = waitpid(-1, &wstatus, WNOHANG);
 
         if (pid > 0) {
+            if (pid == sup->env_writer) {
+                sup->env_writer = 0;
+            }
             child_exited(sup, pid, wstatus, now);
             continue;
         }

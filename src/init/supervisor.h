@@ -52,6 +52,9 @@ struct supervisor {
     /* The collector (service COLLECTOR_SERVICE) waits for the first
      * datagram on syslog_fd before it starts (service.h, on demand). */
     bool syslog_on_demand;
+    /* The environment writer (main.c), which logs nothing to syslog; 0
+     * when there is none. */
+    pid_t env_writer;
 
     struct children children;
     struct services services;
