@@ -178,6 +178,23 @@ utf8_incomplete(const unsigned char *p, size_t n)
     return false;
 }
 
+/* The length of the longest start of p (avail bytes, at most 3) that a
+ * valid sequence could continue; 0 when p[0] starts none. The "maximal
+ * subpart" of Unicode's U+FFFD substitution practice (Unicode 15, 3.9):
+ * such a start, cut short, becomes one U+FFFD. */
+static size_t
+utf8_prefix_len(const unsigned char *p, size_t avail)
+{
+    size_t k = avail < 3 ? avail : 3;
+
+    for (; k > 0; k--) {
+        if (utf8_incomplete(p, k)) {
+            return k;
+        }
+    }
+    return 0;
+}
+
 size_t
 record_json_escape(struct record_utf8 *carry,
                    const unsigned char *in,
@@ -192,30 +209,33 @@ record_json_escape(struct record_utf8 *carry,
     }
     if (carry != NULL && carry->len > 0) {
         unsigned char t[8];
-        size_t n = carry->len, take = len < 4 - n ? len : 4 - n, s;
+        size_t n = carry->len, take = len < 4 - n ? len : 4 - n, s, m;
 
         memcpy(t, carry->part, n);
         memcpy(t + n, in, take);
         s = utf8_seq_len(t, n + take);
+        m = utf8_prefix_len(t, n + take);
         if (s > n) {
             memcpy(out + o, t, s);
             o += s;
             i = s - n;
-        } else if (!final && n + take < 4 && utf8_incomplete(t, n + take)) {
+        } else if (!final && m == n + take) {
             /* Still not complete (a 4-byte sequence arriving one byte
              * per chunk): carry on. */
             memcpy(carry->part + n, in, take);
             carry->len = n + take;
             return 0;
         } else {
-            /* The carried start was never completed: one U+FFFD for it,
-             * and the new bytes are looked at on their own. */
+            /* The carried start (and what continues it) was cut short:
+             * one U+FFFD; the bytes after it are looked at anew. The
+             * carried bytes were a valid start, so m >= n. */
             o += put_u(out + o, 0xFFFD);
+            i = m > n ? m - n : 0;
         }
         carry->len = 0;
     }
     while (i < len) {
-        size_t s;
+        size_t s, m;
 
         if (in[i] < 0x80) {
             o += put_ascii(out + o, in[i]);
@@ -227,14 +247,20 @@ record_json_escape(struct record_utf8 *carry,
             memcpy(out + o, in + i, s);
             o += s;
             i += s;
-        } else if (!final && len - i < 4 && utf8_incomplete(in + i, len - i)) {
-            memcpy(carry->part, in + i, len - i);
-            carry->len = len - i;
-            break;
-        } else {
-            o += put_u(out + o, 0xFFFD);
-            i++;
+            continue;
         }
+        m = utf8_prefix_len(in + i, len - i);
+        if (m > 0 && i + m == len && !final) {
+            /* Cut by the end of the chunk: the next one may complete
+             * it. */
+            memcpy(carry->part, in + i, m);
+            carry->len = m;
+            break;
+        }
+        /* Not a sequence, or one cut short: one U+FFFD for the lead
+         * byte and what validly continued it. */
+        o += put_u(out + o, 0xFFFD);
+        i += m > 0 ? m : 1;
     }
     return o;
 }
