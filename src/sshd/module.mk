@@ -45,7 +45,8 @@ $(B)/tests/sshd-probe: $(B)/tests/e2e/sshd_probe.o
 unit-bins: $(B)/tests/sshd-probe
 endif
 
-# libFuzzer targets for the AIRLOCK_SSH_* parser and for both ends of the
+# libFuzzer targets for the AIRLOCK_SSH_* parser, the recording encoder
+# and request parser (tests/fuzz/fuzz_sshd_record.c), and for both ends of the
 # key authority protocol (the listener parses what a possibly compromised
 # pre-auth process sends); `make fuzz` runs each bounded. They need
 # libsodium (keys), not libssh, so they build with SSH=no too.
@@ -62,9 +63,16 @@ fuzz-sshd:
 	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_sshd_authority \
 	    tests/fuzz/fuzz_sshd_authority.c src/sshd/authority.c \
 	    src/common/timeutil.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_sshd_record \
+	    tests/fuzz/fuzz_sshd_record.c $(SSHD_RECORD_FUZZ_SRC) \
+	    $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
 	$(FUZZ_B)/fuzz/fuzz_sshd_config -max_total_time=$(FUZZ_TIME) -max_len=12000 \
 	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-sshd-config tests/fuzz/corpus/sshd_config
 	$(FUZZ_B)/fuzz/fuzz_sshd_authority -max_total_time=$(FUZZ_TIME) \
 	    -max_len=16385 -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-sshd-authority tests/fuzz/corpus/sshd_authority
+	@mkdir -p $(FUZZ_B)/fuzz/corpus-sshd-record
+	$(FUZZ_B)/fuzz/fuzz_sshd_record -max_total_time=$(FUZZ_TIME) \
+	    -max_len=16384 -artifact_prefix=$(FUZZ_B)/fuzz/ \
+	    $(FUZZ_B)/fuzz/corpus-sshd-record tests/fuzz/corpus/sshd_record
