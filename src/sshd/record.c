@@ -1020,3 +1020,37 @@ record_serve(int fd, const struct record_conf *rc, const struct record_who *who)
           name);
     return 0;
 }
+
+void
+record_check_at_start(const struct record_conf *rc)
+{
+    char path[PATH_MAX];
+    const char *why = NULL;
+    int dfd;
+
+    if (rc->dir[0] == '\0') {
+        return;
+    }
+    if (root_path(path, sizeof(path), rc->dir) < 0) {
+        log_warn("recording: AIRLOCK_SSH_RECORD_DIR under AIRLOCK_ROOT is "
+                 "too long");
+        return;
+    }
+    dfd = record_dir_open(path, &why);
+    if (dfd < 0) {
+        log_warn("recording: directory '%s' %s (%s): sessions will be %s "
+                 "until it is fixed",
+                 path,
+                 why,
+                 strerror(-dfd),
+                 rc->required ? "refused" : "unrecorded");
+        return;
+    }
+    (void)close(dfd);
+    log_info("recording sessions to '%s' (input %s, at most %llu bytes "
+             "each%s)",
+             path,
+             rc->input ? "too" : "not recorded",
+             (unsigned long long)rc->max,
+             rc->required ? ", required" : "");
+}

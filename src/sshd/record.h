@@ -214,4 +214,11 @@ int record_serve(int fd,
  * and for the start-up check. */
 int record_dir_open(const char *path, const char **why);
 
+/* At start: logs the recording settings, or one warning when the
+ * directory is unusable now (it is checked again at every session, so
+ * a directory mounted later works; until then sessions are refused with
+ * AIRLOCK_SSH_RECORD_REQUIRED=yes, or run unrecorded). Does nothing when
+ * recording is off. */
+void record_check_at_start(const struct record_conf *rc);
+
 #endif

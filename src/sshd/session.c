@@ -555,8 +555,12 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
         return -1;
     }
     /* Before anything runs: with AIRLOCK_SSH_RECORD_REQUIRED=yes a
-     * session that cannot be recorded does not start. */
-    if (rec_open(k, kind, path, kind == KIND_SFTP ? NULL : run) < 0) {
+     * session that cannot be recorded does not start. A forced command
+     * run for an sftp request is recorded as the exec it is. */
+    if (rec_open(k,
+                 kind == KIND_SFTP && force != NULL ? KIND_EXEC : kind,
+                 path,
+                 run) < 0) {
         envv_free(&env);
         return -1;
     }

@@ -25,6 +25,7 @@ play() { timeout 20 script -qec "asciinema cat $1" /dev/null </dev/null | tr -d 
 log_has() { grep -qE "$1" "$T/sshd.err"; }
 
 start_sshd "$KEYS" AIRLOCK_SSH_RECORD_DIR=$RDIR || { finish; exit 1; }
+check "start: the recording settings logged" log_has "recording sessions to '.*$RDIR' \(input not recorded, at most 67108864 bytes each\)"
 
 # --- a pty session, played back by asciinema ---
 out=$(TERM=xterm-256color python3 "$E2E_DIR/ptydrive.py" 30 100 40 120 \
@@ -79,6 +80,21 @@ check "exec: asciinema cat prints it" grep -q exec-out <<<"$(play "$f")"
 out=$(sshc -- "exec $(cd "$B" && pwd)/tests/helpers/procstate" | tr -s "\t " " ")
 check "recorded session: its processes hold fds 0 1 2 only" grep -qx 'fds: 0 1 2' <<<"$out"
 
+# What a command does without output is not in the recording.
+out=$(sshc -- "echo hidden-data >$T/quiet-file; echo shown")
+expect_eq "quiet: the command ran" shown "$out"
+check "quiet: the file was written" grep -q hidden-data "$T/quiet-file"
+expect_eq "quiet: only the output is recorded" "shown" "$("$CAST" "$(newest)" events o | tr -d '\n')"
+
+# The user may kill their own connection process (same uid): the session
+# ends there, and the recording keeps what came before, valid.
+sshc -- 'echo before-kill; sleep 0.3; kill -KILL $PPID; sleep 1; echo after-kill' >"$T/killed.out" 2>/dev/null
+f=$(newest)
+check "kill: the client saw the output before the kill" grep -q before-kill "$T/killed.out"
+check "kill: nothing after the kill reached the client" test -z "$(grep after-kill "$T/killed.out")"
+check "kill: the recording holds what came before" grep -q before-kill <<<"$("$CAST" "$f" events o)"
+check "kill: the recording is valid asciicast" "$CAST" "$f" valid
+
 # --- input events only with AIRLOCK_SSH_RECORD_INPUT=yes ---
 out=$(echo typed-secret | sshc -- cat)
 expect_eq "input: session without RECORD_INPUT" typed-secret "$out"
@@ -99,10 +115,31 @@ else
 fi
 stop_sshd
 
-start_sshd "$KEYS" AIRLOCK_SSH_RECORD_DIR=$RDIR AIRLOCK_SSH_RECORD_INPUT=yes || { finish; exit 1; }
+start_sshd "$KEYS" AIRLOCK_SSH_RECORD_DIR=$RDIR AIRLOCK_SSH_RECORD_INPUT=yes \
+    AIRLOCK_SSH_TCP_FORWARDING=yes || { finish; exit 1; }
 out=$(echo typed-secret | sshc -- cat)
 expect_eq "input: session with RECORD_INPUT" typed-secret "$out"
 expect_eq "input: i events with RECORD_INPUT=yes" typed-secret "$("$CAST" "$(newest)" events i | tr -d '\n')"
+
+# Forwarded TCP connections are not recorded, not even with input events:
+# only the session channel (here: sleep) has a recording.
+mkdir -p "$T/www"
+echo forwarded-marker-7f3a >"$T/www/page"
+(cd "$T/www" && exec python3 -m http.server --bind 127.0.0.1 8099) >/dev/null 2>&1 &
+CLEANUP_PIDS+=($!)
+disown $! # no job notice when the cleanup kills it
+wait_until 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8099' 2>/dev/null
+n=$(count)
+sshc -o ExitOnForwardFailure=yes -L 18001:127.0.0.1:8099 -- 'echo tunnel-up; sleep 3' >"$T/tunnel.out" 2>/dev/null &
+tun=$!
+CLEANUP_PIDS+=("$tun")
+wait_until 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/18001' 2>/dev/null
+got=$(timeout 10 python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:18001/page', timeout=5).read().decode().strip())" 2>/dev/null)
+expect_eq "forward: data went through the tunnel" forwarded-marker-7f3a "$got"
+wait "$tun"
+expect_eq "forward: one recording, for the session channel" $((n + 1)) "$(count)"
+check "forward: the session's output is recorded" grep -q tunnel-up <<<"$("$CAST" "$(newest)" events o)"
+check "forward: the tunnel's bytes are in no recording" test -z "$(grep -l forwarded-marker-7f3a "$REC"/*.cast)"
 stop_sshd
 
 # --- the size cap ---
@@ -140,6 +177,7 @@ stop_sshd
 mkdir -p "$AIRLOCK_ROOT/gw"
 chmod 770 "$AIRLOCK_ROOT/gw"
 start_sshd "$KEYS" AIRLOCK_SSH_RECORD_DIR=/gw || { finish; exit 1; }
+check "start: an unsafe directory is reported once at start" log_has "recording: directory '.*/gw' is group or world writable .*sessions will be unrecorded until it is fixed"
 out=$(sshc -- 'echo runs-unrecorded')
 expect_eq "group-writable dir, not required: session runs" runs-unrecorded "$out"
 check "group-writable dir: refused with a reason" log_has "recording: directory '.*/gw' is group or world writable"
