@@ -159,6 +159,12 @@ n=$(sshc -- 'head -c 300000 /dev/zero | tr "\0" a' | wc -c)
 check "cap + REQUIRED: the session is ended short of its output" test "$n" -lt 300000
 check "cap + REQUIRED: no more output than was recorded" test "$n" -le 8192
 check "cap + REQUIRED: logged" log_has "ended: size cap reached .*ending the session"
+# SFTP is not recorded, so with REQUIRED=yes it is refused.
+echo "ls" | timeout 20 sftp -b - -P "$PORT" -i "$T/keys/root" \
+    -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o IdentitiesOnly=yes -o LogLevel=ERROR root@127.0.0.1 >/dev/null 2>&1
+check "sftp + REQUIRED: refused" test $? -ne 0
+check "sftp + REQUIRED: refusal audited" audit_has "sftp refused for 'root' .*SFTP is not recorded and AIRLOCK_SSH_RECORD_REQUIRED=yes"
 stop_sshd
 
 # --- REQUIRED and an unusable directory: the session is refused ---
