@@ -529,7 +529,7 @@ static void
 test_record_serve_creates_the_file(void **state)
 {
     struct record_conf rc;
-    char answer[256], path[256], *text;
+    char answer[256], path[512], *text;
     struct stat st;
     int fd;
 
