@@ -869,7 +869,9 @@ term_ok(const char *t)
 static bool
 name_part_ok(const char *s)
 {
-    if (s[0] == '\0' || s[0] == '.' || strlen(s) > 32) {
+    /* 63: the longest user name keys_valid_user takes (KEYS_USER_MAX
+     * with its NUL), which RECORD_NAME_MAX has room for. */
+    if (s[0] == '\0' || s[0] == '.' || strlen(s) > 63) {
         return false;
     }
     for (; *s != '\0'; s++) {
@@ -957,14 +959,18 @@ record_serve(int fd, const struct record_conf *rc, const struct record_who *who)
     now = ts.tv_sec;
     (void)gmtime_r(&now, &tm);
     (void)strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-    snprintf(name,
-             sizeof(name),
-             "%s.%03ldZ-%s-%d-%llu.cast",
-             stamp,
-             ts.tv_nsec / 1000000L,
-             who->user,
-             (int)who->pid,
-             (unsigned long long)chan);
+    r = snprintf(name,
+                 sizeof(name),
+                 "%s.%03ldZ-%s-%d-%llu.cast",
+                 stamp,
+                 ts.tv_nsec / 1000000L,
+                 who->user,
+                 (int)who->pid,
+                 (unsigned long long)chan);
+    if (r < 0 || (size_t)r >= sizeof(name)) {
+        (void)close(dfd);
+        return refuse(fd, "recording file name too long");
+    }
     /* O_EXCL|O_NOFOLLOW: never an existing file, never through a
      * symlink planted under the name. */
     ffd =

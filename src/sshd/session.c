@@ -408,7 +408,7 @@ rec_open(struct chan *k,
                        &why);
     if (r == 0) {
         r = record_start(&k->rec, fd, name, rc->max);
-        why = "out of memory";
+        why = r == -ENOMEM ? "out of memory" : "not a regular file";
     }
     if (r == 0) {
         return 0;

@@ -576,6 +576,30 @@ test_record_serve_creates_the_file(void **state)
     free(text);
 }
 
+/* The longest user name a key may have still gets its file. */
+static void
+test_record_serve_takes_the_longest_user_name(void **state)
+{
+    struct record_conf rc;
+    struct record_who who = who_alice;
+    char user[64], answer[256];
+    int fd;
+
+    (void)state;
+    setenv("AIRLOCK_ROOT", "/", 1);
+    memset(user, 'u', 63);
+    user[63] = '\0';
+    who.user = user;
+    conf_for(&rc, tmpdir);
+    assert_int_equal(
+        serve(&rc, &who, req_ok, sizeof(req_ok), answer, sizeof(answer), &fd),
+        0);
+    assert_int_equal(answer[0], 'Y');
+    assert_true(fd >= 0);
+    assert_non_null(strstr(answer, user));
+    close(fd);
+}
+
 static void
 test_record_serve_refusals(void **state)
 {
@@ -838,6 +862,7 @@ main(void)
         cmocka_unit_test(test_record_start_refuses_what_is_no_regular_file),
         cmocka_unit_test(test_record_write_error_ends_recording),
         cmocka_unit_test(test_record_serve_creates_the_file),
+        cmocka_unit_test(test_record_serve_takes_the_longest_user_name),
         cmocka_unit_test(test_record_serve_refusals),
         cmocka_unit_test(test_record_request_round_trip),
     };
