@@ -121,6 +121,19 @@ out=$(echo typed-secret | sshc -- cat)
 expect_eq "input: session with RECORD_INPUT" typed-secret "$out"
 expect_eq "input: i events with RECORD_INPUT=yes" typed-secret "$("$CAST" "$(newest)" events i | tr -d '\n')"
 
+# An interactive login shell on a pty: the typed line is an "i" event, its
+# output an "o" event, and the header says "shell" with no command.
+out=$(PTYDRIVE_INPUT=$'echo typed-in-$((6*7))\nexit\n' TERM=xterm python3 "$E2E_DIR/ptydrive.py" 24 80 24 80 \
+    timeout 20 ssh -tt -p "$PORT" -i "$T/keys/alice" -o BatchMode=yes \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o IdentitiesOnly=yes -o LogLevel=ERROR alice@127.0.0.1 | tr -d '\r')
+check "shell: the typed command ran" grep -q '^typed-in-42$' <<<"$out"
+f=$(newest)
+expect_eq "shell: header kind" shell "$("$CAST" "$f" header airlock.kind)"
+expect_eq "shell: no command in the header" "" "$("$CAST" "$f" header command)"
+check "shell: the typed line is recorded as input" grep -qF 'echo typed-in-$((6*7))' <<<"$("$CAST" "$f" events i)"
+check "shell: asciinema cat prints the shell's output" grep -q '^typed-in-42$' <<<"$(play "$f")"
+
 # Forwarded TCP connections are not recorded, not even with input events:
 # only the session channel (here: sleep) has a recording.
 mkdir -p "$T/www"
