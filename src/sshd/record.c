@@ -362,8 +362,10 @@ record_start(struct record *r, int fd, const char *name, uint64_t max)
     return 0;
 }
 
-/* Appends one event of at most RECORD_CHUNK bytes of data (already in
- * the form 'type' asks for when raw is set) to the buffer. */
+/* Appends one event [t, "type", "data"] of len bytes of data, escaped
+ * with carry (NULL and final for the "r" events' own text), to the
+ * buffer; nothing when every byte is carried to the next chunk. Returns
+ * as record_data; the cap is checked here, the buffer's room too. */
 static int
 record_event(struct record *r,
              char type,

@@ -90,11 +90,12 @@ struct record_utf8 {
  * without the quotes) into out, which must hold RECORD_JSON_MAX(len)
  * bytes; returns the count written (no NUL). Valid UTF-8 is copied as
  * it is; '"', '\\' and control characters (< 0x20, and 0x7f) are
- * escaped; each byte that is not part of a valid sequence (RFC 3629)
- * becomes U+FFFD. A valid but incomplete sequence at the end of in is
- * kept in *carry and completed by the next call, unless final is true:
- * then it becomes U+FFFD. carry may be NULL for a one-shot string (as
- * final). */
+ * escaped; a byte that starts no valid sequence (RFC 3629), or a valid
+ * start cut short, becomes one U+FFFD (Unicode's "maximal subpart"). A
+ * valid but incomplete sequence at the end of in is kept in *carry and
+ * completed by the next call, unless final is true: then it becomes
+ * U+FFFD. The output does not depend on where the input was cut into
+ * calls. carry may be NULL for a one-shot string (as final). */
 size_t record_json_escape(struct record_utf8 *carry,
                           const unsigned char *in,
                           size_t len,
