@@ -547,29 +547,50 @@ check_all_grants(const struct sshd_config *cfg, struct keys_watch *w)
 
 /* A recording request ('R', record.h) of a logged-in connection: the
  * listener creates the file for it. Only the identity the listener
- * granted goes into the file's name and header. Returns as
- * record_serve; -EPROTO for a request before the login. */
+ * granted goes into the file's name and header: for a certificate, its
+ * key ID too, parsed again from the certificate the grant keeps (it was
+ * verified when granted). Returns as record_serve; -EPROTO for a request
+ * before the login. */
 static int
 serve_record(const struct sshd_config *cfg, struct child *ch)
 {
     struct record_who who = {
         .user = ch->grant.user,
         .fingerprint = ch->grant.fingerprint,
-        /* OpenSSH certificates (issue 15): the certificate's key ID
-         * goes here once the grant carries it. */
         .key_id = NULL,
         .peer = ch->peer,
         .port = ch->peer_port,
         .pid = ch->pid,
     };
+    struct keys_cert cert;
+    const char *errstr = NULL;
+    bool is_cert = strstr(ch->grant.type, "-cert-v01@openssh.com") != NULL;
+    int r;
 
     if (!ch->authed) {
         return -EPROTO;
     }
+    memset(&cert, 0, sizeof(cert));
+    if (ch->grant.active && is_cert) {
+        r = keys_cert_parse(ch->grant.blob, ch->grant.blob_len, &cert, &errstr);
+        if (r < 0) {
+            /* Cannot happen for a certificate granted moments ago; the
+             * recording then says nothing it cannot back. */
+            log_warn("recording: the certificate of '%s' no longer parses "
+                     "(%s): no key ID in the recording",
+                     ch->grant.user,
+                     errstr != NULL ? errstr : strerror(-r));
+            is_cert = false;
+        } else {
+            who.key_id = cert.key_id;
+        }
+    }
     /* A revoked grant (AIRLOCK_SSH_REVOKE_SESSIONS=no) gets no file. */
-    return record_serve(ch->auth_fd,
-                        &cfg->record,
-                        ch->grant.active ? &who : NULL);
+    r = record_serve(ch->auth_fd, &cfg->record, ch->grant.active ? &who : NULL);
+    if (ch->grant.active && is_cert) {
+        keys_cert_free(&cert);
+    }
+    return r;
 }
 
 /* Answers what the connection process asks (authority.h). A process that

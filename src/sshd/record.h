@@ -8,8 +8,9 @@
  *   socket (authority.h) of a connection that has logged in: it checks
  *   the directory, builds the file name itself from what it knows of the
  *   connection (granted user, pid, time) and writes the header with the
- *   identity it granted (user, key fingerprint, source address and port),
- *   then passes the open fd back with SCM_RIGHTS. The connection process
+ *   identity it granted (user, key fingerprint, certificate key ID,
+ *   source address and port), then passes the open fd back with
+ *   SCM_RIGHTS. The connection process
  *   (running as the login user) can append to that one file, nothing
  *   else, and cannot forge the header's identity fields.
  * - The connection process appends the events through a bounded buffer
@@ -187,9 +188,8 @@ void record_close(struct record *r);
 struct record_who {
     const char *user;        /* the granted login user */
     const char *fingerprint; /* the granted key's SHA256 fingerprint */
-    /* Certificate logins: the certificate's key ID, NULL for plain keys.
-     * The hook for OpenSSH certificates (issue 15): fill it from the
-     * grant when certificates land; the header then carries "key_id". */
+    /* Certificate logins: the certificate's key ID (the header then
+     * carries "key_id"); NULL for plain keys. */
     const char *key_id;
     const char *peer; /* source address */
     unsigned port;    /* source port */

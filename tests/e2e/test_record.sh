@@ -155,6 +155,22 @@ check "forward: the session's output is recorded" grep -q tunnel-up <<<"$("$CAST
 check "forward: the tunnel's bytes are in no recording" test -z "$(grep -l forwarded-marker-7f3a "$REC"/*.cast)"
 stop_sshd
 
+# --- a certificate login: the header carries the certificate's key ID ---
+newkey ca -t ed25519
+newkey certuser -t ed25519
+cp "$T/keys/certuser.pub" "$T/keys/certuser-c.pub"
+ssh-keygen -q -s "$T/keys/ca" -I 'rec-id "quoted"' -n root -z 42 -V -5m:+1h "$T/keys/certuser-c.pub"
+start_sshd "$KEYS" AIRLOCK_SSH_TRUSTED_USER_CA_KEYS="$(pub ca)" AIRLOCK_SSH_RECORD_DIR=$RDIR || { finish; exit 1; }
+out=$(sshc -k certuser -o CertificateFile="$T/keys/certuser-c-cert.pub" -- echo cert-login)
+expect_eq "cert: logged in with the certificate" cert-login "$out"
+f=$(newest)
+expect_eq "cert: header key_id is the certificate's" 'rec-id "quoted"' "$("$CAST" "$f" header airlock.key_id)"
+fp=$(ssh-keygen -lf "$T/keys/certuser.pub" | awk '{print $2}')
+expect_eq "cert: header fingerprint is the certified key's" "$fp" "$("$CAST" "$f" header airlock.key_fingerprint)"
+out=$(sshc -- echo plain-login)
+expect_eq "cert: a plain key's recording has no key_id" "" "$("$CAST" "$(newest)" header airlock.key_id)"
+stop_sshd
+
 # --- the size cap ---
 start_sshd "$KEYS" AIRLOCK_SSH_RECORD_DIR=$RDIR AIRLOCK_SSH_RECORD_MAX=8k || { finish; exit 1; }
 n=$(sshc -- 'head -c 300000 /dev/zero | tr "\0" a' | wc -c)
