@@ -249,6 +249,9 @@ sshd_config_load(struct sshd_config *cfg,
         r = parse_range(v, 1, 100, &cfg->client_alive_count_max, &reason);
     }
 #undef VAR
+    if (r == 0) {
+        r = record_conf_load(&cfg->record, get, ud, &var, &reason);
+    }
     if (r < 0) {
         *ret_var = var;
         *ret_reason = reason;

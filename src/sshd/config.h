@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "sshd/limits.h"
+#include "sshd/record.h"
 
 #define SSHD_MAX_LISTEN 8
 #define SSHD_ADDR_MAX   64
@@ -48,6 +49,7 @@ struct sshd_config {
      * connection (interval 0 = no keepalives). */
     uint64_t client_alive_interval_ms;
     unsigned client_alive_count_max;
+    struct record_conf record; /* AIRLOCK_SSH_RECORD_* (record.h) */
 };
 
 /* Fills *cfg from the environment (getenv). Returns 0, or -EINVAL with

@@ -29,6 +29,7 @@
 #include "sshd/authority.h"
 #include "sshd/conn.h"
 #include "sshd/limits.h"
+#include "sshd/record.h"
 
 /* Every unauthenticated connection MaxStartups allows, plus every
  * authenticated one AIRLOCK_SSH_MAX_AUTHENTICATED allows. */
@@ -39,6 +40,7 @@ struct child {
     pid_t pid;
     struct src_addr src;
     char peer[INET6_ADDRSTRLEN];
+    unsigned peer_port;
     bool authed;    /* logged in (its 'A' notice came) */
     bool signalled; /* we sent it a signal: its death is no crash */
     int auth_fd;    /* our end of its authority socketpair, or -1 */
@@ -386,6 +388,7 @@ handle_accept(const struct sshd_config *cfg,
     ch->pid = pid;
     ch->src = src;
     memcpy(ch->peer, p.peer, sizeof(ch->peer));
+    ch->peer_port = p.peer_port;
     ch->auth_fd = sp[0];
 }
 
@@ -542,6 +545,54 @@ check_all_grants(const struct sshd_config *cfg, struct keys_watch *w)
     }
 }
 
+/* A recording request ('R', record.h) of a logged-in connection: the
+ * listener creates the file for it. Only the identity the listener
+ * granted goes into the file's name and header: for a certificate, its
+ * key ID too, parsed again from the certificate the grant keeps (it was
+ * verified when granted). Returns as record_serve; -EPROTO for a request
+ * before the login. */
+static int
+serve_record(const struct sshd_config *cfg, struct child *ch)
+{
+    struct record_who who = {
+        .user = ch->grant.user,
+        .fingerprint = ch->grant.fingerprint,
+        .key_id = NULL,
+        .peer = ch->peer,
+        .port = ch->peer_port,
+        .pid = ch->pid,
+    };
+    struct keys_cert cert;
+    const char *errstr = NULL;
+    bool is_cert = strstr(ch->grant.type, "-cert-v01@openssh.com") != NULL;
+    int r;
+
+    if (!ch->authed) {
+        return -EPROTO;
+    }
+    memset(&cert, 0, sizeof(cert));
+    if (ch->grant.active && is_cert) {
+        r = keys_cert_parse(ch->grant.blob, ch->grant.blob_len, &cert, &errstr);
+        if (r < 0) {
+            /* Cannot happen for a certificate granted moments ago; the
+             * recording then says nothing it cannot back. */
+            log_warn("recording: the certificate of '%s' no longer parses "
+                     "(%s): no key ID in the recording",
+                     ch->grant.user,
+                     errstr != NULL ? errstr : strerror(-r));
+            is_cert = false;
+        } else {
+            who.key_id = cert.key_id;
+        }
+    }
+    /* A revoked grant (AIRLOCK_SSH_REVOKE_SESSIONS=no) gets no file. */
+    r = record_serve(ch->auth_fd, &cfg->record, ch->grant.active ? &who : NULL);
+    if (ch->grant.active && is_cert) {
+        keys_cert_free(&cert);
+    }
+    return r;
+}
+
 /* Answers what the connection process asks (authority.h). A process that
  * breaks the protocol is no longer trusted to end itself: it is killed. */
 static void
@@ -552,7 +603,16 @@ serve_authority(const struct sshd_config *cfg,
     struct keys_trust t = keys_watch_trust(w);
     bool logged_in = false;
     unsigned logins = 0;
+    char type = 0;
     int r;
+
+    /* Recording requests are answered by record.c; a peek at the type
+     * byte leaves the message for whichever reads it. */
+    if (recv(ch->auth_fd, &type, 1, MSG_PEEK | MSG_DONTWAIT) == 1 &&
+        type == 'R') {
+        r = serve_record(cfg, ch);
+        goto done;
+    }
 
     /* AIRLOCK_SSH_MAX_AUTHENTICATED holds at the login itself, not only at
      * accept: every connection admitted while the cap had room could
@@ -574,6 +634,7 @@ serve_authority(const struct sshd_config *cfg,
         ch->authed = true;
         check_revocation(cfg, &t, ch);
     }
+done:
     if (r < 0) {
         if (r != -EPIPE && r != -ECONNRESET) {
             log_errno(LOG_LEVEL_WARN,

@@ -9,6 +9,8 @@ SSH_LIBS    = $(shell $(PKG_CONFIG) --libs $(SSH_PKGS) 2>/dev/null || echo -lssh
 # servers it compares with itself).
 DEB_PKGS   += libssh-dev libsodium-dev openssh-client openssh-sftp-server \
               ssh-audit python3 python3-paramiko
+# tests/e2e/test_record.sh plays the session recordings back.
+DEB_PKGS   += asciinema
 # libssh-4 before 0.10.6-0+deb12u3 does not check AES-GCM tags.
 DEPS_CHECKS += tests/e2e/check-libssh-version.sh
 
@@ -43,23 +45,34 @@ $(B)/tests/sshd-probe: $(B)/tests/e2e/sshd_probe.o
 unit-bins: $(B)/tests/sshd-probe
 endif
 
-# libFuzzer targets for the AIRLOCK_SSH_* parser and for both ends of the
+# libFuzzer targets for the AIRLOCK_SSH_* parser, the recording encoder
+# and request parser (tests/fuzz/fuzz_sshd_record.c), and for both ends of the
 # key authority protocol (the listener parses what a possibly compromised
 # pre-auth process sends); `make fuzz` runs each bounded. They need
 # libsodium (keys), not libssh, so they build with SSH=no too.
+# record.c (AIRLOCK_SSH_RECORD_* is read by config.c) and what it uses.
+SSHD_RECORD_FUZZ_SRC = src/sshd/record.c src/sshd/audit.c \
+                       src/common/utf8.c src/common/timeutil.c
 .PHONY: fuzz-sshd
 fuzz-sshd:
 	@sh tests/install-deps.sh clang
 	@mkdir -p $(FUZZ_B)/fuzz/corpus-sshd-config $(FUZZ_B)/fuzz/corpus-sshd-authority
 	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_sshd_config \
 	    tests/fuzz/fuzz_sshd_config.c src/sshd/config.c src/sshd/limits.c \
-	    $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	    $(SSHD_RECORD_FUZZ_SRC) $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
 	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_sshd_authority \
 	    tests/fuzz/fuzz_sshd_authority.c src/sshd/authority.c \
 	    src/common/timeutil.c $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
+	$(FUZZ_CC) $(KEYS_FUZZ_FLAGS) -o $(FUZZ_B)/fuzz/fuzz_sshd_record \
+	    tests/fuzz/fuzz_sshd_record.c $(SSHD_RECORD_FUZZ_SRC) \
+	    $(KEYS_FUZZ_SRC) $(KEYS_LIBS)
 	$(FUZZ_B)/fuzz/fuzz_sshd_config -max_total_time=$(FUZZ_TIME) -max_len=12000 \
 	    -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-sshd-config tests/fuzz/corpus/sshd_config
 	$(FUZZ_B)/fuzz/fuzz_sshd_authority -max_total_time=$(FUZZ_TIME) \
 	    -max_len=16385 -artifact_prefix=$(FUZZ_B)/fuzz/ \
 	    $(FUZZ_B)/fuzz/corpus-sshd-authority tests/fuzz/corpus/sshd_authority
+	@mkdir -p $(FUZZ_B)/fuzz/corpus-sshd-record
+	$(FUZZ_B)/fuzz/fuzz_sshd_record -max_total_time=$(FUZZ_TIME) \
+	    -max_len=16384 -artifact_prefix=$(FUZZ_B)/fuzz/ \
+	    $(FUZZ_B)/fuzz/corpus-sshd-record tests/fuzz/corpus/sshd_record

@@ -28,6 +28,7 @@
 #include "sshd/config.h"
 #include "sshd/hostkey.h"
 #include "sshd/listener.h"
+#include "sshd/record.h"
 #include "sshd/server_opts.h"
 
 /* Exit statuses of airlock-sshd (documented in the README). */
@@ -165,6 +166,7 @@ sshd_server_main(int argc, char **argv)
     if (r != 0) {
         return r;
     }
+    record_check_at_start(&cfg.record);
 
     if (sodium_init() < 0) {
         log_error("libsodium cannot be initialised");

@@ -31,7 +31,9 @@
 #include "common/sigutil.h"
 #include "common/timeutil.h"
 #include "sshd/audit.h"
+#include "sshd/authority.h"
 #include "sshd/env.h"
+#include "sshd/record.h"
 #include "sshd/session.h"
 
 #define PUMP_CHUNK 65536
@@ -99,10 +101,14 @@ struct chan {
     uint64_t start_ms;
     uint64_t bytes_in, bytes_out;
     char desc[SANITIZE_MAX + 16];
+
+    struct record rec; /* AIRLOCK_SSH_RECORD_DIR: rec.fd >= 0 */
+    bool rec_abort;    /* the recording failed with RECORD_REQUIRED=yes */
 };
 
 static struct envv base_env;
 static bool base_env_loaded;
+static uint64_t chan_stop(struct chan *k, uint64_t now, const char *why);
 static unsigned next_chan_id;
 
 int
@@ -346,6 +352,130 @@ static void __attribute__((noreturn)) child_exec(const struct chan *k,
     _exit(errno == ENOENT ? 127 : 126);
 }
 
+/* ---- recording (record.h) ------------------------------------------ */
+
+/* Asks the listener for the session's recording file and starts it.
+ * Returns 0 when recording (or when recording is off, or not required
+ * and unavailable: logged), -1 when the session must be refused
+ * (AIRLOCK_SSH_RECORD_REQUIRED=yes: logged). */
+static int
+rec_open(struct chan *k,
+         enum chan_kind kind,
+         const char *shell,
+         const char *run)
+{
+    const struct record_conf *rc = &k->c->cfg->record;
+    struct record_req req = {
+        .chan = k->id,
+        .width = k->pty ? k->ws.ws_col : 80,
+        .height = k->pty ? k->ws.ws_row : 24,
+        .kind = kind == KIND_SHELL ? "shell" : "exec",
+        .term = k->pty ? k->term : "",
+        .shell = shell,
+        .command = run != NULL ? run : "",
+    };
+    char name[RECORD_NAME_MAX], why_buf[128];
+    const char *why = NULL;
+    int fd = -1, r;
+
+    if (rc->dir[0] == '\0') {
+        return 0;
+    }
+    if (kind == KIND_SFTP) {
+        /* SFTP is not recorded: its bytes are a binary protocol, not a
+         * terminal (README, "Session recording"). */
+        if (rc->required) {
+            audit("sftp refused for '%s' from %s port %u: SFTP is not "
+                  "recorded and AIRLOCK_SSH_RECORD_REQUIRED=yes",
+                  san(k->c->user),
+                  k->c->p->peer,
+                  k->c->p->peer_port);
+            return -1;
+        }
+        audit("session %u of '%s': SFTP is not recorded",
+              k->id,
+              san(k->c->user));
+        return 0;
+    }
+    r = record_request(k->c->p->auth_fd,
+                       &req,
+                       AUTHORITY_TIMEOUT_MS,
+                       &fd,
+                       name,
+                       sizeof(name),
+                       why_buf,
+                       sizeof(why_buf),
+                       &why);
+    if (r == 0) {
+        r = record_start(&k->rec, fd, name, rc->max);
+        why = r == -ENOMEM ? "out of memory" : "not a regular file";
+    }
+    if (r == 0) {
+        return 0;
+    }
+    if (rc->required) {
+        audit("session refused for '%s' from %s port %u: no recording (%s) "
+              "and AIRLOCK_SSH_RECORD_REQUIRED=yes",
+              san(k->c->user),
+              k->c->p->peer,
+              k->c->p->peer_port,
+              san(why));
+        return -1;
+    }
+    log_warn("session %u of '%s' is not recorded: %s",
+             k->id,
+             san(k->c->user),
+             san(why));
+    return 0;
+}
+
+/* A recording that failed (record_data's error e, reason why) ends with
+ * one log line; with AIRLOCK_SSH_RECORD_REQUIRED=yes the session ends
+ * too: no byte moves any more, and its process group is hung up. */
+static void
+rec_failed(struct chan *k, int e, const char *why)
+{
+    bool required = k->c->cfg->record.required;
+
+    log_warn("recording '%s' of session %u of '%s' ended: %s (%s)%s",
+             k->rec.name,
+             k->id,
+             san(k->c->user),
+             why,
+             strerror(-e),
+             required ? "; ending the session (AIRLOCK_SSH_RECORD_REQUIRED=yes)"
+                      : "; the session goes on unrecorded");
+    if (!required) {
+        return;
+    }
+    k->rec_abort = true;
+    close_fd(&k->in_fd);
+    close_fd(&k->out_fd);
+    close_fd(&k->err_fd);
+    k->in_len = 0;
+    k->out_eof = k->err_eof = k->in_eof = true;
+    (void)chan_stop(k, now_ms(), "its recording failed");
+}
+
+/* Records len bytes of stream s when the session is recorded (input
+ * only with AIRLOCK_SSH_RECORD_INPUT=yes). Returns false when the bytes
+ * must not reach their destination (the session is being ended). */
+static bool
+rec_data(struct chan *k, enum record_stream s, const void *data, size_t len)
+{
+    const char *why = NULL;
+    int e;
+
+    if (k->rec.fd < 0 || (s == RECORD_INPUT && !k->c->cfg->record.input)) {
+        return !k->rec_abort;
+    }
+    e = record_data(&k->rec, s, data, len, &why);
+    if (e < 0) {
+        rec_failed(k, e, why);
+    }
+    return !k->rec_abort;
+}
+
 static int
 chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
 {
@@ -424,6 +554,16 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
         envv_free(&env);
         return -1;
     }
+    /* Before anything runs: with AIRLOCK_SSH_RECORD_REQUIRED=yes a
+     * session that cannot be recorded does not start. A forced command
+     * run for an sftp request is recorded as the exec it is. */
+    if (rec_open(k,
+                 kind == KIND_SFTP && force != NULL ? KIND_EXEC : kind,
+                 path,
+                 run) < 0) {
+        envv_free(&env);
+        return -1;
+    }
     if (!k->pty) {
         if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
             pipe2(err, O_CLOEXEC) < 0) {
@@ -468,7 +608,7 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
              kind == KIND_SFTP ? "subsystem sftp"
              : run != NULL     ? san(run)
                                : "login shell");
-    audit("session %u start for '%s' from %s port %u: %s%s%s, %s",
+    audit("session %u start for '%s' from %s port %u: %s%s%s, %s%s%s%s",
           k->id,
           san(c->user),
           c->p->peer,
@@ -478,7 +618,10 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
                               : "subsystem",
           force != NULL ? " (forced command)" : "",
           k->pty ? " with pty" : "",
-          k->desc);
+          k->desc,
+          k->rec.fd >= 0 ? ", recording '" : "",
+          k->rec.fd >= 0 ? k->rec.name : "",
+          k->rec.fd >= 0 ? "'" : "");
     return 0;
 fail:
     log_errno(LOG_LEVEL_ERROR,
@@ -486,6 +629,7 @@ fail:
               "starting a session for '%s'",
               c->target->name);
     envv_free(&env);
+    record_close(&k->rec);
     for (int i = 0; i < 2; i++) {
         close_fd(&in[i]);
         close_fd(&out[i]);
@@ -539,6 +683,9 @@ cb_data(ssh_session s,
         }
     }
     k->bytes_in += used;
+    if (used > 0) {
+        (void)rec_data(k, RECORD_INPUT, data, used);
+    }
     k->lib_held = len - used;
     k->in_pending = k->lib_held > 0;
     return (int)used;
@@ -649,6 +796,14 @@ cb_window_change(ssh_session s,
     if (!k->pty || k->out_fd < 0) {
         return -1;
     }
+    if (k->rec.fd >= 0) {
+        const char *why = NULL;
+        int e = record_resize(&k->rec, ws.ws_col, ws.ws_row, &why);
+        if (e < 0) {
+            rec_failed(k, e, why);
+            return -1;
+        }
+    }
     return ioctl(k->out_fd, TIOCSWINSZ, &ws) < 0 ? -1 : 0;
 }
 
@@ -751,6 +906,7 @@ chan_new(struct conn *c, ssh_channel ch, bool session_kind)
     k->c = c;
     k->id = next_chan_id++;
     k->pty_slave = k->in_fd = k->out_fd = k->err_fd = -1;
+    k->rec.fd = -1;
     k->cb.userdata = k;
     k->cb.channel_data_function = cb_data;
     k->cb.channel_eof_function = cb_eof;
@@ -1013,8 +1169,17 @@ pump_out(struct chan *k, int which)
     }
     r = read(fd, buf, want);
     if (r > 0) {
-        int w = which == 1 ? ssh_channel_write(k->ch, buf, (uint32_t)r)
-                           : ssh_channel_write_stderr(k->ch, buf, (uint32_t)r);
+        int w;
+        /* Recorded before it is sent: with RECORD_REQUIRED=yes nothing
+         * unrecorded reaches the client. */
+        if (!rec_data(k,
+                      which == 1 ? RECORD_STDOUT : RECORD_STDERR,
+                      buf,
+                      (size_t)r)) {
+            return true;
+        }
+        w = which == 1 ? ssh_channel_write(k->ch, buf, (uint32_t)r)
+                       : ssh_channel_write_stderr(k->ch, buf, (uint32_t)r);
         if (w < 0) {
             k->client_closed = true;
         } else {
@@ -1106,6 +1271,9 @@ session_pull(struct conn *c)
             k->in_off = 0;
             k->in_len = (size_t)r;
             k->bytes_in += (uint64_t)r;
+            if (!rec_data(k, RECORD_INPUT, k->inbuf, (size_t)r)) {
+                continue; /* the session is being ended */
+            }
             k->lib_held = (size_t)r < k->lib_held && r == (int)IN_STAGE_MAX
                               ? k->lib_held - (size_t)r
                               : 0;
@@ -1203,6 +1371,7 @@ chan_free(struct conn *c, unsigned slot)
         free(k->cenv[i]);
     }
     free(k->inbuf);
+    record_close(&k->rec);
     free(k);
     c->chans[slot] = NULL;
     c->nchans--;
@@ -1278,6 +1447,9 @@ session_progress(struct conn *c)
             next =
                 deadline_min(next,
                              chan_stop(k, now, "channel closed by the client"));
+        } else if (k->rec_abort) {
+            next =
+                deadline_min(next, chan_stop(k, now, "its recording failed"));
         }
         if ((k->finished || k->client_closed) && (!k->started || k->reaped)) {
             if (!k->finished && k->started) {

@@ -34,6 +34,10 @@ static const char *const names[] = {
     "AIRLOCK_SSH_PER_SOURCE_NETBLOCK_SIZE",
     "AIRLOCK_SSH_PER_SOURCE_PENALTIES",
     "AIRLOCK_SSH_PER_SOURCE_PENALTY_EXEMPT",
+    "AIRLOCK_SSH_RECORD_DIR",
+    "AIRLOCK_SSH_RECORD_INPUT",
+    "AIRLOCK_SSH_RECORD_REQUIRED",
+    "AIRLOCK_SSH_RECORD_MAX",
 };
 #define NVARS (sizeof(names) / sizeof(names[0]))
 
@@ -83,6 +87,14 @@ check(const struct sshd_config *c)
         (c->host_key_file[0] != '\0' && c->host_key_file[0] != '/') ||
         memchr(c->host_key_file, '\0', sizeof(c->host_key_file)) == NULL ||
         memchr(c->sftp_server, '\0', sizeof(c->sftp_server)) == NULL) {
+        abort();
+    }
+    /* Recording: an absolute directory or none; REQUIRED only with one;
+     * the cap within its bounds. */
+    if ((c->record.dir[0] != '\0' && c->record.dir[0] != '/') ||
+        memchr(c->record.dir, '\0', sizeof(c->record.dir)) == NULL ||
+        (c->record.required && c->record.dir[0] == '\0') ||
+        c->record.max < RECORD_MAX_MIN || c->record.max > RECORD_MAX_LIMIT) {
         abort();
     }
     for (unsigned i = 0; i < c->nlisten; i++) {
