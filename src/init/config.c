@@ -32,6 +32,8 @@ static const char usage_text[] =
     "      --skip-services       do not start /etc/service/* "
     "(AIRLOCK_SKIP_SERVICES=1)\n"
     "      --no-ssh              never start the SSH server (AIRLOCK_SSH=off)\n"
+    "      --no-syslog           no syslog collector, no /dev/log "
+    "(AIRLOCK_SYSLOG=off)\n"
     "      --stop-signal SIG     what CMD gets instead of SIGTERM when the\n"
     "                            container is stopped, always followed by\n"
     "                            SIGCONT (AIRLOCK_STOP_SIGNAL, default TERM)\n"
@@ -431,6 +433,8 @@ config_parse(int argc,
             cfg->skip_services = true;
         } else if (strcmp(a, "--no-ssh") == 0) {
             cfg->ssh_disabled = true;
+        } else if (strcmp(a, "--no-syslog") == 0) {
+            cfg->syslog_disabled = true;
         } else if ((vf = match_value_flag(argc, argv, &i, &value)) != NULL) {
             if (value == NULL) {
                 return usage_error(err,

@@ -31,7 +31,7 @@ struct config {
     bool skip_startup;     /* --skip-startup-files */
     bool skip_services;    /* --skip-services */
     bool ssh_disabled;     /* --no-ssh or AIRLOCK_SSH=off */
-    bool syslog_disabled;  /* AIRLOCK_SYSLOG=off */
+    bool syslog_disabled;  /* --no-syslog or AIRLOCK_SYSLOG=off */
     enum log_level log_level;
     bool log_level_flag; /* -q or -v given: the built-ins get it too */
     /* What the app gets when the container is stopped (SIGTERM to

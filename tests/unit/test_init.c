@@ -126,6 +126,12 @@ test_config_env_grace_and_booleans(void **state)
     assert_false(cfg.kill_all_on_exit);
     assert_true(cfg.syslog_disabled);
     assert_false(cfg.ssh_disabled);
+    {
+        char *no_syslog[] = {"airlock", "--no-syslog", "x", NULL};
+        fake_env[2][0] = NULL;
+        assert_int_equal(parse(&cfg, err, 3, no_syslog), CONFIG_RUN);
+        assert_true(cfg.syslog_disabled);
+    }
 }
 
 static void
