@@ -1792,10 +1792,12 @@ services_request_updown(struct services *s,
         }
         svc->want_down = !up;
         if (up) {
-            /* Still stopping from a down: it starts again, at once, once
-             * it is gone. */
-            svc->restart_now = true;
             svc->give_up = false;
+            /* Still stopping from a down: it starts again, at once, once
+             * it is gone. (Not running: UP starts it now.) */
+            if (svc->state == SVC_STOPPING || svc->state == SVC_FINISHING) {
+                svc->restart_now = true;
+            }
         }
         service_apply(s,
                       i,
