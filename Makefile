@@ -167,8 +167,12 @@ fuzz: fuzz-keys fuzz-certs fuzz-syslogd fuzz-init fuzz-sshd
 # Installed binaries are stripped (STRIP=true keeps the symbols); the ones
 # in $(B) keep their debug information.
 STRIP ?= strip
+# my_init and sv are links to airlock, for phusion/baseimage images
+# (README, "Migrating from phusion/baseimage"); with Debian's merged /usr,
+# PREFIX=/usr puts them at /sbin/my_init and /sbin/sv too.
 install: all
 	for b in $(BINS); do install -D -m 0755 -s --strip-program=$(STRIP) $$b $(DESTDIR)$(PREFIX)/sbin/$$(basename $$b); done
+	for l in my_init sv; do ln -sfn airlock $(DESTDIR)$(PREFIX)/sbin/$$l; done
 	for m in $(MANS); do install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done
 
 clean:

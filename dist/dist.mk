@@ -84,6 +84,9 @@ $(B)/airlock_$(VERSION)_%.deb: $(BINS) $(MANS) dist/deb/control.in README.md SEC
 	@echo "  DEB     $@"
 	$(Q)rm -rf $(DEB_STAGE)
 	$(Q)$(MAKE) --no-print-directory -s install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr
+	@# Not the phusion links: a package's /usr/sbin/sv would shadow runit's
+	@# /usr/bin/sv on a host that has runit.
+	$(Q)rm -f $(DEB_ROOT)/usr/sbin/my_init $(DEB_ROOT)/usr/sbin/sv
 	$(Q)gzip -9n $(DEB_ROOT)/usr/share/man/man8/*.8
 	$(Q)install -D -m 0644 README.md $(DEB_ROOT)/usr/share/doc/airlock/README.md
 	$(Q)install -D -m 0644 SECURITY.md $(DEB_ROOT)/usr/share/doc/airlock/SECURITY.md

@@ -14,6 +14,9 @@ static const char usage_text[] =
     "Usage: airlock [OPTIONS] [--] CMD [ARGS...]\n"
     "       airlock status [--json] | restart NAME | wait-ready [NAME]\n"
     "       airlock syslogd | setuser USER CMD...\n"
+    "       my_init [OPTIONS] [--] CMD...  (a link: phusion's my_init flags)\n"
+    "       sv status|up|down|restart|start|stop NAME...  (a link: runit's "
+    "sv)\n"
     "\n"
     "A container init: runs CMD as its child, reaps zombies, forwards\n"
     "signals, runs startup scripts and services, stops everything gracefully.\n"
@@ -375,13 +378,42 @@ parse_env(const char *(*getenv_fn)(const char *),
     return CONFIG_RUN;
 }
 
-enum config_result
-config_parse(int argc,
-             char **argv,
-             const char *(*getenv_fn)(const char *),
-             struct config *cfg,
-             char *err,
-             size_t errsize)
+/* phusion's my_init flags (config_parse_my_init): 1 when argv[i] is one
+ * and was applied, 0 when it is not, or CONFIG_USAGE_ERROR's -1. */
+static int
+my_init_flag(const char *a, struct config *cfg, char *err, size_t errsize)
+{
+    if (strcmp(a, "--enable-insecure-key") == 0) {
+        (void)usage_error(err,
+                          errsize,
+                          "--enable-insecure-key: refused: phusion's "
+                          "insecure key is a published private key, so "
+                          "anyone could log in; give your own public key "
+                          "in AIRLOCK_AUTHORIZED_KEYS instead");
+        return -1;
+    }
+    if (strcmp(a, "--skip-runit") == 0) {
+        cfg->skip_services = true;
+        cfg->skip_runit = true;
+        return 1;
+    }
+    if (strcmp(a, "--quiet") == 0) {
+        /* my_init's --quiet: warnings and errors. */
+        cfg->log_level = LOG_LEVEL_WARN;
+        cfg->log_level_flag = true;
+        return 1;
+    }
+    return 0;
+}
+
+static enum config_result
+parse_args(int argc,
+           char **argv,
+           const char *(*getenv_fn)(const char *),
+           struct config *cfg,
+           char *err,
+           size_t errsize,
+           bool my_init)
 {
     enum config_result r;
     int i;
@@ -412,6 +444,15 @@ config_parse(int argc,
         }
         if (a[0] != '-' || a[1] == '\0') {
             break;
+        }
+        if (my_init) {
+            int m = my_init_flag(a, cfg, err, errsize);
+            if (m < 0) {
+                return CONFIG_USAGE_ERROR;
+            }
+            if (m > 0) {
+                continue;
+            }
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             return CONFIG_HELP;
@@ -460,5 +501,35 @@ config_parse(int argc,
         }
     }
     cfg->cmd = i < argc ? &argv[i] : NULL;
+    if (cfg->skip_runit && cfg->cmd == NULL) {
+        /* As my_init: with no services and no command there is nothing
+         * to run. */
+        return usage_error(err,
+                           errsize,
+                           "--skip-runit: needs a command, e.g. my_init "
+                           "--skip-runit -- CMD");
+    }
     return CONFIG_RUN;
+}
+
+enum config_result
+config_parse(int argc,
+             char **argv,
+             const char *(*getenv_fn)(const char *),
+             struct config *cfg,
+             char *err,
+             size_t errsize)
+{
+    return parse_args(argc, argv, getenv_fn, cfg, err, errsize, false);
+}
+
+enum config_result
+config_parse_my_init(int argc,
+                     char **argv,
+                     const char *(*getenv_fn)(const char *),
+                     struct config *cfg,
+                     char *err,
+                     size_t errsize)
+{
+    return parse_args(argc, argv, getenv_fn, cfg, err, errsize, true);
 }

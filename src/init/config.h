@@ -30,6 +30,7 @@ struct config {
     bool kill_all_on_exit; /* SIGTERM/SIGKILL every process on stop */
     bool skip_startup;     /* --skip-startup-files */
     bool skip_services;    /* --skip-services */
+    bool skip_runit;       /* my_init --skip-runit (sets skip_services) */
     bool ssh_disabled;     /* --no-ssh or AIRLOCK_SSH=off */
     bool syslog_disabled;  /* --no-syslog or AIRLOCK_SYSLOG=off */
     enum log_level log_level;
@@ -69,6 +70,19 @@ enum config_result config_parse(int argc,
                                 struct config *cfg,
                                 char *err,
                                 size_t errsize);
+
+/* The same for airlock run as my_init (phusion/baseimage's name): also
+ * accepts my_init's --skip-runit (as --skip-services; a CMD is then
+ * required, as my_init requires one) and --quiet (warnings and errors,
+ * my_init's level, where airlock's -q is errors only), and refuses
+ * --enable-insecure-key with one line why. my_init's --skip-startup-files
+ * and --no-kill-all-on-exit are airlock's own flags already. */
+enum config_result config_parse_my_init(int argc,
+                                        char **argv,
+                                        const char *(*getenv_fn)(const char *),
+                                        struct config *cfg,
+                                        char *err,
+                                        size_t errsize);
 
 void config_usage(int fd);
 

@@ -117,10 +117,8 @@ control_reply(int client_fd, const char *reply, size_t len)
     (void)close(client_fd);
 }
 
-/* Sends req to PID 1 and reads its answer into reply (NUL-terminated).
- * Returns 0, or 3 (not reachable, reported on stderr). */
-static int
-control_ask(const char *req, char *reply, size_t size)
+int
+control_request(const char *req, char *reply, size_t size)
 {
     struct sockaddr_un sa;
     ssize_t n;
@@ -194,7 +192,7 @@ wait_ready_main(int argc, char **argv)
     }
     /* Bounded by count: every round sleeps 100 ms. */
     for (uint64_t round = 0; round <= timeout_ms / 100; round++) {
-        int r = control_ask(req, reply, sizeof(reply));
+        int r = control_request(req, reply, sizeof(reply));
         if (r != 0) {
             return r;
         }
@@ -237,7 +235,7 @@ control_client_main(int argc, char **argv)
                 "airlock wait-ready [NAME] [--timeout SECONDS]\n");
         return 2;
     }
-    r = control_ask(req, reply, sizeof(reply));
+    r = control_request(req, reply, sizeof(reply));
     if (r != 0) {
         return r;
     }

@@ -34,6 +34,11 @@ int control_read_request(int client_fd, char *req, size_t size);
  * client that does not read loses it) and closes the client. */
 void control_reply(int client_fd, const char *reply, size_t len);
 
+/* Client side: sends one request to PID 1 and reads its answer into
+ * reply (NUL-terminated). Returns 0, or 3 when PID 1 cannot be reached
+ * (said on stderr). Answers to failed requests start with "error: ". */
+int control_request(const char *req, char *reply, size_t size);
+
 /* Client side: `airlock status [--json]`, `airlock restart NAME` and
  * `airlock wait-ready [NAME] [--timeout SECONDS]` (polls every 100 ms,
  * default 60 s); returns an exit status (0 ok / ready, 1 error reported

@@ -26,6 +26,7 @@
 #include "init/spawn.h"
 #include "init/sshd_finder.h"
 #include "init/supervisor.h"
+#include "init/sv.h"
 #include "privdrop/setuser.h"
 #include "syslogd/syslogd.h"
 
@@ -35,10 +36,28 @@ getenv_const(const char *name)
     return getenv(name);
 }
 
-/* `airlock status`, `airlock syslogd`, ...: argv[1] names a tool. */
+/* argv[0]'s last component: the name airlock was called by. */
+static const char *
+called_as(char **argv)
+{
+    const char *slash;
+
+    if (argv[0] == NULL) {
+        return "";
+    }
+    slash = strrchr(argv[0], '/');
+    return slash != NULL ? slash + 1 : argv[0];
+}
+
+/* `airlock status`, `airlock syslogd`, ...: argv[1] names a tool; or
+ * airlock was called as `sv` (a link to it, runit's command). */
 static int
 dispatch_tool(int argc, char **argv, int *ret_status)
 {
+    if (strcmp(called_as(argv), "sv") == 0) {
+        *ret_status = sv_main(argc, argv);
+        return 1;
+    }
     if (argc < 2) {
         return 0;
     }
@@ -396,7 +415,9 @@ prepare_environments(struct supervisor *sup,
     (void)snprintf(level,
                    sizeof(level),
                    "AIRLOCK_LOG_LEVEL=%s",
-                   cfg->log_level == LOG_LEVEL_DEBUG ? "debug" : "error");
+                   cfg->log_level == LOG_LEVEL_DEBUG  ? "debug"
+                   : cfg->log_level == LOG_LEVEL_WARN ? "warn"
+                                                      : "error");
     envp = spawn_env_with(sup->envp, level);
     if (envp == NULL) {
         log_warn("out of memory; the built-in services log at their "
@@ -409,34 +430,49 @@ prepare_environments(struct supervisor *sup,
     sup->envp = envp;
 }
 
-/* Lists /etc/airlock/shutdown.d/ once at start, so the stop sequence
- * needs no allocation. */
+/* Adds the hooks of one directory (under AIRLOCK_ROOT) to the stop's
+ * hook list, in name order, as far as SUPERVISOR_HOOKS_MAX goes. */
 static void
-list_shutdown_hooks(struct supervisor *sup)
+list_hooks_in(struct supervisor *sup, const char *where)
 {
     static char names[SUPERVISOR_HOOKS_MAX][NAME_MAX + 1];
-    static char paths[SUPERVISOR_HOOKS_MAX][PATH_MAX];
     char dir[PATH_MAX];
     size_t n = 0;
 
-    if (root_path(dir, sizeof(dir), "/etc/airlock/shutdown.d") < 0 ||
-        startup_list(dir, names, SUPERVISOR_HOOKS_MAX, &n) < 0) {
+    if (root_path(dir, sizeof(dir), where) < 0 ||
+        startup_list(dir, names, SUPERVISOR_HOOKS_MAX - sup->nhooks, &n) < 0) {
         return;
     }
-    sup->hooks = paths;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && sup->nhooks < SUPERVISOR_HOOKS_MAX; i++) {
         const char *reason = NULL;
         int len =
-            snprintf(paths[sup->nhooks], PATH_MAX, "%s/%s", dir, names[i]);
+            snprintf(sup->hooks[sup->nhooks], PATH_MAX, "%s/%s", dir, names[i]);
         if (len < 0 || len >= PATH_MAX) {
             continue;
         }
-        if (startup_check(paths[sup->nhooks], &reason) < 0) {
+        if (startup_check(sup->hooks[sup->nhooks], &reason) < 0) {
             log_info("shutdown hook '%s': %s, skipped", names[i], reason);
             continue;
         }
         sup->nhooks++;
     }
+}
+
+/* Lists the stop's hooks once at start, so the stop sequence needs no
+ * allocation: /etc/my_init.pre_shutdown.d/ (before the app is signalled),
+ * /etc/airlock/shutdown.d/ (after the app, before the services) and
+ * /etc/my_init.post_shutdown.d/ (after the services). */
+static void
+list_shutdown_hooks(struct supervisor *sup)
+{
+    static char paths[SUPERVISOR_HOOKS_MAX][PATH_MAX];
+
+    sup->hooks = paths;
+    list_hooks_in(sup, "/etc/my_init.pre_shutdown.d");
+    sup->hooks_pre = sup->nhooks;
+    list_hooks_in(sup, "/etc/airlock/shutdown.d");
+    sup->hooks_mid = sup->nhooks;
+    list_hooks_in(sup, "/etc/my_init.post_shutdown.d");
 }
 
 /* Registers the services of /etc/service, less what the mode cannot run: such a
@@ -479,13 +515,25 @@ main(int argc, char **argv)
     struct config cfg;
     struct mode mode;
     pid_t parent = getppid();
+    enum config_result cr;
     int status, r;
 
     if (dispatch_tool(argc, argv, &status)) {
         return status;
     }
     log_setup("airlock", STDERR_FILENO);
-    switch (config_parse(argc, argv, getenv_const, &cfg, err, sizeof(err))) {
+    /* Called as /sbin/my_init (a link): phusion/baseimage's flags too. */
+    if (strcmp(called_as(argv), "my_init") == 0) {
+        cr = config_parse_my_init(argc,
+                                  argv,
+                                  getenv_const,
+                                  &cfg,
+                                  err,
+                                  sizeof(err));
+    } else {
+        cr = config_parse(argc, argv, getenv_const, &cfg, err, sizeof(err));
+    }
+    switch (cr) {
     case CONFIG_HELP:
         config_usage(STDOUT_FILENO);
         return 0;

@@ -718,7 +718,7 @@ service_kill_group(struct group_stop *gs, pid_t pid, uint64_t now)
 static enum svc_after
 service_after(const struct services *s, const struct service *svc)
 {
-    if (s->stopping) {
+    if (s->stopping || svc->want_down) {
         return SVC_AFTER_DOWN;
     }
     return svc->give_up ? SVC_AFTER_FAIL : SVC_AFTER_RESTART;
@@ -829,6 +829,15 @@ service_stop_check(struct service *svc, uint64_t now)
     }
 }
 
+/* Whether ./run (or ./finish) may be running in state st: what `sv status`
+ * calls run or finish rather than down. */
+static bool
+svc_is_running(enum service_state st)
+{
+    return st == SVC_UP || st == SVC_READY || st == SVC_STOPPING ||
+           st == SVC_FINISHING;
+}
+
 static void
 service_apply(struct services *s,
               size_t index,
@@ -868,6 +877,9 @@ service_apply(struct services *s,
         f.has_finish = service_has_finish(svc);
     }
     st = svc_transition(svc->state, ev, &f, now, svc->deadline);
+    if (svc_is_running(before) && !svc_is_running(st.next)) {
+        svc->down_since = now;
+    }
     svc->state = st.next;
     svc->deadline = st.deadline;
     if (st.next != before) {
@@ -1239,6 +1251,9 @@ services_start_all(struct services *s,
 {
     s->critical_code = -1;
     for (size_t i = 0; i < s->count; i++) {
+        s->svc[i].down_since = now;
+    }
+    for (size_t i = 0; i < s->count; i++) {
         /* FAILED already: rejected by services_resolve_deps. */
         if (s->svc[i].state != SVC_FAILED && !s->svc[i].on_demand) {
             service_apply(s, i, SVC_EV_START, ctx, now, 0, DEADLINE_NONE);
@@ -1258,7 +1273,7 @@ services_start_on_demand(struct services *s,
             continue;
         }
         svc->on_demand = false;
-        if (svc->state != SVC_DOWN || s->stopping) {
+        if (svc->state != SVC_DOWN || s->stopping || svc->want_down) {
             return false;
         }
         service_apply(s, i, SVC_EV_START, ctx, now, 0, DEADLINE_NONE);
@@ -1746,10 +1761,145 @@ services_request_restart(struct services *s,
          * its finish script, if any, has run). */
         svc->restart_now = true;
         svc->give_up = false;
+        svc->want_down = false; /* runit's restart is up, then TERM */
         /* As at a container stop: SIGKILL if it ignores its down signal
          * for grace_ms. */
         service_apply(s, i, SVC_EV_RESTART, ctx, now, 0, now + grace_ms);
         return 0;
+    }
+    return -ENOENT;
+}
+
+int
+services_request_updown(struct services *s,
+                        const struct service_ctx *ctx,
+                        const char *name,
+                        bool up,
+                        uint64_t now,
+                        uint64_t grace_ms)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        struct service *svc = &s->svc[i];
+
+        if (strcmp(svc->name, name) != 0) {
+            continue;
+        }
+        if (s->stopping) {
+            return -ECANCELED;
+        }
+        if (svc->want_down != !up) {
+            log_info("service '%s': %s requested", name, up ? "up" : "down");
+        }
+        svc->want_down = !up;
+        if (up) {
+            svc->give_up = false;
+            /* Still stopping from a down: it starts again, at once, once
+             * it is gone. (Not running: UP starts it now.) */
+            if (svc->state == SVC_STOPPING || svc->state == SVC_FINISHING) {
+                svc->restart_now = true;
+            }
+        }
+        service_apply(s,
+                      i,
+                      up ? SVC_EV_UP : SVC_EV_DOWN,
+                      ctx,
+                      now,
+                      0,
+                      now + grace_ms);
+        return 0;
+    }
+    return -ENOENT;
+}
+
+/* One service's part of a `sv status` line, runit's sv.c format. */
+static int
+format_sv_one(const struct service *svc,
+              const char *label,
+              uint64_t now,
+              char *buf,
+              size_t size)
+{
+    bool running = svc_is_running(svc->state);
+    pid_t pid = svc->state == SVC_FINISHING ? svc->finish_pid : svc->pid;
+    uint64_t since = running ? svc->started_at : svc->down_since;
+    const char *what = svc->state == SVC_FINISHING ? "finish"
+                       : running                   ? "run"
+                                                   : "down";
+    const char *note = "";
+    int n;
+
+    if (svc->state == SVC_FINISHING) {
+        since = svc->finish_at;
+    }
+    if (running && svc->want_down) {
+        note = ", want down";
+    } else if (!running && !svc->want_down &&
+               (svc->state == SVC_BACKOFF || svc->state == SVC_STARTING)) {
+        note = ", want up";
+    }
+    if (running) {
+        n = snprintf(
+            buf,
+            size,
+            "%s: %s: (pid %d) %llus%s",
+            what,
+            label,
+            (int)pid,
+            (unsigned long long)(now > since ? (now - since) / 1000 : 0),
+            note);
+    } else {
+        /* Every service in the table is normally up: one with a down
+         * file is not in it (services_scan). */
+        n = snprintf(
+            buf,
+            size,
+            "%s: %s: %llus, normally up%s",
+            what,
+            label,
+            (unsigned long long)(now > since ? (now - since) / 1000 : 0),
+            note);
+    }
+    return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+int
+services_format_sv(const struct services *s,
+                   const char *name,
+                   uint64_t now,
+                   char *buf,
+                   size_t size)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        const struct service *svc = &s->svc[i];
+        int n, m;
+
+        if (strcmp(svc->name, name) != 0) {
+            continue;
+        }
+        n = format_sv_one(svc, name, now, buf, size);
+        if (n < 0) {
+            return n;
+        }
+        for (size_t k = 0; k < s->count; k++) {
+            if (s->svc[k].logs_for == (int)i) {
+                if ((size_t)n + 2 >= size) {
+                    return -ENOSPC;
+                }
+                buf[n++] = ';';
+                buf[n++] = ' ';
+                m = format_sv_one(&s->svc[k], "log", now, buf + n, size - n);
+                if (m < 0) {
+                    return m;
+                }
+                n += m;
+            }
+        }
+        if ((size_t)n + 1 >= size) {
+            return -ENOSPC;
+        }
+        buf[n++] = '\n';
+        buf[n] = '\0';
+        return n;
     }
     return -ENOENT;
 }

@@ -57,6 +57,9 @@ struct service {
     bool restart_now; /* restart without backoff once it is down */
     bool give_up;     /* the run that ends now is the last one */
     bool killed;      /* SIGKILL sent to what the state waits for */
+    /* `sv down NAME`: wanted down; a run that ends is not restarted
+     * until `sv up NAME` or `airlock restart NAME` clears it. */
+    bool want_down;
     enum service_state state;
     uint64_t deadline; /* the one deadline; its meaning: svcstate.h */
     pid_t pid;
@@ -86,6 +89,7 @@ struct service {
     size_t ndeps;
     int deps[SERVICE_DEPS_MAX]; /* their indices, once resolved */
     uint64_t started_at, stop_sent_at, finish_at, backoff_ms;
+    uint64_t down_since; /* when it last stopped running (`sv status`) */
     uint64_t turn_until; /* shutdown: the next service is signalled then */
     unsigned restarts;
     unsigned crit_exits; /* critical: exits counted since crit_since */
@@ -299,6 +303,31 @@ int services_request_restart(struct services *s,
                              const char *name,
                              uint64_t now,
                              uint64_t grace_ms);
+
+/* `sv down NAME` (up false) and `sv up NAME` (up true): the DOWN event,
+ * with the service wanted down until an UP event or a restart request
+ * (the down signal, SIGKILL after grace_ms; it is not restarted), or
+ * the UP event (started at once if it is not running). NAME may be a
+ * logger's "NAME/log". 0, -ENOENT for an unknown name, -ECANCELED while
+ * the container stops. */
+int services_request_updown(struct services *s,
+                            const struct service_ctx *ctx,
+                            const char *name,
+                            bool up,
+                            uint64_t now,
+                            uint64_t grace_ms);
+
+/* `sv status NAME`: one line in runit's sv(8) format into buf, e.g.
+ * "run: NAME: (pid 12) 45s", "down: NAME: 3s, normally up",
+ * "finish: NAME: (pid 14) 0s", with "; run: log: (pid 13) 45s" added
+ * for a service with a log/run logger; ", want down" while a downed one
+ * is still stopping, ", want up" while one waits to (re)start. Returns
+ * the length, or -ENOENT for an unknown name. */
+int services_format_sv(const struct services *s,
+                       const char *name,
+                       uint64_t now,
+                       char *buf,
+                       size_t size);
 
 /* `airlock status --json`: one object on one line, {"all_ready":BOOL,
  * "services":[{"name","state","ready","pid","uptime_ms","restarts",

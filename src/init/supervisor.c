@@ -70,12 +70,16 @@ supervisor_next_stage(enum stop_stage stage, bool kill_all)
 {
     switch (stage) {
     case STAGE_RUN:
+        return STAGE_PRE_HOOKS;
+    case STAGE_PRE_HOOKS:
         return STAGE_STOP_APP;
     case STAGE_STOP_APP:
         return STAGE_HOOKS;
     case STAGE_HOOKS:
         return STAGE_STOP_SERVICES;
     case STAGE_STOP_SERVICES:
+        return STAGE_POST_HOOKS;
+    case STAGE_POST_HOOKS:
         return kill_all ? STAGE_TERM_ALL : STAGE_DONE;
     case STAGE_TERM_ALL:
         return STAGE_KILL_ALL;
@@ -142,8 +146,10 @@ enter_stage(struct supervisor *sup, enum stop_stage stage, uint64_t now)
     sup->stage = stage;
     sup->stage_deadline = DEADLINE_NONE;
     switch (stage) {
+    case STAGE_PRE_HOOKS:
     case STAGE_STOP_APP:
     case STAGE_HOOKS:
+    case STAGE_POST_HOOKS:
         sup->stage_deadline = sup->stop_deadline;
         break;
     case STAGE_TERM_ALL:
@@ -166,11 +172,12 @@ enter_stage(struct supervisor *sup, enum stop_stage stage, uint64_t now)
     }
 }
 
-/* Starts the next shutdown hook, if any; false when all have run. */
+/* Starts the next hook before index `end` (see struct supervisor), if
+ * any; false when all of them have run. */
 static bool
-start_next_hook(struct supervisor *sup)
+start_next_hook(struct supervisor *sup, size_t end)
 {
-    while (sup->next_hook < sup->nhooks) {
+    while (sup->next_hook < end) {
         char *argv[] = {sup->hooks[sup->next_hook++], NULL};
         struct spawn_opts o = {
             .child_mask = &sup->child_mask,
@@ -258,17 +265,31 @@ advance_stop(struct supervisor *sup, uint64_t now)
         case STAGE_RUN:
         case STAGE_DONE:
             return;
-        case STAGE_STOP_APP:
-            if (sup->app_pid <= 0) {
-                enter_stage(sup, STAGE_HOOKS, now);
-                if (!start_next_hook(sup)) {
-                    enter_stage(sup, STAGE_STOP_SERVICES, now);
+        case STAGE_PRE_HOOKS:
+            if (sup->hook_pid <= 0 && !start_next_hook(sup, sup->hooks_pre)) {
+                /* Now the app gets the signal that began the stop. */
+                enter_stage(sup, STAGE_STOP_APP, now);
+                if (sup->stop_sig != 0) {
+                    signal_app(sup, sup->stop_sig);
                 }
             }
             break;
+        case STAGE_STOP_APP:
+            if (sup->app_pid <= 0) {
+                enter_stage(sup, STAGE_HOOKS, now);
+            }
+            break;
         case STAGE_HOOKS:
-            if (sup->hook_pid <= 0 && !start_next_hook(sup)) {
+            if (sup->hook_pid <= 0 && !start_next_hook(sup, sup->hooks_mid)) {
                 enter_stage(sup, STAGE_STOP_SERVICES, now);
+            }
+            break;
+        case STAGE_POST_HOOKS:
+            if (sup->hook_pid <= 0 && !start_next_hook(sup, sup->nhooks)) {
+                enter_stage(sup,
+                            supervisor_next_stage(STAGE_POST_HOOKS,
+                                                  sup->cfg->kill_all_on_exit),
+                            now);
             }
             break;
         case STAGE_STOP_SERVICES:
@@ -276,10 +297,7 @@ advance_stop(struct supervisor *sup, uint64_t now)
                                    &ctx,
                                    now,
                                    sup->stop_deadline)) {
-                enter_stage(sup,
-                            supervisor_next_stage(STAGE_STOP_SERVICES,
-                                                  sup->cfg->kill_all_on_exit),
-                            now);
+                enter_stage(sup, STAGE_POST_HOOKS, now);
             }
             break;
         case STAGE_TERM_ALL:
@@ -375,19 +393,28 @@ collector_start_for_stop(struct supervisor *sup, uint64_t now)
     }
 }
 
+/* Begins the stop, once. sig: what began it (SIGTERM, SIGINT; a
+ * critical service's end counts as SIGTERM), forwarded to the app after
+ * the pre-shutdown hooks; 0 when the app is gone or never ran. */
 static void
-begin_stop(struct supervisor *sup, uint64_t now)
+begin_stop(struct supervisor *sup, uint64_t now, int sig)
 {
     struct service_ctx ctx = service_ctx_of(sup);
 
     if (sup->stage == STAGE_RUN) {
+        sup->stop_sig = sig;
         collector_start_for_stop(sup, now);
         ctx = service_ctx_of(sup);
         sup->stop_deadline = now + sup->cfg->grace_ms;
         /* From now on no service restarts; one exiting runs its finish
          * script within the budget. */
         services_begin_stop(&sup->services, &ctx, now, sup->stop_deadline);
-        enter_stage(sup, STAGE_STOP_APP, now);
+        enter_stage(sup, STAGE_PRE_HOOKS, now);
+    } else if (sig != 0 && sup->stage > STAGE_PRE_HOOKS) {
+        /* A second SIGTERM or SIGINT during the stop goes on to the app
+         * as before; during the pre-shutdown hooks the first is still to
+         * come. */
+        signal_app(sup, sig);
     }
 }
 
@@ -404,8 +431,7 @@ critical_service_down(struct supervisor *sup, uint64_t now)
     }
     sup->exit_code = code;
     sup->exit_from_service = true;
-    signal_app(sup, SIGTERM);
-    begin_stop(sup, now);
+    begin_stop(sup, now, SIGTERM);
 }
 
 static void
@@ -448,7 +474,7 @@ start_app(struct supervisor *sup, uint64_t now)
     if (exec_errno != 0) {
         log_errno(LOG_LEVEL_ERROR, r, "cannot run '%s'", sup->cfg->cmd[0]);
         sup->exit_code = exec_errno == ENOENT ? 127 : 126;
-        begin_stop(sup, now);
+        begin_stop(sup, now, 0);
         return;
     }
     if ((r == -EAGAIN || r == -ENOMEM) &&
@@ -466,7 +492,7 @@ start_app(struct supervisor *sup, uint64_t now)
     }
     log_errno(LOG_LEVEL_ERROR, r, "cannot start the app");
     sup->exit_code = 1;
-    begin_stop(sup, now);
+    begin_stop(sup, now, 0);
 }
 
 /* Starts the app once every service is ready (or never will be: down,
@@ -495,7 +521,7 @@ start_app_when_ready(struct supervisor *sup, uint64_t now)
                       laggards);
             sup->exit_code = 1;
             sup->exit_from_service = true;
-            begin_stop(sup, now);
+            begin_stop(sup, now, 0);
             return;
         }
         log_warn("services not ready after %llu ms: %s; starting the app "
@@ -525,7 +551,7 @@ child_exited(struct supervisor *sup, pid_t pid, int wstatus, uint64_t now)
         if (!sup->exit_from_service) {
             sup->exit_code = exit_code_from_status(wstatus);
         }
-        begin_stop(sup, now);
+        begin_stop(sup, now, 0);
         break;
     case CHILD_SERVICE:
     case CHILD_FINISH:
@@ -609,8 +635,7 @@ handle_signals(struct supervisor *sup, uint64_t now)
         case SIGINT:
             log_info("received SIG%s, stopping",
                      sig_to_string(sig, name, sizeof(name)));
-            signal_app(sup, sig);
-            begin_stop(sup, now);
+            begin_stop(sup, now, sig);
             break;
         default:
             if (self_inflicted(&si)) {
@@ -665,6 +690,35 @@ control_answer(struct supervisor *sup,
         } else {
             len =
                 (size_t)snprintf(reply, size, "restarting '%.64s'\n", req + 8);
+        }
+    } else if (strncmp(req, "svstat ", 7) == 0) {
+        int r = services_format_sv(&sup->services, req + 7, now, reply, size);
+        len = r >= 0 ? (size_t)r
+                     : (size_t)snprintf(reply,
+                                        size,
+                                        "error: no service named '%.64s'\n",
+                                        req + 7);
+    } else if (strncmp(req, "up ", 3) == 0 || strncmp(req, "down ", 5) == 0) {
+        struct service_ctx ctx = service_ctx_of(sup);
+        bool up = req[0] == 'u';
+        const char *name = req + (up ? 3 : 5);
+        int r = services_request_updown(&sup->services,
+                                        &ctx,
+                                        name,
+                                        up,
+                                        now,
+                                        sup->cfg->grace_ms);
+        if (r == -ECANCELED) {
+            len = (size_t)snprintf(reply,
+                                   size,
+                                   "error: the container is stopping\n");
+        } else if (r < 0) {
+            len = (size_t)snprintf(reply,
+                                   size,
+                                   "error: no service named '%.64s'\n",
+                                   name);
+        } else {
+            len = (size_t)snprintf(reply, size, "ok\n");
         }
     } else {
         len = (size_t)snprintf(reply, size, "error: unknown request\n");

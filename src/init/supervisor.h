@@ -19,9 +19,12 @@
 
 enum stop_stage {
     STAGE_RUN = 0,
+    STAGE_PRE_HOOKS,     /* /etc/my_init.pre_shutdown.d, before the app is
+                          * signalled (phusion's), one by one */
     STAGE_STOP_APP,      /* the app was signalled; wait for it */
     STAGE_HOOKS,         /* the shutdown.d hooks, one by one */
     STAGE_STOP_SERVICES, /* services in reverse start order */
+    STAGE_POST_HOOKS,    /* /etc/my_init.post_shutdown.d, one by one */
     STAGE_TERM_ALL,      /* SIGTERM to everything left; wait */
     STAGE_KILL_ALL,      /* SIGKILL to everything left; reap */
     STAGE_DONE,
@@ -74,10 +77,17 @@ struct supervisor {
     uint64_t stop_deadline; /* the whole stop's: begin + grace */
     bool no_children;       /* waitpid said ECHILD since the last spawn */
 
-    /* Shutdown hooks, run one at a time in STAGE_HOOKS. */
+    /* Hooks of the stop, run one at a time, in one list: hooks
+     * [0, hooks_pre) in STAGE_PRE_HOOKS (my_init.pre_shutdown.d),
+     * [hooks_pre, hooks_mid) in STAGE_HOOKS (airlock/shutdown.d),
+     * [hooks_mid, nhooks) in STAGE_POST_HOOKS (my_init.post_shutdown.d);
+     * next_hook only moves forward. */
     char (*hooks)[PATH_MAX];
-    size_t nhooks, next_hook;
+    size_t nhooks, next_hook, hooks_pre, hooks_mid;
     pid_t hook_pid;
+    /* What the app gets once the pre-shutdown hooks have run: the signal
+     * that began the stop (before --rewrite), or 0. */
+    int stop_sig;
 };
 
 /* Blocks every signal but the synchronous faults and opens the signalfd;

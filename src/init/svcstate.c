@@ -95,7 +95,13 @@ svc_transition(enum service_state st,
         if (ev == SVC_EV_RESTART) {
             return step(SVC_BACKOFF, SVC_ACT_NONE, now);
         }
-        if (ev == SVC_EV_STOP && st == SVC_STARTING) {
+        if (ev == SVC_EV_UP) {
+            /* STARTING already waits for its dependencies. */
+            return st == SVC_STARTING ? same : start(f, now);
+        }
+        /* A stop leaves FAILED as it is; `sv down` makes it DOWN. */
+        if ((ev == SVC_EV_STOP && st == SVC_STARTING) ||
+            (ev == SVC_EV_DOWN && st != SVC_DOWN)) {
             return step(SVC_DOWN, SVC_ACT_NONE, DEADLINE_NONE);
         }
         return same;
@@ -107,8 +113,12 @@ svc_transition(enum service_state st,
         if (ev == SVC_EV_RESTART) {
             return step(SVC_BACKOFF, SVC_ACT_NONE, now);
         }
-        if (ev == SVC_EV_STOP) {
+        if (ev == SVC_EV_STOP || ev == SVC_EV_DOWN) {
             return step(SVC_DOWN, SVC_ACT_NONE, DEADLINE_NONE);
+        }
+        /* `sv up` on a service waiting to restart: no more waiting. */
+        if (ev == SVC_EV_UP) {
+            return start(f, now);
         }
         return same;
     case SVC_UP:
@@ -120,6 +130,7 @@ svc_transition(enum service_state st,
             return exited(f, now);
         case SVC_EV_RESTART:
         case SVC_EV_STOP:
+        case SVC_EV_DOWN:
             return step(SVC_STOPPING,
                         SVC_ACT_SIGNAL_DOWN,
                         deadline_min(f->kill_at, f->budget));
@@ -142,6 +153,7 @@ svc_transition(enum service_state st,
             return step(st, SVC_ACT_NONE, now + f->check_ms);
         case SVC_EV_START:
         case SVC_EV_FINISHED:
+        case SVC_EV_UP:
             break;
         }
         return same;
@@ -159,6 +171,8 @@ svc_transition(enum service_state st,
         case SVC_EV_FINISHED:
         case SVC_EV_RESTART:
         case SVC_EV_CHECKED:
+        case SVC_EV_DOWN: /* already stopping; after says what follows */
+        case SVC_EV_UP:
             break;
         }
         return same;
@@ -176,6 +190,8 @@ svc_transition(enum service_state st,
         case SVC_EV_EXIT:
         case SVC_EV_RESTART:
         case SVC_EV_CHECKED:
+        case SVC_EV_DOWN: /* after (read when it ends) says what follows */
+        case SVC_EV_UP:
             break;
         }
         return same;
@@ -227,6 +243,10 @@ svc_event_name(enum svc_event ev)
         return "stop";
     case SVC_EV_CHECKED:
         return "checked";
+    case SVC_EV_DOWN:
+        return "down";
+    case SVC_EV_UP:
+        return "up";
     }
     return "?";
 }

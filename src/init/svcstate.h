@@ -27,6 +27,8 @@ enum service_state {
     SVC_BACKOFF,   /* waiting to restart. Deadline: the restart. */
     SVC_FAILED,    /* will not be restarted (airlock restart NAME still
                     * starts it). No deadline. */
+    /* SVC_DOWN is also where `sv down NAME` leaves a service, until
+     * `sv up NAME` (SVC_EV_UP) or `airlock restart NAME`. */
 };
 
 enum svc_event {
@@ -38,6 +40,11 @@ enum svc_event {
     SVC_EV_RESTART,  /* control request: `airlock restart NAME` */
     SVC_EV_STOP,     /* the container stops (its turn came) */
     SVC_EV_CHECKED,  /* ./check exited (facts.check_ok: with 0) */
+    /* Control requests (`sv down NAME`, `sv up NAME`). The "wanted down"
+     * flag itself is service.c's: while it is set, facts.after is
+     * SVC_AFTER_DOWN, so a run that ends stays DOWN; UP clears it. */
+    SVC_EV_DOWN, /* stop it and keep it down: down signal, no restart */
+    SVC_EV_UP,   /* start it (again) if it is not running */
 };
 
 enum svc_action {

@@ -97,6 +97,10 @@ if timeout 600 bash -c "$run" >"$T/build.log" 2>&1; then
             "$(readelf -SW "$f" 2>&1 | grep -E '\.(symtab|debug_info)')"
         check "/out/usr/share/man/man8/$bin.8 installed" test -s "$T/out/usr/share/man/man8/$bin.8"
     done
+    for link in my_init sv; do
+        expect_eq "/out/usr/sbin/$link is a link to airlock (/sbin/$link with merged /usr)" \
+            airlock "$(readlink "$T/out/usr/sbin/$link")"
+    done
 else
     not_ok "the build stage's command failed: $(tail -n 5 "$T/build.log")"
 fi

@@ -25,6 +25,8 @@
 #include "init/service.h"
 #include "init/spawn.h"
 #include "init/supervisor.h"
+#include "init/sv.h"
+#include "common/timeutil.h"
 
 /* A fake environment for config_parse. */
 static const char *fake_env[16][2];
@@ -359,13 +361,17 @@ static void
 test_stop_stages_in_order(void **state)
 {
     (void)state;
-    assert_int_equal(supervisor_next_stage(STAGE_RUN, true), STAGE_STOP_APP);
+    assert_int_equal(supervisor_next_stage(STAGE_RUN, true), STAGE_PRE_HOOKS);
+    assert_int_equal(supervisor_next_stage(STAGE_PRE_HOOKS, true),
+                     STAGE_STOP_APP);
     assert_int_equal(supervisor_next_stage(STAGE_STOP_APP, true), STAGE_HOOKS);
     assert_int_equal(supervisor_next_stage(STAGE_HOOKS, true),
                      STAGE_STOP_SERVICES);
     assert_int_equal(supervisor_next_stage(STAGE_STOP_SERVICES, true),
+                     STAGE_POST_HOOKS);
+    assert_int_equal(supervisor_next_stage(STAGE_POST_HOOKS, true),
                      STAGE_TERM_ALL);
-    assert_int_equal(supervisor_next_stage(STAGE_STOP_SERVICES, false),
+    assert_int_equal(supervisor_next_stage(STAGE_POST_HOOKS, false),
                      STAGE_DONE);
     assert_int_equal(supervisor_next_stage(STAGE_TERM_ALL, true),
                      STAGE_KILL_ALL);
@@ -698,6 +704,120 @@ test_services_status_and_restart_by_name(void **state)
 }
 
 static void
+test_config_my_init_flags(void **state)
+{
+    char err[CONFIG_ERR_MAX];
+    char *quiet[] = {"my_init",
+                     "--quiet",
+                     "--skip-startup-files",
+                     "--no-kill-all-on-exit",
+                     "--skip-runit",
+                     "--",
+                     "sh",
+                     NULL};
+    char *key[] = {"my_init", "--enable-insecure-key", NULL};
+    char *nocmd[] = {"my_init", "--skip-runit", NULL};
+    char *plain_quiet[] = {"airlock", "--quiet", "--", "sh", NULL};
+    struct config cfg;
+    (void)state;
+
+    assert_int_equal(
+        config_parse_my_init(7, quiet, fake_getenv, &cfg, err, sizeof(err)),
+        CONFIG_RUN);
+    assert_int_equal(cfg.log_level, LOG_LEVEL_WARN);
+    assert_true(cfg.log_level_flag);
+    assert_true(cfg.skip_startup);
+    assert_false(cfg.kill_all_on_exit);
+    assert_true(cfg.skip_services);
+    assert_string_equal(cfg.cmd[0], "sh");
+    /* airlock's own flags still work under that name. */
+    assert_int_equal(
+        config_parse_my_init(4, plain_quiet, fake_getenv, &cfg, err, 256),
+        CONFIG_RUN);
+    assert_int_equal(cfg.log_level, LOG_LEVEL_WARN);
+    /* ...and as airlock, --quiet keeps its meaning: errors only. */
+    assert_int_equal(parse(&cfg, err, 4, plain_quiet), CONFIG_RUN);
+    assert_int_equal(cfg.log_level, LOG_LEVEL_ERROR);
+    assert_int_equal(
+        config_parse_my_init(2, key, fake_getenv, &cfg, err, sizeof(err)),
+        CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "published private key"));
+    assert_int_equal(
+        config_parse_my_init(2, nocmd, fake_getenv, &cfg, err, sizeof(err)),
+        CONFIG_USAGE_ERROR);
+    assert_non_null(strstr(err, "--skip-runit"));
+    /* Not airlock's flags: refused as unknown. */
+    assert_int_equal(parse(&cfg, err, 2, key), CONFIG_USAGE_ERROR);
+    assert_int_equal(parse(&cfg, err, 2, nocmd), CONFIG_USAGE_ERROR);
+}
+
+static void
+test_sv_names_and_status_lines(void **state)
+{
+    static struct services s;
+    struct service_ctx ctx;
+    char buf[256];
+    int n;
+    (void)state;
+
+    assert_int_equal(sv_service_name("/etc/service/web/", buf, 64), 0);
+    assert_string_equal(buf, "web");
+    assert_int_equal(sv_service_name("/etc/service/web/log", buf, 64), 0);
+    assert_string_equal(buf, "web/log");
+    assert_int_equal(sv_service_name("web", buf, 64), 0);
+    assert_string_equal(buf, "web");
+    assert_int_equal(sv_service_name("/", buf, 64), -EINVAL);
+
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(services_add_builtin(&s, "web", "/bin/true", ""), 0);
+    assert_int_equal(services_add_builtin(&s, "web/log", "/bin/true", ""), 0);
+    s.svc[1].logs_for = 0;
+    s.svc[0].state = SVC_READY;
+    s.svc[0].pid = 123;
+    s.svc[0].started_at = 1000;
+    s.svc[1].state = SVC_UP;
+    s.svc[1].pid = 122;
+    s.svc[1].started_at = 500;
+    n = services_format_sv(&s, "web", 46500, buf, sizeof(buf));
+    assert_int_equal(n, (int)strlen(buf));
+    assert_string_equal(buf,
+                        "run: web: (pid 123) 45s; run: log: (pid 122) 46s\n");
+    assert_int_equal(services_format_sv(&s, "nope", 0, buf, sizeof(buf)),
+                     -ENOENT);
+    /* Waiting to restart: down, wanted up. sv down: down, no restart. */
+    s.svc[0].state = SVC_BACKOFF;
+    s.svc[0].pid = 0;
+    s.svc[0].down_since = 43000;
+    s.svc[0].deadline = 99999;
+    (void)services_format_sv(&s, "web", 46500, buf, sizeof(buf));
+    assert_string_equal(buf,
+                        "down: web: 3s, normally up, want up; run: log: (pid "
+                        "122) 46s\n");
+    assert_int_equal(services_request_updown(&s, &ctx, "web", false, 46500, 0),
+                     0);
+    assert_int_equal(s.svc[0].state, SVC_DOWN);
+    assert_true(s.svc[0].want_down);
+    assert_int_equal(s.svc[0].deadline, DEADLINE_NONE);
+    (void)services_format_sv(&s, "web/log", 46500, buf, sizeof(buf));
+    assert_string_equal(buf, "run: web/log: (pid 122) 46s\n");
+    s.svc[0].state = SVC_STOPPING;
+    s.svc[0].pid = 123;
+    (void)services_format_sv(&s, "web", 46500, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "run: web: (pid 123) 45s, want down;"));
+    s.svc[0].state = SVC_FINISHING;
+    s.svc[0].finish_pid = 130;
+    s.svc[0].finish_at = 46000;
+    (void)services_format_sv(&s, "web", 46500, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "finish: web: (pid 130) 0s"));
+    assert_int_equal(services_request_updown(&s, &ctx, "nope", true, 0, 0),
+                     -ENOENT);
+    s.stopping = true;
+    assert_int_equal(services_request_updown(&s, &ctx, "web", true, 0, 0),
+                     -ECANCELED);
+}
+
+static void
 test_killall_ancestry_from_fake_proc(void **state)
 {
     char root[] = "/tmp/airlock-proc-XXXXXX";
@@ -910,6 +1030,8 @@ main(void)
         cmocka_unit_test(test_exit_code_from_status),
         cmocka_unit_test(test_children_table_add_take_and_capacity),
         cmocka_unit_test(test_stop_stages_in_order),
+        cmocka_unit_test_setup(test_config_my_init_flags, reset_env),
+        cmocka_unit_test(test_sv_names_and_status_lines),
         cmocka_unit_test(test_backoff_doubles_caps_and_resets),
         cmocka_unit_test(test_service_parse_signal),
         cmocka_unit_test(test_services_scan_order_down_and_bad_entries),

@@ -61,6 +61,8 @@ static const struct expect table[] = {
     {SVC_DOWN, SVC_EV_RESTART, SVC_BACKOFF, SVC_ACT_NONE, NOW},
     SAME(SVC_DOWN, SVC_EV_STOP),
     SAME(SVC_DOWN, SVC_EV_CHECKED),
+    SAME(SVC_DOWN, SVC_EV_DOWN),
+    {SVC_DOWN, SVC_EV_UP, SVC_UP, SVC_ACT_SPAWN, NONE},
 
     {SVC_STARTING, SVC_EV_START, SVC_UP, SVC_ACT_SPAWN, NONE},
     SAME(SVC_STARTING, SVC_EV_READY),
@@ -70,6 +72,8 @@ static const struct expect table[] = {
     {SVC_STARTING, SVC_EV_RESTART, SVC_BACKOFF, SVC_ACT_NONE, NOW},
     {SVC_STARTING, SVC_EV_STOP, SVC_DOWN, SVC_ACT_NONE, NONE},
     SAME(SVC_STARTING, SVC_EV_CHECKED),
+    {SVC_STARTING, SVC_EV_DOWN, SVC_DOWN, SVC_ACT_NONE, NONE},
+    SAME(SVC_STARTING, SVC_EV_UP),
 
     SAME(SVC_UP, SVC_EV_START),
     {SVC_UP, SVC_EV_READY, SVC_READY, SVC_ACT_NONE, NONE},
@@ -79,6 +83,8 @@ static const struct expect table[] = {
     {SVC_UP, SVC_EV_RESTART, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
     {SVC_UP, SVC_EV_STOP, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
     {SVC_UP, SVC_EV_CHECKED, SVC_UP, SVC_ACT_NONE, NOW + 500},
+    {SVC_UP, SVC_EV_DOWN, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
+    SAME(SVC_UP, SVC_EV_UP),
 
     SAME(SVC_READY, SVC_EV_START),
     {SVC_READY, SVC_EV_READY, SVC_READY, SVC_ACT_NONE, NONE},
@@ -88,6 +94,8 @@ static const struct expect table[] = {
     {SVC_READY, SVC_EV_RESTART, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
     {SVC_READY, SVC_EV_STOP, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
     SAME(SVC_READY, SVC_EV_CHECKED),
+    {SVC_READY, SVC_EV_DOWN, SVC_STOPPING, SVC_ACT_SIGNAL_DOWN, NOW + 1000},
+    SAME(SVC_READY, SVC_EV_UP),
 
     SAME(SVC_STOPPING, SVC_EV_START),
     SAME(SVC_STOPPING, SVC_EV_READY),
@@ -97,6 +105,8 @@ static const struct expect table[] = {
     SAME(SVC_STOPPING, SVC_EV_RESTART),
     SAME(SVC_STOPPING, SVC_EV_STOP),
     SAME(SVC_STOPPING, SVC_EV_CHECKED),
+    SAME(SVC_STOPPING, SVC_EV_DOWN),
+    SAME(SVC_STOPPING, SVC_EV_UP),
 
     SAME(SVC_FINISHING, SVC_EV_START),
     SAME(SVC_FINISHING, SVC_EV_READY),
@@ -110,6 +120,8 @@ static const struct expect table[] = {
     SAME(SVC_FINISHING, SVC_EV_RESTART),
     SAME(SVC_FINISHING, SVC_EV_STOP),
     SAME(SVC_FINISHING, SVC_EV_CHECKED),
+    SAME(SVC_FINISHING, SVC_EV_DOWN),
+    SAME(SVC_FINISHING, SVC_EV_UP),
 
     SAME(SVC_BACKOFF, SVC_EV_START),
     SAME(SVC_BACKOFF, SVC_EV_READY),
@@ -119,6 +131,8 @@ static const struct expect table[] = {
     {SVC_BACKOFF, SVC_EV_RESTART, SVC_BACKOFF, SVC_ACT_NONE, NOW},
     {SVC_BACKOFF, SVC_EV_STOP, SVC_DOWN, SVC_ACT_NONE, NONE},
     SAME(SVC_BACKOFF, SVC_EV_CHECKED),
+    {SVC_BACKOFF, SVC_EV_DOWN, SVC_DOWN, SVC_ACT_NONE, NONE},
+    {SVC_BACKOFF, SVC_EV_UP, SVC_UP, SVC_ACT_SPAWN, NONE},
 
     {SVC_FAILED, SVC_EV_START, SVC_UP, SVC_ACT_SPAWN, NONE},
     SAME(SVC_FAILED, SVC_EV_READY),
@@ -128,10 +142,12 @@ static const struct expect table[] = {
     {SVC_FAILED, SVC_EV_RESTART, SVC_BACKOFF, SVC_ACT_NONE, NOW},
     SAME(SVC_FAILED, SVC_EV_STOP),
     SAME(SVC_FAILED, SVC_EV_CHECKED),
+    {SVC_FAILED, SVC_EV_DOWN, SVC_DOWN, SVC_ACT_NONE, NONE},
+    {SVC_FAILED, SVC_EV_UP, SVC_UP, SVC_ACT_SPAWN, NONE},
 };
 
 #define NSTATES (SVC_FAILED + 1)
-#define NEVENTS (SVC_EV_CHECKED + 1)
+#define NEVENTS (SVC_EV_UP + 1)
 
 static void
 test_every_state_and_event_with_plain_facts(void **state)
@@ -340,6 +356,50 @@ test_a_check_script_is_polled_until_it_succeeds(void **state)
     assert_int_equal(s.deadline, NOW + 7);
 }
 
+/* `sv down` then `sv up`: the down signal, a run that ends stays DOWN
+ * (service.c passes SVC_AFTER_DOWN while the service is wanted down),
+ * also through ./finish; UP starts it at once, or once its dependencies
+ * are ready; a stop budget caps the down's kill time as a restart's. */
+static void
+test_down_keeps_it_down_until_up(void **state)
+{
+    struct svc_facts f = plain();
+    struct svc_step s;
+
+    (void)state;
+    s = svc_transition(SVC_READY, SVC_EV_DOWN, &f, NOW, NONE);
+    assert_int_equal(s.next, SVC_STOPPING);
+    assert_int_equal(s.action, SVC_ACT_SIGNAL_DOWN);
+    f.after = SVC_AFTER_DOWN;
+    s = svc_transition(SVC_STOPPING, SVC_EV_EXIT, &f, NOW + 5, s.deadline);
+    assert_int_equal(s.next, SVC_DOWN);
+    assert_int_equal(s.action, SVC_ACT_NONE);
+    assert_int_equal(s.deadline, NONE);
+    /* Nothing restarts it while it is wanted down: no deadline, and
+     * neither a timeout nor a dependency's START... */
+    s = svc_transition(SVC_DOWN, SVC_EV_TIMEOUT, &f, NOW + 10, NONE);
+    assert_int_equal(s.next, SVC_DOWN);
+    /* ...with a finish script too. */
+    f.has_finish = true;
+    s = svc_transition(SVC_UP, SVC_EV_EXIT, &f, NOW, NONE);
+    assert_int_equal(s.next, SVC_FINISHING);
+    s = svc_transition(SVC_FINISHING, SVC_EV_FINISHED, &f, NOW + 1, NONE);
+    assert_int_equal(s.next, SVC_DOWN);
+    /* UP: started at once, or STARTING while a dependency is not ready. */
+    f.after = SVC_AFTER_RESTART;
+    s = svc_transition(SVC_DOWN, SVC_EV_UP, &f, NOW + 20, NONE);
+    assert_int_equal(s.next, SVC_UP);
+    assert_int_equal(s.action, SVC_ACT_SPAWN);
+    f.deps_ready = false;
+    s = svc_transition(SVC_DOWN, SVC_EV_UP, &f, NOW + 20, NONE);
+    assert_int_equal(s.next, SVC_STARTING);
+    assert_int_equal(s.action, SVC_ACT_NONE);
+    /* The kill time of a down is capped by a stop budget. */
+    f.budget = NOW + 300;
+    s = svc_transition(SVC_UP, SVC_EV_DOWN, &f, NOW, NONE);
+    assert_int_equal(s.deadline, NOW + 300);
+}
+
 static void
 test_state_and_event_names(void **state)
 {
@@ -372,6 +432,7 @@ main(void)
             test_a_hanging_finish_is_killed_and_the_service_restarts),
         cmocka_unit_test(test_a_process_surviving_sigkill_is_abandoned),
         cmocka_unit_test(test_a_check_script_is_polled_until_it_succeeds),
+        cmocka_unit_test(test_down_keeps_it_down_until_up),
         cmocka_unit_test(test_state_and_event_names),
     };
 
