@@ -70,10 +70,10 @@ supervisor_next_stage(enum stop_stage stage, bool kill_all)
 {
     switch (stage) {
     case STAGE_RUN:
-        return STAGE_PRE_HOOKS;
-    case STAGE_PRE_HOOKS:
         return STAGE_STOP_APP;
     case STAGE_STOP_APP:
+        return STAGE_PRE_HOOKS;
+    case STAGE_PRE_HOOKS:
         return STAGE_HOOKS;
     case STAGE_HOOKS:
         return STAGE_STOP_SERVICES;
@@ -265,17 +265,13 @@ advance_stop(struct supervisor *sup, uint64_t now)
         case STAGE_RUN:
         case STAGE_DONE:
             return;
-        case STAGE_PRE_HOOKS:
-            if (sup->hook_pid <= 0 && !start_next_hook(sup, sup->hooks_pre)) {
-                /* Now the app gets the signal that began the stop. */
-                enter_stage(sup, STAGE_STOP_APP, now);
-                if (sup->stop_sig != 0) {
-                    signal_app(sup, sup->stop_sig);
-                }
-            }
-            break;
         case STAGE_STOP_APP:
             if (sup->app_pid <= 0) {
+                enter_stage(sup, STAGE_PRE_HOOKS, now);
+            }
+            break;
+        case STAGE_PRE_HOOKS:
+            if (sup->hook_pid <= 0 && !start_next_hook(sup, sup->hooks_pre)) {
                 enter_stage(sup, STAGE_HOOKS, now);
             }
             break;
@@ -394,8 +390,8 @@ collector_start_for_stop(struct supervisor *sup, uint64_t now)
 }
 
 /* Begins the stop, once. sig: what began it (SIGTERM, SIGINT; a
- * critical service's end counts as SIGTERM), forwarded to the app after
- * the pre-shutdown hooks; 0 when the app is gone or never ran. */
+ * critical service's end counts as SIGTERM), forwarded to the app at
+ * once; 0 when the app is gone or never ran. */
 static void
 begin_stop(struct supervisor *sup, uint64_t now, int sig)
 {
@@ -409,11 +405,13 @@ begin_stop(struct supervisor *sup, uint64_t now, int sig)
         /* From now on no service restarts; one exiting runs its finish
          * script within the budget. */
         services_begin_stop(&sup->services, &ctx, now, sup->stop_deadline);
-        enter_stage(sup, STAGE_PRE_HOOKS, now);
-    } else if (sig != 0 && sup->stage > STAGE_PRE_HOOKS) {
-        /* A second SIGTERM or SIGINT during the stop goes on to the app
-         * as before; during the pre-shutdown hooks the first is still to
-         * come. */
+        enter_stage(sup, STAGE_STOP_APP, now);
+        if (sig != 0) {
+            signal_app(sup, sig);
+        }
+    } else if (sig != 0) {
+        /* A second SIGTERM or SIGINT during the stop goes on to the app,
+         * if it is still there. */
         signal_app(sup, sig);
     }
 }

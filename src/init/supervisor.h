@@ -19,9 +19,12 @@
 
 enum stop_stage {
     STAGE_RUN = 0,
-    STAGE_PRE_HOOKS,     /* /etc/my_init.pre_shutdown.d, before the app is
-                          * signalled (phusion's), one by one */
     STAGE_STOP_APP,      /* the app was signalled; wait for it */
+    STAGE_PRE_HOOKS,     /* /etc/my_init.pre_shutdown.d, one by one: after
+                          * the app, before the services, as my_init runs
+                          * them (phusion's my_init: stop the main command,
+                          * run_pre_shutdown_scripts, shutdown_runit_services,
+                          * run_post_shutdown_scripts) */
     STAGE_HOOKS,         /* the shutdown.d hooks, one by one */
     STAGE_STOP_SERVICES, /* services in reverse start order */
     STAGE_POST_HOOKS,    /* /etc/my_init.post_shutdown.d, one by one */
@@ -85,8 +88,7 @@ struct supervisor {
     char (*hooks)[PATH_MAX];
     size_t nhooks, next_hook, hooks_pre, hooks_mid;
     pid_t hook_pid;
-    /* What the app gets once the pre-shutdown hooks have run: the signal
-     * that began the stop (before --rewrite), or 0. */
+    /* The signal that began the stop (before --rewrite), or 0. */
     int stop_sig;
 };
 

@@ -361,10 +361,10 @@ static void
 test_stop_stages_in_order(void **state)
 {
     (void)state;
-    assert_int_equal(supervisor_next_stage(STAGE_RUN, true), STAGE_PRE_HOOKS);
-    assert_int_equal(supervisor_next_stage(STAGE_PRE_HOOKS, true),
-                     STAGE_STOP_APP);
-    assert_int_equal(supervisor_next_stage(STAGE_STOP_APP, true), STAGE_HOOKS);
+    assert_int_equal(supervisor_next_stage(STAGE_RUN, true), STAGE_STOP_APP);
+    assert_int_equal(supervisor_next_stage(STAGE_STOP_APP, true),
+                     STAGE_PRE_HOOKS);
+    assert_int_equal(supervisor_next_stage(STAGE_PRE_HOOKS, true), STAGE_HOOKS);
     assert_int_equal(supervisor_next_stage(STAGE_HOOKS, true),
                      STAGE_STOP_SERVICES);
     assert_int_equal(supervisor_next_stage(STAGE_STOP_SERVICES, true),
