@@ -57,31 +57,6 @@ keys_cert_type_allowed(const char *type)
 
 /* ---- wire helpers ---- */
 
-static bool
-get_u32(struct keys_reader *r, uint32_t *v)
-{
-    if (r->left < 4) {
-        return false;
-    }
-    *v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
-         (uint32_t)r->p[2] << 8 | r->p[3];
-    r->p += 4;
-    r->left -= 4;
-    return true;
-}
-
-static bool
-get_u64(struct keys_reader *r, uint64_t *v)
-{
-    uint32_t hi, lo;
-
-    if (!get_u32(r, &hi) || !get_u32(r, &lo)) {
-        return false;
-    }
-    *v = (uint64_t)hi << 32 | lo;
-    return true;
-}
-
 /* A string that must hold text: no NUL inside (OpenSSH's
  * sshbuf_get_cstring refuses those too). malloc'ed copy into *ret. */
 static int
@@ -433,7 +408,7 @@ keys_cert_parse(const unsigned char *blob,
     }
     rc = -EINVAL;
     *errstr = "certificate is truncated";
-    if (!get_u64(&r, &c.serial) || !get_u32(&r, &c.cert_type)) {
+    if (!keys_get_u64(&r, &c.serial) || !keys_get_u32(&r, &c.cert_type)) {
         goto fail;
     }
     rc = get_cstring(&r, &c.key_id, KEYS_CERT_ID_MAX);
@@ -474,7 +449,8 @@ keys_cert_parse(const unsigned char *blob,
             c.principals[c.nprincipals++] = p;
         }
     }
-    if (!get_u64(&r, &c.valid_after) || !get_u64(&r, &c.valid_before)) {
+    if (!keys_get_u64(&r, &c.valid_after) ||
+        !keys_get_u64(&r, &c.valid_before)) {
         goto fail;
     }
     if (!keys_get_string(&r, &s, &n)) {

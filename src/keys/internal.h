@@ -3,6 +3,7 @@
 #define AIRLOCK_KEYS_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "keys/keys.h"
 
@@ -24,6 +25,11 @@ struct keys_reader {
 bool keys_get_string(struct keys_reader *r,
                      const unsigned char **ret,
                      size_t *ret_len);
+
+/* Reads a uint32 / uint64 (big-endian, RFC 4251 §5) from r into *v;
+ * false when fewer bytes are left, then r is unchanged. */
+bool keys_get_u32(struct keys_reader *r, uint32_t *v);
+bool keys_get_u64(struct keys_reader *r, uint64_t *v);
 
 /* Checks a plain public key blob (RFC 4253 §6.6, RFC 5656 §3.1, RFC 8709)
  * against its type name, with the same rules as an authorized_keys line

@@ -737,6 +737,33 @@ keys_get_string(struct keys_reader *r,
     return true;
 }
 
+bool
+keys_get_u32(struct keys_reader *r, uint32_t *v)
+{
+    if (r->left < 4) {
+        return false;
+    }
+    *v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
+         (uint32_t)r->p[2] << 8 | r->p[3];
+    r->p += 4;
+    r->left -= 4;
+    return true;
+}
+
+bool
+keys_get_u64(struct keys_reader *r, uint64_t *v)
+{
+    uint32_t hi, lo;
+
+    if (r->left < 8) {
+        return false;
+    }
+    (void)keys_get_u32(r, &hi);
+    (void)keys_get_u32(r, &lo);
+    *v = (uint64_t)hi << 32 | lo;
+    return true;
+}
+
 static bool
 string_is(const unsigned char *s, size_t len, const char *want)
 {

@@ -359,31 +359,6 @@ rd_u8(struct keys_reader *r, unsigned *v)
     return true;
 }
 
-static bool
-rd_u32(struct keys_reader *r, uint32_t *v)
-{
-    if (r->left < 4) {
-        return false;
-    }
-    *v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
-         (uint32_t)r->p[2] << 8 | r->p[3];
-    r->p += 4;
-    r->left -= 4;
-    return true;
-}
-
-static bool
-rd_u64(struct keys_reader *r, uint64_t *v)
-{
-    uint32_t hi, lo;
-
-    if (!rd_u32(r, &hi) || !rd_u32(r, &lo)) {
-        return false;
-    }
-    *v = (uint64_t)hi << 32 | lo;
-    return true;
-}
-
 /* An extension (section 255 or certificate subsection 0x39): string
  * name, boolean critical, string contents. A critical one we cannot
  * understand fails the whole list. */
@@ -480,7 +455,7 @@ krl_certs(struct keys_revoked *rv,
         case KRL_CERT_SERIAL_LIST:
             while (sr.left > 0) {
                 uint64_t v;
-                if (!rd_u64(&sr, &v)) {
+                if (!keys_get_u64(&sr, &v)) {
                     return -EINVAL;
                 }
                 rc = add_serials(rv, v, v, cafp);
@@ -491,8 +466,8 @@ krl_certs(struct keys_revoked *rv,
             break;
         case KRL_CERT_SERIAL_RANGE: {
             uint64_t lo, hi;
-            if (!rd_u64(&sr, &lo) || !rd_u64(&sr, &hi) || sr.left != 0 ||
-                lo > hi) {
+            if (!keys_get_u64(&sr, &lo) || !keys_get_u64(&sr, &hi) ||
+                sr.left != 0 || lo > hi) {
                 return -EINVAL;
             }
             rc = add_serials(rv, lo, hi, cafp);
@@ -503,7 +478,7 @@ krl_certs(struct keys_revoked *rv,
         }
         case KRL_CERT_SERIAL_BITMAP: {
             uint64_t off;
-            if (!rd_u64(&sr, &off) || !keys_get_string(&sr, &x, &xl) ||
+            if (!keys_get_u64(&sr, &off) || !keys_get_string(&sr, &x, &xl) ||
                 sr.left != 0) {
                 return -EINVAL;
             }
@@ -603,9 +578,9 @@ parse_krl(const unsigned char *buf,
 
     memset(&rv, 0, sizeof(rv));
     *errstr = "KRL header is malformed";
-    if (!rd_u32(&r, &version) || !rd_u64(&r, &skip) || !rd_u64(&r, &skip) ||
-        !rd_u64(&r, &skip) || !keys_get_string(&r, &x, &xl) ||
-        !keys_get_string(&r, &x, &xl)) {
+    if (!keys_get_u32(&r, &version) || !keys_get_u64(&r, &skip) ||
+        !keys_get_u64(&r, &skip) || !keys_get_u64(&r, &skip) ||
+        !keys_get_string(&r, &x, &xl) || !keys_get_string(&r, &x, &xl)) {
         goto fail;
     }
     if (version != KRL_FORMAT_VERSION) {
