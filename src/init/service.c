@@ -655,6 +655,47 @@ service_has_finish(const struct service *svc)
     return access(path, X_OK) == 0;
 }
 
+/* Starts one of a service's own scripts (./finish, ./check) in its
+ * directory, in a session of its own, and records it as a child of kind
+ * `kind`: *ret_pid and a cleared *ret_stop on success. 0 or -errno. */
+static int
+service_run_script(struct service *svc,
+                   size_t index,
+                   const struct service_ctx *ctx,
+                   char *const argv[],
+                   int stdout_fd,
+                   enum child_kind kind,
+                   pid_t *ret_pid,
+                   struct group_stop *ret_stop)
+{
+    struct spawn_opts o = {
+        .child_mask = ctx->child_mask,
+        .group = SPAWN_NEW_SESSION,
+        .stdout_fd = stdout_fd,
+        .stderr_fd = svc->out_wfd,
+        .envp = ctx->envp,
+        .cwd = svc->dir,
+    };
+    int exec_errno, r;
+    pid_t pid;
+
+    r = spawn_process(argv, &o, &pid, &exec_errno);
+    if (r < 0) {
+        return log_errno(LOG_LEVEL_WARN,
+                         r,
+                         "service '%s': %s script failed to start",
+                         svc->name,
+                         argv[0] + 2);
+    }
+    if (children_add(ctx->children, pid, kind, (int)index) < 0) {
+        (void)kill(pid, SIGKILL);
+        return -ENOSPC;
+    }
+    *ret_pid = pid;
+    memset(ret_stop, 0, sizeof(*ret_stop));
+    return 0;
+}
+
 /* Starts ./finish with runit's arguments: the exit code (-1 if killed)
  * and the signal number (runsv(8)). Returns 0 or -errno. */
 static int
@@ -665,16 +706,6 @@ service_run_finish(struct service *svc,
 {
     char code[16], sig[16];
     char *argv[] = {"./finish", code, sig, NULL};
-    struct spawn_opts o = {
-        .child_mask = ctx->child_mask,
-        .group = SPAWN_NEW_SESSION,
-        .stdout_fd = svc->log_wfd >= 0 ? svc->log_wfd : svc->out_wfd,
-        .stderr_fd = svc->out_wfd,
-        .envp = ctx->envp,
-        .cwd = svc->dir,
-    };
-    int exec_errno, r;
-    pid_t pid;
 
     snprintf(code,
              sizeof(code),
@@ -684,20 +715,14 @@ service_run_finish(struct service *svc,
              sizeof(sig),
              "%d",
              WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
-    r = spawn_process(argv, &o, &pid, &exec_errno);
-    if (r < 0) {
-        return log_errno(LOG_LEVEL_WARN,
-                         r,
-                         "service '%s': finish script failed to start",
-                         svc->name);
-    }
-    if (children_add(ctx->children, pid, CHILD_FINISH, (int)index) < 0) {
-        (void)kill(pid, SIGKILL);
-        return -ENOSPC;
-    }
-    svc->finish_pid = pid;
-    memset(&svc->finish_stop, 0, sizeof(svc->finish_stop));
-    return 0;
+    return service_run_script(svc,
+                              index,
+                              ctx,
+                              argv,
+                              svc->log_wfd >= 0 ? svc->log_wfd : svc->out_wfd,
+                              CHILD_FINISH,
+                              &svc->finish_pid,
+                              &svc->finish_stop);
 }
 
 /* SIGKILL to the group gs watches (pid leads it): through the one
@@ -791,31 +816,15 @@ service_run_check(struct service *svc,
                   const struct service_ctx *ctx)
 {
     char *argv[] = {"./check", NULL};
-    struct spawn_opts o = {
-        .child_mask = ctx->child_mask,
-        .group = SPAWN_NEW_SESSION,
-        .stdout_fd = svc->out_wfd,
-        .stderr_fd = svc->out_wfd,
-        .envp = ctx->envp,
-        .cwd = svc->dir,
-    };
-    int exec_errno, r;
-    pid_t pid;
 
-    r = spawn_process(argv, &o, &pid, &exec_errno);
-    if (r < 0) {
-        return log_errno(LOG_LEVEL_WARN,
-                         r,
-                         "service '%s': check script failed to start",
-                         svc->name);
-    }
-    if (children_add(ctx->children, pid, CHILD_CHECK, (int)index) < 0) {
-        (void)kill(pid, SIGKILL);
-        return -ENOSPC;
-    }
-    svc->check_pid = pid;
-    memset(&svc->check_stop, 0, sizeof(svc->check_stop));
-    return 0;
+    return service_run_script(svc,
+                              index,
+                              ctx,
+                              argv,
+                              svc->out_wfd,
+                              CHILD_CHECK,
+                              &svc->check_pid,
+                              &svc->check_stop);
 }
 
 /* The run is ending: a check still running has nothing left to check. Its
