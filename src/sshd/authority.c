@@ -145,6 +145,26 @@ entry_from_answer(const char *p,
 }
 
 int
+authority_wait_answer(int fd, uint64_t deadline, const char **why)
+{
+    for (;;) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int pr = poll(&pfd, 1, deadline_timeout(now_ms(), deadline));
+        if (pr < 0 && errno != EINTR) {
+            *why = "key authority unreachable";
+            return -errno;
+        }
+        if (pr == 0) {
+            *why = "key authority did not answer";
+            return -ETIMEDOUT;
+        }
+        if (pr > 0) {
+            return 0;
+        }
+    }
+}
+
+int
 authority_ask(int fd,
               bool signed_req,
               const char *user,
@@ -176,20 +196,9 @@ authority_ask(int fd,
         *why = "key authority unreachable";
         return r;
     }
-    for (;;) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, deadline_timeout(now_ms(), deadline));
-        if (pr < 0 && errno != EINTR) {
-            *why = "key authority unreachable";
-            return -errno;
-        }
-        if (pr == 0) {
-            *why = "key authority did not answer";
-            return -ETIMEDOUT;
-        }
-        if (pr > 0) {
-            break;
-        }
+    r = authority_wait_answer(fd, deadline, why);
+    if (r < 0) {
+        return r;
     }
     n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
     if (n <= 0) {

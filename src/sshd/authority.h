@@ -73,6 +73,11 @@ int authority_ask(int fd,
                   size_t why_size,
                   const char **why);
 
+/* Waits until the listener's answer can be read on fd, at most until
+ * deadline (now_ms() time). 0, or -ETIMEDOUT / -errno with *why set (a
+ * static string). */
+int authority_wait_answer(int fd, uint64_t deadline, const char **why);
+
 /* Tells the listener the login completed. 0 or -errno. */
 int authority_notify_login(int fd);
 

@@ -51,7 +51,7 @@ endif
 # pre-auth process sends); `make fuzz` runs each bounded. They need
 # libsodium (keys), not libssh, so they build with SSH=no too.
 # record.c (AIRLOCK_SSH_RECORD_* is read by config.c) and what it uses.
-SSHD_RECORD_FUZZ_SRC = src/sshd/record.c src/sshd/audit.c \
+SSHD_RECORD_FUZZ_SRC = src/sshd/record.c src/sshd/authority.c src/sshd/audit.c \
                        src/common/utf8.c src/common/timeutil.c
 .PHONY: fuzz-sshd
 fuzz-sshd:

@@ -1,6 +1,7 @@
 /* Session recording as asciicast v2; see record.h for who does what and
  * for the wire format of the 'R' request. */
 #include "sshd/record.h"
+#include "sshd/authority.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -594,19 +595,10 @@ record_request(int auth_fd,
         *why = "key authority unreachable";
         return n < 0 ? -errno : -EMSGSIZE;
     }
-    for (;;) {
-        struct pollfd pfd = {auth_fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, deadline_timeout(now_ms(), deadline));
-        if (pr < 0 && errno != EINTR) {
-            *why = "key authority unreachable";
-            return -errno;
-        }
-        if (pr == 0) {
-            *why = "key authority did not answer";
-            return -ETIMEDOUT;
-        }
-        if (pr > 0) {
-            break;
+    {
+        int wr = authority_wait_answer(auth_fd, deadline, why);
+        if (wr < 0) {
+            return wr;
         }
     }
     memset(&msg, 0, sizeof(msg));
