@@ -10,7 +10,9 @@
 #               upper/ work/ merged/ and secret/ (the keys volume)
 #   MODE        root | caps (Docker's default capability set) |
 #               rootnocaps (uid 0, read-only root, no capabilities) |
-#               nonroot (uid 65532, read-only root, no capabilities)
+#               nonroot (uid 65532, read-only root, no capabilities) |
+#               deb (as root, but airlock comes from LAYERS_DIR/airlock.deb,
+#               installed with apt-get in the container, not from install/)
 #   NAME=VALUE  the container's environment (`docker run -e`)
 set -eu
 rootfs=$1
@@ -22,6 +24,7 @@ m=$dir/merged
 # Nothing mounted here may propagate back to the host's mount table.
 mount --make-rprivate /
 lower=$dir/extra:$dir/install:$rootfs
+[ "$mode" = deb ] && lower=$dir/extra:$rootfs
 if [ "$mode" = nonroot ] || [ "$mode" = rootnocaps ]; then
     # An overlay without an upper layer is read-only:
     # readOnlyRootFilesystem: true.
@@ -55,6 +58,24 @@ hostname airlock-e2e
 ip link set lo up
 
 airlock=/usr/local/sbin/airlock
+if [ "$mode" = deb ]; then
+    # As an image would: apt-get install the package (its dependencies are
+    # already in the root filesystem, so nothing is downloaded; no
+    # Recommends), and link the cron service the package ships as an
+    # example, as the README says.
+    cp "$dir/airlock.deb" "$m/tmp/airlock.deb"
+    if ! chroot "$m" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends /tmp/airlock.deb >"$dir/apt.log" 2>&1; then
+        echo "container.sh: apt-get install of the .deb failed:" >&2
+        cat "$dir/apt.log" >&2
+        exit 1
+    fi
+    rm -rf "$m/etc/service/cron"
+    ln -s /usr/share/airlock/service/cron "$m/etc/service/cron"
+    airlock=/usr/sbin/airlock
+    mode=root
+fi
 case $mode in
 root)
     exec env -i "$@" chroot "$m" "$airlock" -- /usr/local/bin/e2e-app

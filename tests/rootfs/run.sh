@@ -2,7 +2,8 @@
 # The rootfs e2e (`make e2e`): airlock installed as the Dockerfile installs
 # it into a real Debian bookworm root filesystem (built once by build.sh,
 # cached), started as a container runtime would start it (container.sh),
-# in four modes, with the same checks in each, using the real OpenSSH
+# in four modes (and a fifth: as root, with airlock installed by apt-get
+# from `make deb`), with the same checks in each, using the real OpenSSH
 # client inside the container's network namespace. Prints one closing
 # "N passed, N failed" line. Every wait is bounded; every namespace, mount
 # and process is gone when it returns, whether a check failed or not.
@@ -63,6 +64,15 @@ if ! make -s -C "$repo" B="$B" install DESTDIR="$install_dir" \
 fi
 mkdir -p "$install_dir/etc/service"
 cp -R "$repo/etc/service/cron" "$install_dir/etc/service/"
+# The Debian package (make deb), for the mode that installs it with apt.
+if ! make -s -C "$repo" B="$B" deb >"$T/deb.log" 2>&1; then
+    echo "rootfs: make deb failed:"
+    cat "$T/deb.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+debs=("$B"/airlock_*.deb)
+deb_file=${debs[0]}
 
 ssh-keygen -q -N '' -C e2e-env -f "$T/key_env" </dev/null
 ssh-keygen -q -N '' -C e2e-old -f "$T/key_old" </dev/null
@@ -112,6 +122,7 @@ start_container() {
     mkdir -p "$CT_DIR"/{extra,upper,work,merged,secret}
     make_extra "$CT_DIR/extra"
     ln -s "$install_dir" "$CT_DIR/install"
+    ln -s "$deb_file" "$CT_DIR/airlock.deb"
     user=root
     [ "$mode" = nonroot ] && user=app
     secret_put "$CT_DIR/secret" ..2026_01 "$user" "$T/key_old.pub"
@@ -186,6 +197,12 @@ run_mode() {
     case $mode in nonroot | rootnocaps) envdir=/run/airlock/etc ;; esac
     check "$mode: the app finds the container environment in $envdir" \
         grep -q "e2e-app: up as uid $uid, env in $envdir\$" "$CT_DIR/out"
+    if [ "$mode" = deb ]; then
+        check "deb: apt-get installed the package" \
+            eval 'in_ct dpkg-query -W -f "\${Status}" airlock | grep -qx "install ok installed"'
+        check "deb: PID 1 is the packaged /usr/sbin/airlock" \
+            eval '[ "$(in_ct readlink /proc/1/exe)" = /usr/sbin/airlock ]'
+    fi
     check "$mode: one mode line" \
         eval '[ "$(grep -c "airlock\[1\]: info: mode: " "$CT_DIR/out")" = 1 ]'
     wait_until 10 listening
@@ -307,7 +324,8 @@ run_mode() {
 }
 
 CT_SEQ=0
-modes=${AIRLOCK_E2E_MODES:-root caps rootnocaps nonroot}
+# deb: as root, with airlock installed by apt-get from `make deb`.
+modes=${AIRLOCK_E2E_MODES:-root caps rootnocaps nonroot deb}
 for mode in $modes; do
     run_mode "$mode"
 done
