@@ -34,6 +34,11 @@ script() {
 script "$ROOT/etc/my_init.d/10-hello" "echo initd >>$ORDER"
 script "$ROOT/etc/service/web/run" "exec 2>&1
 exec /sbin/setuser nobody sh -c 'echo \"web runs as \$(id -un)\"; exec sleep 60'"
+# A service with runit's log/run, as phusion images have: its stdout goes
+# to its logger.
+mkdir -p "$ROOT/etc/service/logged/log"
+script "$ROOT/etc/service/logged/run" "exec sh -c 'echo logged-line; exec sleep 60'"
+script "$ROOT/etc/service/logged/log/run" "exec cat >>$T/logged.log"
 # Pre: after the app (as my_init: the main command is stopped first), while
 # the services still run; post: the service must be gone.
 script "$ROOT/etc/my_init.pre_shutdown.d/10-first" \
@@ -67,6 +72,11 @@ check "/etc/my_init.d ran before the app" grep -qx initd "$ORDER"
 check "a run script's 'exec /sbin/setuser nobody ...' runs as nobody" \
     wait_until 10 grep -q '^web: web runs as nobody$' "$T/out"
 check "--quiet: no info lines" test "$(grep -c ': info: ' "$T/err")" -eq 0
+check "log/run: the service's output reaches its logger" \
+    wait_until 10 grep -qsx logged-line "$T/logged.log"
+out=$("$SV" status logged)
+check "sv status logged: runit's line with its logger ('$out')" \
+    grep -qE '^run: logged: \(pid [0-9]+\) [0-9]+s; run: log: \(pid [0-9]+\) [0-9]+s$' <<<"$out"
 APID=$(airlock_pid "$BGPID")
 
 status_re='^run: web: \(pid [0-9]+\) [0-9]+s$'
