@@ -107,3 +107,23 @@ finish() {
     echo "# $(basename "$0"): $TESTS_PASSED passed, $TESTS_FAILED failed"
     [ "$TESTS_FAILED" -eq 0 ]
 }
+
+# run_bg ROOT NAME ARGS...: airlock as PID 1 in the background, syslog
+# off, stdout/stderr to $T/NAME.out/.err; sets BG and AP.
+run_bg() {
+    local root=$1 name=$2
+    shift 2
+    AIRLOCK_ROOT=$root AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
+        --kill-child "$AIRLOCK" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    BG=$!
+    CLEANUP_PIDS+=("$BG")
+    AP=$(airlock_pid "$BG")
+}
+
+lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+
+# stop_bg: SIGTERM to airlock, bounded wait; sets RC.
+stop_bg() {
+    kill -TERM "$AP" 2>/dev/null
+    wait_exit "$BG" 10
+}

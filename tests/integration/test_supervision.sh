@@ -7,19 +7,6 @@
 source "$(dirname "$0")/lib.sh"
 CATCHER=$(dirname "$0")/catcher.py
 
-# run_bg ROOT NAME ARGS...: airlock as PID 1 in the background, syslog
-# off, stdout/stderr to $T/NAME.out/.err; sets BG and AP.
-run_bg() {
-    local root=$1 name=$2
-    shift 2
-    AIRLOCK_ROOT=$root AIRLOCK_SYSLOG=off unshare --pid --fork --mount-proc \
-        --kill-child "$AIRLOCK" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    BG=$!
-    CLEANUP_PIDS+=("$BG")
-    AP=$(airlock_pid "$BG")
-}
-
-lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 
 # --- a finish script that hangs, then a stop while it hangs --------------
 R=$T/hang
