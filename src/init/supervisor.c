@@ -645,6 +645,30 @@ handle_signals(struct supervisor *sup, uint64_t now)
     }
 }
 
+/* The reply to a request on service NAME that returned r: the stop under
+ * way (-ECANCELED), no such service (another -errno), or done: "DONE
+ * 'NAME'", or "ok" when done is NULL. Its length. */
+static size_t
+request_reply(int r,
+              const char *name,
+              const char *done,
+              char *reply,
+              size_t size)
+{
+    int n;
+
+    if (r == -ECANCELED) {
+        n = snprintf(reply, size, "error: the container is stopping\n");
+    } else if (r < 0) {
+        n = snprintf(reply, size, "error: no service named '%.64s'\n", name);
+    } else if (done != NULL) {
+        n = snprintf(reply, size, "%s '%.64s'\n", done, name);
+    } else {
+        n = snprintf(reply, size, "ok\n");
+    }
+    return n > 0 ? (size_t)n : 0;
+}
+
 /* The answer to one control request (control.h) into reply; its length. */
 static size_t
 control_answer(struct supervisor *sup,
@@ -676,19 +700,7 @@ control_answer(struct supervisor *sup,
                                          req + 8,
                                          now,
                                          sup->cfg->grace_ms);
-        if (r == -ECANCELED) {
-            len = (size_t)snprintf(reply,
-                                   size,
-                                   "error: the container is stopping\n");
-        } else if (r < 0) {
-            len = (size_t)snprintf(reply,
-                                   size,
-                                   "error: no service named '%.64s'\n",
-                                   req + 8);
-        } else {
-            len =
-                (size_t)snprintf(reply, size, "restarting '%.64s'\n", req + 8);
-        }
+        len = request_reply(r, req + 8, "restarting", reply, size);
     } else if (strncmp(req, "svstat ", 7) == 0) {
         int r = services_format_sv(&sup->services, req + 7, now, reply, size);
         len = r >= 0 ? (size_t)r
@@ -706,18 +718,7 @@ control_answer(struct supervisor *sup,
                                         up,
                                         now,
                                         sup->cfg->grace_ms);
-        if (r == -ECANCELED) {
-            len = (size_t)snprintf(reply,
-                                   size,
-                                   "error: the container is stopping\n");
-        } else if (r < 0) {
-            len = (size_t)snprintf(reply,
-                                   size,
-                                   "error: no service named '%.64s'\n",
-                                   name);
-        } else {
-            len = (size_t)snprintf(reply, size, "ok\n");
-        }
+        len = request_reply(r, name, NULL, reply, size);
     } else {
         len = (size_t)snprintf(reply, size, "error: unknown request\n");
     }
