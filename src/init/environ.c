@@ -676,6 +676,115 @@ environ_write_in(const char *root, char *const envp[])
     return r;
 }
 
+/* Is the export file etc/name exactly buf, as write_export leaves it:
+ * 0600, or 0640 for a non-root group the image chose? */
+static bool
+export_is_current(int etcfd, const char *name, const char *buf, size_t len)
+{
+    struct stat st;
+
+    if (fstatat(etcfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !S_ISREG(st.st_mode)) {
+        return false;
+    }
+    if (st.st_gid != 0 && (st.st_mode & 07777) == 0640) {
+        return same_content_at(etcfd, name, buf, len, 0640);
+    }
+    return same_content_at(etcfd, name, buf, len, 0600);
+}
+
+/* The number of entries of dfd but "." and "..", or -1 on an error. */
+static long
+count_entries(int dfd)
+{
+    DIR *d;
+    struct dirent *de;
+    long count = 0;
+    int fd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+
+    if (fd2 < 0) {
+        return -1;
+    }
+    d = fdopendir(fd2);
+    if (d == NULL) {
+        (void)close(fd2);
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            count++;
+        }
+    }
+    (void)closedir(d);
+    return count;
+}
+
+bool
+environ_is_current_in(const char *root,
+                      char *const envp[],
+                      size_t max_vars,
+                      size_t max_bytes)
+{
+    char path[PATH_MAX];
+    char **vars = NULL;
+    char *buf = NULL;
+    size_t n = 0, len = 0, total = 0;
+    struct stat st;
+    bool current = false;
+    int dfd = -1, etcfd = -1;
+
+    if (collect(envp, &vars, &n) < 0) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        total += strlen(vars[i]);
+    }
+    if (n > max_vars || total > max_bytes) {
+        goto out;
+    }
+    dfd = open_env_dir(root, false, path, sizeof(path));
+    if (dfd < 0 || fstat(dfd, &st) < 0 || (st.st_mode & 07777) != 0700 ||
+        st.st_uid != geteuid() || count_entries(dfd) != (long)n) {
+        goto out;
+    }
+    /* n files, each one of vars: the directory holds nothing else. */
+    for (size_t i = 0; i < n; i++) {
+        char name[ENVIRON_MAX_NAME + 1];
+        size_t nlen = name_len(vars[i]);
+        const char *value = vars[i] + nlen + 1;
+
+        memcpy(name, vars[i], nlen);
+        name[nlen] = '\0';
+        if (!same_content_at(dfd, name, value, strlen(value), 0600)) {
+            goto out;
+        }
+    }
+    if (root_path_in(path, sizeof(path), root, "/etc") < 0) {
+        goto out;
+    }
+    etcfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (etcfd < 0 || environ_format_sh(vars, n, &buf, &len) < 0) {
+        goto out;
+    }
+    current = export_is_current(etcfd, ENV_SH_NAME, buf, len);
+    free(buf);
+    buf = NULL;
+    if (current) {
+        current = environ_format_json(vars, n, &buf, &len) == 0 &&
+                  export_is_current(etcfd, ENV_JSON_NAME, buf, len);
+    }
+out:
+    free(buf);
+    free(vars);
+    if (dfd >= 0) {
+        (void)close(dfd);
+    }
+    if (etcfd >= 0) {
+        (void)close(etcfd);
+    }
+    return current;
+}
+
 int
 environ_write(char *const envp[])
 {

@@ -77,6 +77,19 @@ int environ_format_json(char *const vars[],
 int environ_write(char *const envp[]);
 int environ_write_in(const char *root, char *const envp[]);
 
+/* Whether environ_write_in(root, envp) would change nothing: the directory
+ * (0700, ours) holds exactly one file per written variable, each 0600 with
+ * its exact value, and the .sh and .json are what would be written. Reads
+ * only (an fstat, an open and a read per file), so PID 1 can ask before it
+ * forks a writer: a restarted container finds its environment as it left
+ * it. Gives up (false) without reading when more than max_vars variables
+ * or max_bytes of "NAME=value" would be compared; false too on any error
+ * or doubt, so the caller writes. */
+bool environ_is_current_in(const char *root,
+                           char *const envp[],
+                           size_t max_vars,
+                           size_t max_bytes);
+
 /* Reads the directory back after the startup scripts: a new NULL-terminated
  * array of "NAME=value" strings (sorted by name) for the services and the
  * app, and rewrites the .sh and .json from it. orig_envp must be what was

@@ -236,6 +236,22 @@ environment_in_run_dir(int *ret_errno)
     return errno == EROFS || errno == EACCES || errno == EPERM;
 }
 
+/* Says, once, where the container environment is when /etc could not
+ * take it (why: environment_in_run_dir's errno). */
+static void
+say_environment_in_run_dir(const char *run_root, int why)
+{
+    log_info("container environment: /etc is not writable (%s) as uid %u, "
+             "so it is in '%s/etc/container_environment' (.sh, .json "
+             "beside it); SSH sessions read it there, the app and services "
+             "find it through AIRLOCK_ENV_DIR, cron jobs source "
+             "'%s/etc/container_environment.sh'",
+             strerror(why),
+             (unsigned)geteuid(),
+             run_root,
+             run_root);
+}
+
 /* Writes the container environment under /etc, or, when in_run_dir (see
  * environment_in_run_dir; why is its errno), under the run dir as
  * RUN_DIR/etc/container_environment{,.sh,.json}: the SSH sessions look
@@ -270,17 +286,15 @@ write_environment(bool in_run_dir, int why)
                  strerror(-r));
         return r;
     }
-    log_info("container environment: /etc is not writable (%s) as uid %u, "
-             "so it is in '%s/etc/container_environment' (.sh, .json "
-             "beside it); SSH sessions read it there, the app and services "
-             "find it through AIRLOCK_ENV_DIR, cron jobs source "
-             "'%s/etc/container_environment.sh'",
-             strerror(why),
-             (unsigned)geteuid(),
-             alt,
-             alt);
+    say_environment_in_run_dir(alt, why);
     return 1;
 }
+
+/* Checked in PID 1 before a writer is forked: up to this many variables
+ * and bytes of "NAME=value" (about 4 syscalls and one small read each; a
+ * typical container has 10 to 40 variables). */
+#define ENV_CHECK_MAX_VARS  64
+#define ENV_CHECK_MAX_BYTES (16 * 1024)
 
 /* Writes the container environment in a child process, so the app does
  * not wait for it: on an overlay filesystem each file costs about
@@ -293,7 +307,27 @@ write_environment(bool in_run_dir, int why)
 static void
 write_environment_detached(struct supervisor *sup, bool in_run_dir, int why)
 {
-    pid_t pid = fork();
+    char alt[PATH_MAX];
+    const char *root = root_dir();
+    pid_t pid;
+
+    /* A restarted container (or any start with the same environment) finds
+     * it written already: a few reads here cost less than the fork. Small
+     * environments only, so the check stays far below a fork's cost. */
+    if (in_run_dir) {
+        root = run_path(alt, sizeof(alt), "") == 0 ? alt : NULL;
+    }
+    if (root != NULL && environ_is_current_in(root,
+                                              environ,
+                                              ENV_CHECK_MAX_VARS,
+                                              ENV_CHECK_MAX_BYTES)) {
+        log_debug("container environment: unchanged since the last start");
+        if (in_run_dir) {
+            say_environment_in_run_dir(alt, why);
+        }
+        return;
+    }
+    pid = fork();
 
     if (pid == 0) {
         _exit(write_environment(in_run_dir, why) < 0 ? 1 : 0);

@@ -43,10 +43,13 @@ check "environ: the app gets the exact value" \
 # app does not wait for it); a stop right after still leaves it whole.
 # Unchanged on the next start (a container restart): not rewritten.
 ino_before=$(stat -c %i "$CE/NASTY" "$CE/OLDVAR" "$ROOT/etc/container_environment.json" | tr '\n' ' ')
-run_airlock -- true
+run_airlock -v -- true
 ino_after=$(stat -c %i "$CE/NASTY" "$CE/OLDVAR" "$ROOT/etc/container_environment.json" | tr '\n' ' ')
 expect_eq "environ: an unchanged environment is not rewritten (same inodes)" \
     "$ino_before" "$ino_after"
+# PID 1 found that out itself, by reading, before forking any writer.
+check "environ: PID 1 saw the environment unchanged and forked no writer" \
+    grep -q 'container environment: unchanged since the last start' "$T/err"
 RC=0
 env NASTY="$NASTY" OLDVAR=changed AIRLOCK_ROOT="$ROOT" AIRLOCK_SSH=off \
     AIRLOCK_SYSLOG=off timeout -k 2 30 unshare --pid --fork --mount-proc \

@@ -626,6 +626,60 @@ test_load_without_directory_fails_cleanly(void **state)
     assert_null(environ_free(NULL));
 }
 
+/* environ_is_current_in answers "would a write change nothing?": true
+ * right after a write of the same environment, false for every kind of
+ * difference a write would repair, and false without reading past the
+ * limits. */
+static void
+test_is_current_only_when_a_write_would_change_nothing(void **state)
+{
+    struct fixture *f = *state;
+    char *env[] = {"A=1", "B=two", "AIRLOCK_SSH_HOST_KEY=secret", NULL};
+    char *other[] = {"A=1", "B=three", NULL};
+    char *more[] = {"A=1", "B=two", "C=3", NULL};
+    char a[PATH_MAX], stray[PATH_MAX], sh[PATH_MAX], json[PATH_MAX];
+    char dir[PATH_MAX];
+
+    path_in(f, dir, sizeof(dir), "/etc/container_environment");
+    path_in(f, a, sizeof(a), "/etc/container_environment/A");
+    path_in(f, stray, sizeof(stray), "/etc/container_environment/STRAY");
+    path_in(f, sh, sizeof(sh), "/etc/container_environment.sh");
+    path_in(f, json, sizeof(json), "/etc/container_environment.json");
+
+    /* Nothing written yet. */
+    assert_false(environ_is_current_in(f->root, env, 64, 16384));
+    assert_int_equal(environ_write_in(f->root, env), 0);
+    assert_true(environ_is_current_in(f->root, env, 64, 16384));
+    /* Another value, one variable more: a write would change files. */
+    assert_false(environ_is_current_in(f->root, other, 64, 16384));
+    assert_false(environ_is_current_in(f->root, more, 64, 16384));
+    /* Beyond the limits it does not look at all. */
+    assert_false(environ_is_current_in(f->root, env, 1, 16384));
+    assert_false(environ_is_current_in(f->root, env, 64, 4));
+
+    /* A value edited in place (same size), a stale file, a wider mode,
+     * an edited export file: each is repaired by the next write. */
+    spit(a, "9", 1);
+    assert_false(environ_is_current_in(f->root, env, 64, 16384));
+    assert_int_equal(environ_write_in(f->root, env), 0);
+    spit(stray, "x", 1);
+    assert_false(environ_is_current_in(f->root, env, 64, 16384));
+    assert_int_equal(environ_write_in(f->root, env), 0);
+    assert_int_equal(chmod(a, 0644), 0);
+    assert_false(environ_is_current_in(f->root, env, 64, 16384));
+    assert_int_equal(environ_write_in(f->root, env), 0);
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_false(environ_is_current_in(f->root, env, 64, 16384));
+    assert_int_equal(environ_write_in(f->root, env), 0);
+    spit(sh, "export A='1'\n", 13);
+    assert_false(environ_is_current_in(f->root, env, 64, 16384));
+    assert_int_equal(environ_write_in(f->root, env), 0);
+    assert_int_equal(unlink(json), 0);
+    assert_false(environ_is_current_in(f->root, env, 64, 16384));
+    assert_int_equal(environ_write_in(f->root, env), 0);
+    assert_true(environ_is_current_in(f->root, env, 64, 16384));
+}
+
 int
 main(void)
 {
@@ -645,6 +699,10 @@ main(void)
         cmocka_unit_test(test_names_secret_and_file_safe),
         cmocka_unit_test_setup_teardown(
             test_write_mirrors_env_with_modes_and_removes_stale,
+            setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_is_current_only_when_a_write_would_change_nothing,
             setup,
             teardown),
         cmocka_unit_test_setup_teardown(test_write_leaves_out_secrets,
