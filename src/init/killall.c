@@ -72,11 +72,13 @@ killall_signal(int sig, bool is_pid1)
     int n = 0;
 
     if (is_pid1) {
-        /* ESRCH only means nothing is left. */
-        if (kill(-1, sig) < 0 && errno != ESRCH) {
-            return -errno;
+        /* ESRCH only means nothing is left. The kernel walks every task
+         * of the machine for kill(-1), not only the container's, so the
+         * caller skips a second signal when the first found nobody. */
+        if (kill(-1, sig) < 0) {
+            return errno == ESRCH ? 0 : -errno;
         }
-        return 0;
+        return 1;
     }
     d = opendir("/proc");
     if (d == NULL) {

@@ -6,9 +6,11 @@
 #include <sys/types.h>
 
 /* Sends sig to every process in the container but ourselves: as PID 1 with
- * kill(-1); otherwise (a subreaper) to each descendant found in /proc.
- * Returns how many were signalled as a subreaper, or 0 as PID 1 (the
- * kernel does not say), or -errno. */
+ * kill(-1) (kill(2): every process we may signal but init itself, in our
+ * PID namespace); otherwise (a subreaper) to each descendant found in
+ * /proc. Returns how many were signalled as a subreaper; as PID 1, 1 when
+ * at least one was (the kernel does not say how many) and 0 when none was
+ * left (ESRCH); or -errno. */
 int killall_signal(int sig, bool is_pid1);
 
 /* True when pid descends from ancestor, following PPid in proc_root (a

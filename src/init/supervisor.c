@@ -154,8 +154,12 @@ enter_stage(struct supervisor *sup, enum stop_stage stage, uint64_t now)
         break;
     case STAGE_TERM_ALL:
         log_debug("sending SIGTERM to every remaining process");
-        (void)killall_signal(SIGTERM, sup->is_pid1);
-        (void)killall_signal(SIGCONT, sup->is_pid1);
+        /* SIGCONT too, so a stopped process can act on the SIGTERM; not
+         * when the SIGTERM found nobody (the usual end: the app was the
+         * last process). */
+        if (killall_signal(SIGTERM, sup->is_pid1) != 0) {
+            (void)killall_signal(SIGCONT, sup->is_pid1);
+        }
         sup->no_children = false;
         sup->stage_deadline = sup->stop_deadline;
         break;
