@@ -63,6 +63,38 @@ killall_descends_from(const char *proc_root, pid_t pid, pid_t ancestor)
     return false;
 }
 
+/* As PID 1: true when /proc is our PID namespace's (its "self" is 1) and
+ * lists no process but us. kill(-1) walks every task of the machine, so on
+ * a host running thousands of processes it took milliseconds to find
+ * nobody; listing the namespace's /proc costs one getdents. Any doubt
+ * (no /proc, another namespace's, an error) says false, and kill(-1)
+ * decides. */
+static bool
+pid1_alone(void)
+{
+    char self[16];
+    struct dirent *de;
+    bool alone = true;
+    ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+    DIR *d;
+
+    if (n != 1 || self[0] != '1') {
+        return false;
+    }
+    d = opendir("/proc");
+    if (d == NULL) {
+        return false;
+    }
+    while (alone && (de = readdir(d)) != NULL) {
+        uint64_t v;
+        if (parse_uint(de->d_name, INT32_MAX, &v) == 0 && v != 1) {
+            alone = false;
+        }
+    }
+    (void)closedir(d);
+    return alone;
+}
+
 int
 killall_signal(int sig, bool is_pid1)
 {
@@ -72,6 +104,9 @@ killall_signal(int sig, bool is_pid1)
     int n = 0;
 
     if (is_pid1) {
+        if (pid1_alone()) {
+            return 0;
+        }
         /* ESRCH only means nothing is left. The kernel walks every task
          * of the machine for kill(-1), not only the container's, so the
          * caller skips a second signal when the first found nobody. */

@@ -57,6 +57,25 @@ expect_eq "slow reader: every line arrives" 3000 "$(grep -c '^flood: line [0-9]*
 check "slow reader: no mixed or broken line" \
     bash -c "! grep -v '^flood: line [0-9]* of a flood$' '$T/slow.out' | grep -q ."
 
+# --- a process that entered from outside (docker exec) -------------------
+# Not a child of PID 1, so only the kill-all reaches it: airlock must not
+# conclude from its own empty child list that nothing is left.
+R3=$T/exec
+mkdir -p "$R3"
+start_bg "$R3" 3 "$T/exec.out" "$T/exec.err" sleep 1000
+nsenter --target "$AP" --pid --mount -- bash -c \
+    'trap "echo term >\"$0/exec.term\"; exit 0" TERM
+     echo ready >"$0/exec.ready"
+     while :; do sleep 0.1; done' "$T" &
+NSE=$!
+CLEANUP_PIDS+=("$NSE")
+wait_until 5 test -s "$T/exec.ready"
+term_and_time
+wait_exit "$NSE" 5
+expect_eq "docker exec'd process: airlock exits with the app's status" 143 "$rc"
+check "docker exec'd process: it got SIGTERM from the stop" \
+    grep -q term "$T/exec.term"
+
 # --- one budget: the app and two services ignore SIGTERM ------------------
 R3=$T/stubborn
 make_service "$R3" one "trap '' TERM; while :; do sleep 0.1; done"
