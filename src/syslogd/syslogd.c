@@ -261,25 +261,13 @@ syslogd_bind(const char *path, int *ret_fd)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     char dir[SYSLOGD_SOCKET_PATH_MAX];
+    bool made_dirs = false, cleared = false;
     int size = SOCKET_RCVBUF;
     char *slash;
     int fd, r;
 
     if (strlen(path) >= sizeof(dir) || strlen(path) >= sizeof(sa.sun_path)) {
         return -ENAMETOOLONG;
-    }
-    memcpy(dir, path, strlen(path) + 1);
-    slash = strrchr(dir, '/');
-    if (slash != NULL && slash != dir) {
-        *slash = '\0';
-        r = mkdir_parents(dir, 0755);
-        if (r < 0) {
-            return r;
-        }
-    }
-    r = clear_socket_path(path);
-    if (r < 0) {
-        return r;
     }
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
@@ -291,20 +279,43 @@ syslogd_bind(const char *path, int *ret_fd)
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        r = -errno;
-        (void)close(fd);
-        return r;
+    /* bind first, repair and retry only when it says why: a fresh
+     * container (the usual start) needs no other system call. Each repair
+     * is made once, so this ends after three binds at most. */
+    for (;;) {
+        /* Every user may log, as with any syslog daemon: the socket file
+         * is made 0666 by bind itself (0777 less the umask), never wider
+         * for a moment. One thread, so the umask change is ours alone. */
+        mode_t old = umask(0111);
+        r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+        (void)umask(old);
+        if (r == 0) {
+            *ret_fd = fd;
+            return 0;
+        }
+        if (r == -ENOENT && !made_dirs) {
+            made_dirs = true;
+            memcpy(dir, path, strlen(path) + 1);
+            slash = strrchr(dir, '/');
+            if (slash == NULL || slash == dir) {
+                break;
+            }
+            *slash = '\0';
+            r = mkdir_parents(dir, 0755);
+        } else if (r == -EADDRINUSE && !cleared) {
+            /* Something is there: a stale socket or a host-style symlink
+             * is replaced; a live daemon or a file is not. */
+            cleared = true;
+            r = clear_socket_path(path);
+        } else {
+            break;
+        }
+        if (r < 0) {
+            break;
+        }
     }
-    /* Every user may log, as with any syslog daemon. */
-    if (chmod(path, 0666) < 0) {
-        r = -errno;
-        (void)close(fd);
-        (void)unlink(path);
-        return r;
-    }
-    *ret_fd = fd;
-    return 0;
+    (void)close(fd);
+    return r;
 }
 
 /* The socket PID 1 bound and passed (--socket-fd): checked to be a

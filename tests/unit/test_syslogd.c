@@ -14,13 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "syslogd/config.h"
 #include "syslogd/logfile.h"
 #include "syslogd/message.h"
 #include "syslogd/output.h"
+#include "syslogd/syslogd.h"
 
 static char line[SYSLOG_LINE_MAX];
 
@@ -733,6 +736,60 @@ test_reopen_after_outside_rename(void **state)
     assert_string_equal(buf, "three\n");
 }
 
+/* The socket is made 0666 under any umask, its parents are created, and
+ * what is in the way is replaced only when it is a stale socket or a
+ * symlink: a live daemon's socket and a plain file are left alone. */
+static void
+test_bind_creates_replaces_stale_and_refuses_live(void **state)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char p[PATH_MAX], q[PATH_MAX];
+    struct stat st;
+    mode_t old;
+    int fd = -1, fd2 = -1;
+    (void)state;
+
+    path_in(p, sizeof(p), "dev/sub/log");
+    old = umask(077);
+    assert_int_equal(syslogd_bind(p, &fd), 0);
+    (void)umask(old);
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0666);
+    /* Live: another bind must not steal it. */
+    assert_int_equal(syslogd_bind(p, &fd2), -EADDRINUSE);
+    assert_int_equal(fd2, -1);
+    /* Stale (its owner gone): replaced, and the new one receives. */
+    assert_int_equal(close(fd), 0);
+    assert_int_equal(syslogd_bind(p, &fd), 0);
+    fd2 = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd2 >= 0);
+    memcpy(sa.sun_path, p, strlen(p) + 1);
+    assert_int_equal(sendto(fd2, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)),
+                     1);
+    assert_int_equal(close(fd2), 0);
+    assert_int_equal(close(fd), 0);
+    /* A host-style symlink is replaced, the file it names untouched. */
+    path_in(p, sizeof(p), "linked");
+    path_in(q, sizeof(q), "target");
+    assert_int_equal(symlink(q, p), 0);
+    assert_int_equal(syslogd_bind(p, &fd), 0);
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_false(exists("target"));
+    assert_int_equal(close(fd), 0);
+    /* Somebody's file: left as it is. */
+    path_in(p, sizeof(p), "plain");
+    fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+    fd = -1;
+    assert_int_equal(syslogd_bind(p, &fd), -EEXIST);
+    assert_int_equal(fd, -1);
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+}
+
 static void
 test_open_refuses_symlink_and_reports_errors(void **state)
 {
@@ -907,6 +964,7 @@ main(void)
         cmocka_unit_test(test_line_longer_than_limit_or_buffer),
         cmocka_unit_test(test_reopen_after_outside_rename),
         cmocka_unit_test(test_open_refuses_symlink_and_reports_errors),
+        cmocka_unit_test(test_bind_creates_replaces_stale_and_refuses_live),
         cmocka_unit_test(test_parse_size_suffixes),
         cmocka_unit_test(test_config_defaults_and_errors),
         cmocka_unit_test(test_config_socket_path_too_long),
