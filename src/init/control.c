@@ -40,6 +40,7 @@ int
 control_listen(void)
 {
     struct sockaddr_un sa;
+    struct stat st;
     char dir[PATH_MAX];
     mode_t old_umask;
     int fd, r;
@@ -49,22 +50,38 @@ control_listen(void)
         return r;
     }
     r = run_path(dir, sizeof(dir), "");
-    if (r < 0 || (r = mkdir_parents(dir, 0755)) < 0) {
+    if (r < 0) {
         return r;
     }
+    /* One stat in the usual case (the run dir is there from the image or
+     * an earlier start); the directories are made only when missing. */
+    if (stat(dir, &st) < 0) {
+        if (errno != ENOENT || (r = mkdir_parents(dir, 0755)) < 0 ||
+            stat(dir, &st) < 0) {
+            return r < 0 ? r : -errno;
+        }
+    }
     /* Only root, or the uid a non-root airlock runs as, may ask PID 1 to
-     * restart things: the run dir is theirs alone. */
-    if (chmod(dir, 0700) < 0) {
+     * restart things: the run dir is theirs alone, whatever mode the
+     * image gave it. */
+    if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0) {
         return -errno;
     }
-    (void)unlink(sa.sun_path);
     fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         return -errno;
     }
-    old_umask = umask(0177);
-    r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    umask(old_umask);
+    for (int attempt = 0;; attempt++) {
+        old_umask = umask(0177);
+        r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+        umask(old_umask);
+        /* A socket left by an earlier start is in the way: removed,
+         * once. */
+        if (r == 0 || errno != EADDRINUSE || attempt > 0 ||
+            unlink(sa.sun_path) < 0) {
+            break;
+        }
+    }
     if (r < 0 || listen(fd, 8) < 0) {
         r = -errno;
         (void)close(fd);

@@ -191,21 +191,27 @@ static void
 add_builtin_services(struct supervisor *sup, const struct config *cfg)
 {
     char exe[PATH_MAX], sshd[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    bool want_sshd;
+    ssize_t n;
 
+    if (cfg->syslog_disabled) {
+        log_info("syslog collector disabled (AIRLOCK_SYSLOG=off)");
+    }
+    want_sshd = sshd_wanted(cfg->ssh_disabled);
+    if (cfg->syslog_disabled && !want_sshd) {
+        return; /* no built-in: no need to know our own path */
+    }
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n <= 0) {
         log_warn("cannot find my own executable: %s; no built-in services",
                  strerror(errno));
         return;
     }
     exe[n] = '\0';
-    if (cfg->syslog_disabled) {
-        log_info("syslog collector disabled (AIRLOCK_SYSLOG=off)");
-    } else {
+    if (!cfg->syslog_disabled) {
         add_syslogd(sup, exe);
     }
-    if (sshd_wanted(cfg->ssh_disabled) &&
-        sshd_find(exe, sshd, sizeof(sshd)) == 0) {
+    if (want_sshd && sshd_find(exe, sshd, sizeof(sshd)) == 0) {
         (void)services_add_builtin(&sup->services, "sshd", sshd, "");
     }
 }

@@ -466,4 +466,20 @@ print("NO-SIGINT", flush=True)
 check "a TTY: the app owns the foreground group and Ctrl-C reaches it" \
     grep -q "GOT-SIGINT fg=1" <<<"$out"
 
+# --- a run dir left by an earlier start, or shipped wide by an image -----
+# The control socket replaces a stale one, and the run dir is made 0700
+# whatever mode it had.
+R=$T/stale_run
+mkdir -p "$R/run/airlock"
+chmod 755 "$R/run/airlock"
+/usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])' "$R/run/airlock/control.sock"
+out=$(AIRLOCK_ROOT=$R AIRLOCK_SYSLOG=off AIRLOCK_SSH=off timeout 20 \
+    unshare --pid --fork --mount-proc --kill-child "$AIRLOCK" -- sh -c \
+    'stat -c %a "$AIRLOCK_ROOT/run/airlock"; "$0" status >/dev/null && echo status-ok' \
+    "$AIRLOCK" 2>"$T/stale_run.err")
+expect_eq "stale run dir: made 0700, and airlock status answers through a new socket" \
+    "700 status-ok" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+
 finish
