@@ -103,10 +103,8 @@ struct service {
 #define SERVICES_OUT_MAX (64 * 1024)
 
 struct services {
-    struct service svc[SERVICES_MAX];
     size_t count;
     struct nbout out; /* the container's stdout, never waited for */
-    char pending[SERVICES_OUT_MAX];
     size_t pending_len;
     unsigned long dropped; /* lines nobody could ever read (EPIPE) */
     bool stopping;         /* the container stops: nothing restarts */
@@ -114,6 +112,10 @@ struct services {
     int critical_code;     /* a critical service's status, or -1 */
     unsigned crit_restarts;
     uint64_t crit_window_ms;
+    /* The large members last: a container with few services touches
+     * only their first pages. */
+    char pending[SERVICES_OUT_MAX];
+    struct service svc[SERVICES_MAX];
 };
 
 /* What starting a process needs from PID 1. */

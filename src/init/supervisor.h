@@ -51,9 +51,6 @@ struct supervisor {
     /* fds inherited for the app (socket activation), closed once it has
      * them; NULL for none. */
     struct inherit *inherit;
-    /* The collector's /dev/log when PID 1 could not bind it: the app
-     * starts once it exists; "" when PID 1 bound it (syslog_fd). */
-    char syslog_socket[PATH_MAX];
     int syslog_fd; /* /dev/log, bound by PID 1 for the collector, or -1 */
     /* The collector (service COLLECTOR_SERVICE) waits for the first
      * datagram on syslog_fd before it starts (service.h, on demand). */
@@ -61,9 +58,6 @@ struct supervisor {
     /* The environment writer (main.c), which logs nothing to syslog; 0
      * when there is none. */
     pid_t env_writer;
-
-    struct children children;
-    struct services services;
 
     pid_t app_pid; /* 0 when not running */
     bool app_started;
@@ -90,6 +84,14 @@ struct supervisor {
     pid_t hook_pid;
     /* The signal that began the stop (before --rewrite), or 0. */
     int stop_sig;
+
+    /* The large members last, so that the small ones above, which PID 1
+     * touches at every turn of its loop, share few pages. */
+    struct children children;
+    struct services services;
+    /* The collector's /dev/log when PID 1 could not bind it: the app
+     * starts once it exists; "" when PID 1 bound it (syslog_fd). */
+    char syslog_socket[PATH_MAX];
 };
 
 /* Blocks every signal but the synchronous faults and opens the signalfd;
