@@ -242,8 +242,8 @@ for i in "${SERVERS[@]}"; do
 done
 
 now_ns() { date +%s%N; }
-# ms_since T0: milliseconds since T0 (now_ns), 2 decimals.
-ms_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN {printf "%.2f", (b - a) / 1e6}'; }
+# ms_between T0 T1: milliseconds from T0 to T1 (now_ns), 2 decimals.
+ms_between() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b - a) / 1e6}'; }
 # rotated N R: 0..N-1 starting at R mod N, the order of a round.
 rotated() { local k; for ((k = 0; k < $1; k++)); do echo $(((k + $2) % $1)); done; }
 
@@ -273,7 +273,8 @@ if want latency; then
         for i in $(rotated 4 "$r"); do
             t0=$(now_ns)
             if sshs "$i" true; then
-                lat[$i]="${lat[$i]:-} $(ms_since "$t0")"
+                t1=$(now_ns)
+                lat[$i]="${lat[$i]:-} $(ms_between "$t0" "$t1")"
             else
                 lat[$i]="${lat[$i]:-} x"
                 lat_fail=$((lat_fail + 1))
@@ -331,7 +332,7 @@ if want throughput; then
                 SSH_EXTRA=(-c "$c")
                 t0=$(now_ns)
                 n=$(sshs "$i" "head -c $THR_BYTES /dev/zero" | wc -c)
-                ms=$(ms_since "$t0")
+                ms=$(ms_between "$t0" "$(now_ns)")
                 SSH_EXTRA=()
                 if [ "$n" -eq "$THR_BYTES" ]; then
                     v=$(awk -v b="$THR_BYTES" -v ms="$ms" 'BEGIN {printf "%.1f", b / 1048576 / (ms / 1000)}')
