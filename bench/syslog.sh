@@ -19,7 +19,7 @@
 # /dev/log).
 set -u
 B=${1:-build}
-N=${2:-100000}
+N=${2:-300000}
 ROUNDS=${3:-5}
 BUDGET=${BENCH_BUDGET:-240}
 here=$(cd "$(dirname "$0")/.." && pwd)
