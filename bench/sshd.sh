@@ -253,7 +253,7 @@ kex_of() { # kex_of SUBJECT: the key exchange and host key the login negotiated
 }
 for i in 0 1 2 3; do S_KEXNEG[i]=$(kex_of "$i"); done
 
-bench_version airlock-sshd "$(cat "$here/../VERSION" 2>/dev/null) ($(git -C "$here/.." describe --always --dirty 2>/dev/null)), libssh $(dpkg-query -W -f='${Version}' libssh-4 2>/dev/null)"
+bench_version airlock-sshd "$(airlock_version "$here/.."), libssh $(dpkg-query -W -f='${Version}' libssh-4 2>/dev/null)"
 bench_version "OpenSSH sshd" "$(/usr/sbin/sshd -V 2>&1 | head -n 1) ($(dpkg-query -W -f='${Version}' openssh-server 2>/dev/null))"
 bench_version "OpenSSH client" "$(ssh -V 2>&1)"
 bench_version dropbear "$(dpkg-query -W -f='${Version}' dropbear-bin 2>/dev/null)"
@@ -540,7 +540,7 @@ refusal_reasons() {
 # but those of logins that worked, without dropbear's time stamp and with
 # numbers folded, so that equal reasons count together.
 peer_log_reasons() {
-    grep -vE 'Server listening|Accepted publickey|Received disconnect|Disconnected from|Child connection from|Pubkey auth succeeded|Disconnect received|Not backgrounding|Received signal' "$1" |
+    grep -vE 'Server listening|Accepted publickey|Received disconnect|Disconnected from|Child connection from|Pubkey auth succeeded|Disconnect received|Not backgrounding|Received signal|Terminated by signal' "$1" |
         sed -E -e 's/^\[[0-9]+\] [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} //' -e 's/[0-9]+/N/g'
 }
 # burst PORT N: N `ssh ... true` at once; prints how many exited 0. The
@@ -917,7 +917,8 @@ mkdir -p "$here/results"
         echo "Why the failed logins failed, summed over the rounds, the 4 most frequent"
         echo "of each: the client's first error line; the server's reason (airlock-sshd:"
         echo "its audit log; OpenSSH, dropbear: their log lines other than those of the"
-        echo "logins that worked, numbers folded to N):"
+        echo "logins that worked and its own stop, numbers folded to N; \"nothing"
+        echo "logged\": the server said nothing about the logins that failed):"
         echo
         echo '```'
         for c in "${lcase[@]}"; do
@@ -925,7 +926,8 @@ mkdir -p "$here/results"
                 grep "^$c $n " "$T/logins.errors" 2>/dev/null | sed "s/^$c $n //" | fold_errors |
                     sed "s/^/$c N=$n client: /"
                 grep "^$c $n " "$T/logins.refusals" 2>/dev/null | sed "s/^$c $n //" | fold_errors |
-                    sed "s/^/$c N=$n server: /"
+                    sed "s/^/$c N=$n server: /" | grep . ||
+                    { grep -q "^$c $n " "$T/logins.errors" 2>/dev/null && echo "$c N=$n server: nothing logged"; }
             done
         done
         echo '```'

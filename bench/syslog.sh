@@ -155,7 +155,7 @@ declare -A LABEL=([ours]="airlock syslogd (stdout)" [ours-file]="airlock syslogd
 REF=rsyslog
 declare -A rate lost done_
 LOAD_START="$(uptime) (/proc/loadavg: $(cat /proc/loadavg))"
-bench_version "airlock syslogd" "$(cat "$here/VERSION" 2>/dev/null) ($(git -C "$here" describe --always --dirty 2>/dev/null))"
+bench_version "airlock syslogd" "$(airlock_version "$here")"
 bench_version "busybox syslogd" "$(busybox 2>&1 | head -n 1)"
 bench_version rsyslogd "$(dpkg-query -W -f='${Version}' rsyslog 2>/dev/null)"
 bench_version logger "$(logger --version 2>&1 | head -n 1)"

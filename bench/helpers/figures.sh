@@ -63,3 +63,11 @@ phase_table() {
             if .unreliable then "busy machine: unreliable" else "" end) |"' \
         "$BENCH_OUT/phases.jsonl"
 }
+
+# airlock_version REPO: VERSION and, in a git checkout, the commit.
+airlock_version() {
+    local v d
+    v=$(cat "$1/VERSION" 2>/dev/null)
+    d=$(git -C "$1" describe --always --dirty 2>/dev/null)
+    echo "${v:-?}${d:+ ($d)}"
+}
