@@ -329,13 +329,17 @@ if want throughput; then
             for k in $(rotated ${#SERVERS[@]} "$r"); do
                 i=${SERVERS[$k]}
                 case ${thr_neg[$i,$c]} in "not offered" | error:*) continue ;; esac
+                # Timed from the first byte (dd reads exactly one) to the
+                # end of the stream: the login is not part of it.
                 SSH_EXTRA=(-c "$c")
-                t0=$(now_ns)
-                n=$(sshs "$i" "head -c $THR_BYTES /dev/zero" | wc -c)
-                ms=$(ms_between "$t0" "$(now_ns)")
+                read -r first t0 n < <(sshs "$i" "head -c $THR_BYTES /dev/zero" |
+                    { dd bs=1 count=1 2>/dev/null | wc -c | tr '\n' ' '; now_ns | tr '\n' ' '; wc -c; })
+                t1=$(now_ns)
                 SSH_EXTRA=()
+                n=$((first + n))
                 if [ "$n" -eq "$THR_BYTES" ]; then
-                    v=$(awk -v b="$THR_BYTES" -v ms="$ms" 'BEGIN {printf "%.1f", b / 1048576 / (ms / 1000)}')
+                    v=$(awk -v b="$((THR_BYTES - 1))" -v ms="$(ms_between "$t0" "$t1")" \
+                        'BEGIN {printf "%.1f", b / 1048576 / (ms / 1000)}')
                 else
                     v=x
                     thr_short[$i,$c]="${thr_short[$i,$c]:-}round $((r + 1)): $n bytes; "
@@ -816,8 +820,9 @@ mkdir -p "$here/results"
         echo "### Throughput per cipher"
         echo
         echo "\`head -c $THR_BYTES /dev/zero\` on the server, \`wc -c\` on this side (a"
-        echo "count other than $THR_BYTES marks the round failed and leaves it out); the"
-        echo "time includes the login. $THR_ROUNDS rounds, the servers' order rotated."
+        echo "count other than $THR_BYTES marks the round failed and leaves it out), timed"
+        echo "from the first byte to the end of the stream (the login left out). $THR_ROUNDS"
+        echo "rounds, the servers' order rotated."
         echo "Higher is better. What each server negotiated for each cipher asked for"
         echo "(cipher and MAC; \"not offered\": the server refused that cipher):"
         echo
