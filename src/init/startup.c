@@ -1,5 +1,5 @@
 #include "init/startup.h"
-#include "init/spawn.h"
+#include "common/spawn.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -130,7 +130,10 @@ startup_check(const char *path, const char **ret_reason)
 }
 
 pid_t
-startup_spawn(const char *path, const sigset_t *child_mask, char *const envp[])
+startup_spawn(const char *path,
+              const sigset_t *child_mask,
+              char *const envp[],
+              struct spawn_failure *ret_fail)
 {
     char *argv[] = {(char *)path, NULL};
     struct spawn_opts o = {
@@ -140,10 +143,10 @@ startup_spawn(const char *path, const sigset_t *child_mask, char *const envp[])
         .stderr_fd = -1,
         .envp = envp,
     };
-    int exec_errno, r;
+    int r;
     pid_t pid;
 
-    r = spawn_process(argv, &o, &pid, &exec_errno);
+    r = spawn_process(argv, &o, &pid, ret_fail);
     return r < 0 ? r : pid;
 }
 
@@ -289,12 +292,13 @@ static int
 run_one(const char *path, struct run_ctx *ctx, int *ret_status)
 {
     unsigned delay = STARTUP_FORK_DELAY_MS;
+    struct spawn_failure fail = {0, 0};
     pid_t pid = -EAGAIN;
     int status = 0, stop_sig = 0, r;
 
     log_info("startup: running '%s'", path);
     for (int i = 0; i < STARTUP_FORK_TRIES; i++) {
-        pid = startup_spawn(path, ctx->mask, ctx_envp(ctx));
+        pid = startup_spawn(path, ctx->mask, ctx_envp(ctx), &fail);
         if (pid != -EAGAIN) {
             break;
         }
@@ -316,7 +320,7 @@ run_one(const char *path, struct run_ctx *ctx, int *ret_status)
                          path);
     }
     if (pid < 0) {
-        status = pid == -ENOENT ? 127 : 126;
+        status = fail.status;
         log_error("startup: cannot execute '%s': %s (status %d)",
                   path,
                   strerror((int)-pid),

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/spawn.h"
+
 /* Entries taken from one directory, at most (the first in strcmp order). */
 #define STARTUP_MAX_ENTRIES 1024
 /* fork() attempts under EAGAIN (a pids cgroup limit), and the first pause
@@ -40,9 +42,12 @@ int startup_check(const char *path, const char **ret_reason);
  * and closes every fd above 2 before exec; a file without a #! line is run
  * by /bin/sh, as execvp does. Returns the pid (the caller reaps it), or
  * -errno: fork's (-EAGAIN under a pids limit; no retry here, so it never
- * sleeps) or exec's (that child has already been reaped). */
-pid_t
-startup_spawn(const char *path, const sigset_t *child_mask, char *const envp[]);
+ * sleeps) or exec's (that child has already been reaped, and *ret_fail
+ * holds exec's errno and the status, 126 or 127, as spawn_process). */
+pid_t startup_spawn(const char *path,
+                    const sigset_t *child_mask,
+                    char *const envp[],
+                    struct spawn_failure *ret_fail);
 
 /* Blocks until pid exits (waitpid on that pid only, EINTR retried) and
  * gives its shell-style status: the exit code, or 128+N for signal N.

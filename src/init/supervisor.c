@@ -17,7 +17,7 @@
 #include "common/timeutil.h"
 #include "init/control.h"
 #include "init/killall.h"
-#include "init/spawn.h"
+#include "common/spawn.h"
 
 /* After SIGKILL to everything, how long to wait for the kernel to finish
  * them (a process in uninterruptible sleep may never go). */
@@ -186,10 +186,11 @@ start_next_hook(struct supervisor *sup, size_t end)
             .stderr_fd = -1,
             .envp = sup->envp,
         };
-        int exec_errno, r;
+        struct spawn_failure fail;
+        int r;
         pid_t pid;
 
-        r = spawn_process(argv, &o, &pid, &exec_errno);
+        r = spawn_process(argv, &o, &pid, &fail);
         if (r < 0) {
             log_errno(LOG_LEVEL_WARN, r, "shutdown hook '%s'", argv[0]);
             continue;
@@ -443,7 +444,8 @@ start_app(struct supervisor *sup, uint64_t now)
         .stderr_fd = -1,
         .envp = sup->app_envp != NULL ? sup->app_envp : sup->envp,
     };
-    int exec_errno, r;
+    struct spawn_failure fail;
+    int r;
     pid_t pid;
 
     sup->app_retry_at = DEADLINE_NONE;
@@ -453,7 +455,7 @@ start_app(struct supervisor *sup, uint64_t now)
         o.npass_fds = sup->inherit->nfds;
         o.pid_slot = sup->inherit->pid_slot;
     }
-    r = spawn_process(sup->cfg->cmd, &o, &pid, &exec_errno);
+    r = spawn_process(sup->cfg->cmd, &o, &pid, &fail);
     if (r == 0) {
         /* The app has its copies; airlock's would only keep a listening
          * socket open after the app closed it. */
@@ -469,9 +471,9 @@ start_app(struct supervisor *sup, uint64_t now)
         log_debug("app '%s' started, pid %d", sup->cfg->cmd[0], (int)pid);
         return;
     }
-    if (exec_errno != 0) {
+    if (fail.err != 0) {
         log_errno(LOG_LEVEL_ERROR, r, "cannot run '%s'", sup->cfg->cmd[0]);
-        sup->exit_code = exec_errno == ENOENT ? 127 : 126;
+        sup->exit_code = fail.status;
         begin_stop(sup, now, 0);
         return;
     }
