@@ -17,6 +17,7 @@
 #include "common/sigutil.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "common/backoff.h"
 #include "common/spawn.h"
 
 /* A wait status for "exited with CODE" (glibc's <sys/wait.h> has it, musl
@@ -29,13 +30,10 @@
 uint64_t
 service_next_backoff(uint64_t last_ms, uint64_t uptime_ms)
 {
-    if (last_ms == 0 || uptime_ms >= SERVICE_STABLE_MS) {
-        return SERVICE_BACKOFF_MIN;
-    }
-    if (last_ms >= SERVICE_BACKOFF_MAX / 2) {
-        return SERVICE_BACKOFF_MAX;
-    }
-    return last_ms * 2;
+    /* A run that lasted starts the doubling over. */
+    return backoff_next(uptime_ms >= SERVICE_STABLE_MS ? 0 : last_ms,
+                        SERVICE_BACKOFF_MIN,
+                        SERVICE_BACKOFF_MAX);
 }
 
 int

@@ -1,4 +1,5 @@
 #include "init/startup.h"
+#include "common/backoff.h"
 #include "common/spawn.h"
 
 #include <dirent.h>
@@ -291,7 +292,7 @@ ctx_reload(struct run_ctx *ctx)
 static int
 run_one(const char *path, struct run_ctx *ctx, int *ret_status)
 {
-    unsigned delay = STARTUP_FORK_DELAY_MS;
+    uint64_t delay = 0;
     struct spawn_failure fail = {0, 0};
     pid_t pid = -EAGAIN;
     int status = 0, stop_sig = 0, r;
@@ -305,12 +306,14 @@ run_one(const char *path, struct run_ctx *ctx, int *ret_status)
         /* Before the main loop nothing else needs us: a short wait lets
          * a pids limit drain instead of failing the container start. */
         if (i + 1 < STARTUP_FORK_TRIES) {
-            log_warn("startup: fork for '%s': %s, retrying in %u ms",
+            delay = backoff_next(delay,
+                                 STARTUP_FORK_DELAY_MS,
+                                 STARTUP_FORK_DELAY_MAX_MS);
+            log_warn("startup: fork for '%s': %s, retrying in %llu ms",
                      path,
                      strerror(EAGAIN),
-                     delay);
-            sleep_ms(delay);
-            delay *= 2;
+                     (unsigned long long)delay);
+            sleep_ms((unsigned)delay);
         }
     }
     if (pid == -EAGAIN || pid == -ENOMEM) {

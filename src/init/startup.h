@@ -16,10 +16,12 @@
 
 /* Entries taken from one directory, at most (the first in strcmp order). */
 #define STARTUP_MAX_ENTRIES 1024
-/* fork() attempts under EAGAIN (a pids cgroup limit), and the first pause
- * between them; it doubles each time (10 ms ... 1.28 s, 2.5 s in all). */
-#define STARTUP_FORK_TRIES    8
-#define STARTUP_FORK_DELAY_MS 10
+/* fork() attempts under EAGAIN (a pids cgroup limit), the first pause
+ * between them and its cap; it doubles each time (backoff_next:
+ * 10 ms ... 640 ms, 1.27 s in all). */
+#define STARTUP_FORK_TRIES        8
+#define STARTUP_FORK_DELAY_MS     10
+#define STARTUP_FORK_DELAY_MAX_MS 1280
 
 /* Lists dir's entry names in strcmp (C locale) order into names[0..max),
  * leaving out "." ".." and hidden names (leading '.', e.g. the "..data"

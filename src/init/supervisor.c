@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/backoff.h"
 #include "common/log.h"
 #include "common/sigutil.h"
 #include "common/timeutil.h"
@@ -479,15 +480,13 @@ start_app(struct supervisor *sup, uint64_t now)
     }
     if ((r == -EAGAIN || r == -ENOMEM) &&
         sup->app_attempts < APP_SPAWN_ATTEMPTS) {
-        uint64_t delay = APP_RETRY_MIN_MS << (sup->app_attempts - 1);
-        if (delay > APP_RETRY_MAX_MS) {
-            delay = APP_RETRY_MAX_MS;
-        }
+        sup->app_retry_ms =
+            backoff_next(sup->app_retry_ms, APP_RETRY_MIN_MS, APP_RETRY_MAX_MS);
         log_errno(LOG_LEVEL_WARN,
                   r,
                   "fork for the app, retrying in %llu ms",
-                  (unsigned long long)delay);
-        sup->app_retry_at = now + delay;
+                  (unsigned long long)sup->app_retry_ms);
+        sup->app_retry_at = now + sup->app_retry_ms;
         return;
     }
     log_errno(LOG_LEVEL_ERROR, r, "cannot start the app");
