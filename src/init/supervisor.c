@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/backoff.h"
+#include "common/groupstop.h"
 #include "common/log.h"
 #include "common/sigutil.h"
 #include "common/timeutil.h"
@@ -219,12 +220,11 @@ stop_budget_spent(struct supervisor *sup, uint64_t now)
              "process left",
              (unsigned long long)sup->cfg->grace_ms);
     if (sup->app_pid > 0) {
-        (void)kill(-sup->app_pid, SIGKILL);
-        (void)kill(sup->app_pid, SIGKILL);
+        (void)group_signal(sup->app_pid, SIGKILL);
         sup->app_killed = true;
     }
     if (sup->hook_pid > 0) {
-        (void)kill(-sup->hook_pid, SIGKILL);
+        (void)group_signal(sup->hook_pid, SIGKILL);
         sup->next_hook = sup->nhooks;
     }
     struct service_ctx ctx = service_ctx_of(sup);

@@ -467,6 +467,28 @@ test_group_stop_idle_has_no_deadline(void **state)
     assert_int_equal(s.state, GROUP_STOP_IDLE);
 }
 
+/* group_signal reaches a process by its pid when no group has that
+ * number (a child that leads none), and says -ESRCH once it is gone. */
+static void
+test_group_signal_reaches_a_leader_without_its_group(void **state)
+{
+    pid_t pid = fork();
+    int st;
+
+    (void)state;
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        for (;;) {
+            pause(); /* in the test's group: no group has its number */
+        }
+    }
+    assert_int_equal(group_signal(pid, SIGTERM), 0);
+    st = wait_status(pid, 2000);
+    assert_true(st != -1 && WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGTERM);
+    assert_int_equal(group_signal(pid, SIGTERM), -ESRCH);
+}
+
 /* The delays every retry and restart uses: min first, doubling, capped;
  * the cap wins over a min above it, and no input overflows. */
 static void
@@ -516,6 +538,7 @@ main(void)
         cmocka_unit_test(test_group_stop_escalates_to_sigkill_after_the_grace),
         cmocka_unit_test(test_group_stop_continues_a_stopped_group),
         cmocka_unit_test(test_group_stop_idle_has_no_deadline),
+        cmocka_unit_test(test_group_signal_reaches_a_leader_without_its_group),
         cmocka_unit_test(test_backoff_doubles_from_min_to_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
