@@ -594,7 +594,7 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
         log_error("session %u of '%s': cannot run '%s': %s (status %d)",
                   k->id,
                   san(c->user),
-                  path,
+                  san(path),
                   strerror(fail.err),
                   fail.status);
         for (int i = 0; i < 2; i++) {
