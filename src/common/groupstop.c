@@ -12,8 +12,8 @@
 /* kill(-pgid) reaches every member still in the group. A leader that
  * left it could only do so with setsid() (a session leader may not
  * change its group), so the leader is signalled directly as well. */
-static int
-signal_group(pid_t pgid, int sig)
+int
+group_signal(pid_t pgid, int sig)
 {
     int r = 0;
 
@@ -41,11 +41,11 @@ group_stop_begin(struct group_stop *s,
     s->pgid = pgid;
     s->state = GROUP_STOP_SIGNALLED;
     s->kill_at = now + grace_ms;
-    r = signal_group(pgid, sig);
+    r = group_signal(pgid, sig);
     /* A group that ignores sig still must not stay stopped: SIGKILL
      * works on a stopped process, but the grace would then be lost on a
      * group that could have exited cleanly. */
-    (void)signal_group(pgid, SIGCONT);
+    (void)group_signal(pgid, SIGCONT);
     return r;
 }
 
@@ -56,7 +56,7 @@ group_stop_kill_now(struct group_stop *s)
         return;
     }
     /* ESRCH means the group is gone already: nothing left to do. */
-    (void)signal_group(s->pgid, SIGKILL);
+    (void)group_signal(s->pgid, SIGKILL);
     s->state = GROUP_STOP_KILLED;
 }
 

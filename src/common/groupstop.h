@@ -20,6 +20,14 @@ struct group_stop {
     uint64_t kill_at; /* when SIGKILL is due (SIGNALLED only) */
 };
 
+/* Sends sig to group pgid and to its leader pgid (which may have left
+ * the group with setsid()): how every stop in airlock signals a group,
+ * for a caller whose polite signal went another way (the app's, through
+ * --rewrite). pgid must be the caller's unreaped child, as below.
+ * Returns 0 when either kill(2) reached something, else -errno
+ * (-ESRCH: nothing left). */
+int group_signal(pid_t pgid, int sig);
+
 /* Sends sig, then SIGCONT (a stopped group could not act on sig), to
  * group pgid, and arms SIGKILL for now + grace_ms. pgid must be a group
  * whose leader is the caller's unreaped child: only then can the number

@@ -10,7 +10,7 @@
 
 #include "common/safeio.h"
 #include "common/strutil.h"
-#include "init/spawn.h"
+#include "common/spawn.h"
 
 /* Without /proc (a bare chroot), fds are probed one by one up to here:
  * socket activation starts at 3 and passes a handful. */

@@ -23,7 +23,7 @@
 #include "init/inherit.h"
 #include "init/mode.h"
 #include "init/startup.h"
-#include "init/spawn.h"
+#include "common/spawn.h"
 #include "init/sshd_finder.h"
 #include "init/supervisor.h"
 #include "init/sv.h"

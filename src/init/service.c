@@ -17,7 +17,8 @@
 #include "common/sigutil.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
-#include "init/spawn.h"
+#include "common/backoff.h"
+#include "common/spawn.h"
 
 /* A wait status for "exited with CODE" (glibc's <sys/wait.h> has it, musl
  * does not, and `make static` builds with musl): the layout wait(2)'s
@@ -29,13 +30,10 @@
 uint64_t
 service_next_backoff(uint64_t last_ms, uint64_t uptime_ms)
 {
-    if (last_ms == 0 || uptime_ms >= SERVICE_STABLE_MS) {
-        return SERVICE_BACKOFF_MIN;
-    }
-    if (last_ms >= SERVICE_BACKOFF_MAX / 2) {
-        return SERVICE_BACKOFF_MAX;
-    }
-    return last_ms * 2;
+    /* A run that lasted starts the doubling over. */
+    return backoff_next(uptime_ms >= SERVICE_STABLE_MS ? 0 : last_ms,
+                        SERVICE_BACKOFF_MIN,
+                        SERVICE_BACKOFF_MAX);
 }
 
 int
@@ -565,7 +563,8 @@ service_spawn(struct service *svc,
         .envp = ctx->envp,
         .cwd = svc->builtin ? NULL : svc->dir,
     };
-    int r, exec_errno, notify[2] = {-1, -1};
+    struct spawn_failure fail;
+    int r, notify[2] = {-1, -1};
     sigset_t builtin_mask;
     pid_t pid;
 
@@ -580,7 +579,7 @@ service_spawn(struct service *svc,
         o.child_mask = &builtin_mask;
     }
     svc->started_at = now;
-    *ret_wstatus = W_EXITCODE(126, 0);
+    *ret_wstatus = W_EXITCODE(SPAWN_EXIT_NOEXEC, 0);
     r = service_open_pipe(svc);
     if (r < 0) {
         return log_errno(LOG_LEVEL_ERROR, r, "service '%s': pipe", svc->name);
@@ -606,7 +605,7 @@ service_spawn(struct service *svc,
         o.notify_from = notify[1];
         o.notify_to = svc->notify_to;
     }
-    r = spawn_process(argv, &o, &pid, &exec_errno);
+    r = spawn_process(argv, &o, &pid, &fail);
     if (notify[1] >= 0) {
         (void)close(notify[1]);
     }
@@ -614,8 +613,8 @@ service_spawn(struct service *svc,
         (void)close(notify[0]);
     }
     if (r < 0) {
-        if (exec_errno == ENOENT) {
-            *ret_wstatus = W_EXITCODE(127, 0);
+        if (fail.err != 0) {
+            *ret_wstatus = W_EXITCODE(fail.status, 0);
         }
         return log_errno(LOG_LEVEL_ERROR,
                          r,
@@ -676,10 +675,11 @@ service_run_script(struct service *svc,
         .envp = ctx->envp,
         .cwd = svc->dir,
     };
-    int exec_errno, r;
+    struct spawn_failure fail;
+    int r;
     pid_t pid;
 
-    r = spawn_process(argv, &o, &pid, &exec_errno);
+    r = spawn_process(argv, &o, &pid, &fail);
     if (r < 0) {
         return log_errno(LOG_LEVEL_WARN,
                          r,
@@ -973,7 +973,7 @@ service_apply(struct services *s,
                           SVC_EV_CHECKED,
                           ctx,
                           now,
-                          W_EXITCODE(126, 0),
+                          W_EXITCODE(SPAWN_EXIT_NOEXEC, 0),
                           0);
             return;
         }

@@ -1,5 +1,6 @@
 #include "init/startup.h"
-#include "init/spawn.h"
+#include "common/backoff.h"
+#include "common/spawn.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -130,7 +131,10 @@ startup_check(const char *path, const char **ret_reason)
 }
 
 pid_t
-startup_spawn(const char *path, const sigset_t *child_mask, char *const envp[])
+startup_spawn(const char *path,
+              const sigset_t *child_mask,
+              char *const envp[],
+              struct spawn_failure *ret_fail)
 {
     char *argv[] = {(char *)path, NULL};
     struct spawn_opts o = {
@@ -140,10 +144,10 @@ startup_spawn(const char *path, const sigset_t *child_mask, char *const envp[])
         .stderr_fd = -1,
         .envp = envp,
     };
-    int exec_errno, r;
+    int r;
     pid_t pid;
 
-    r = spawn_process(argv, &o, &pid, &exec_errno);
+    r = spawn_process(argv, &o, &pid, ret_fail);
     return r < 0 ? r : pid;
 }
 
@@ -288,25 +292,28 @@ ctx_reload(struct run_ctx *ctx)
 static int
 run_one(const char *path, struct run_ctx *ctx, int *ret_status)
 {
-    unsigned delay = STARTUP_FORK_DELAY_MS;
+    uint64_t delay = 0;
+    struct spawn_failure fail = {0, 0};
     pid_t pid = -EAGAIN;
     int status = 0, stop_sig = 0, r;
 
     log_info("startup: running '%s'", path);
     for (int i = 0; i < STARTUP_FORK_TRIES; i++) {
-        pid = startup_spawn(path, ctx->mask, ctx_envp(ctx));
+        pid = startup_spawn(path, ctx->mask, ctx_envp(ctx), &fail);
         if (pid != -EAGAIN) {
             break;
         }
         /* Before the main loop nothing else needs us: a short wait lets
          * a pids limit drain instead of failing the container start. */
         if (i + 1 < STARTUP_FORK_TRIES) {
-            log_warn("startup: fork for '%s': %s, retrying in %u ms",
+            delay = backoff_next(delay,
+                                 STARTUP_FORK_DELAY_MS,
+                                 STARTUP_FORK_DELAY_MAX_MS);
+            log_warn("startup: fork for '%s': %s, retrying in %llu ms",
                      path,
                      strerror(EAGAIN),
-                     delay);
-            sleep_ms(delay);
-            delay *= 2;
+                     (unsigned long long)delay);
+            sleep_ms((unsigned)delay);
         }
     }
     if (pid == -EAGAIN || pid == -ENOMEM) {
@@ -316,7 +323,7 @@ run_one(const char *path, struct run_ctx *ctx, int *ret_status)
                          path);
     }
     if (pid < 0) {
-        status = pid == -ENOENT ? 127 : 126;
+        status = fail.status;
         log_error("startup: cannot execute '%s': %s (status %d)",
                   path,
                   strerror((int)-pid),

@@ -12,12 +12,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/spawn.h"
+
 /* Entries taken from one directory, at most (the first in strcmp order). */
 #define STARTUP_MAX_ENTRIES 1024
-/* fork() attempts under EAGAIN (a pids cgroup limit), and the first pause
- * between them; it doubles each time (10 ms ... 1.28 s, 2.5 s in all). */
-#define STARTUP_FORK_TRIES    8
-#define STARTUP_FORK_DELAY_MS 10
+/* fork() attempts under EAGAIN (a pids cgroup limit), the first pause
+ * between them and its cap; it doubles each time (backoff_next:
+ * 10 ms ... 640 ms, 1.27 s in all). */
+#define STARTUP_FORK_TRIES        8
+#define STARTUP_FORK_DELAY_MS     10
+#define STARTUP_FORK_DELAY_MAX_MS 1280
 
 /* Lists dir's entry names in strcmp (C locale) order into names[0..max),
  * leaving out "." ".." and hidden names (leading '.', e.g. the "..data"
@@ -40,9 +44,12 @@ int startup_check(const char *path, const char **ret_reason);
  * and closes every fd above 2 before exec; a file without a #! line is run
  * by /bin/sh, as execvp does. Returns the pid (the caller reaps it), or
  * -errno: fork's (-EAGAIN under a pids limit; no retry here, so it never
- * sleeps) or exec's (that child has already been reaped). */
-pid_t
-startup_spawn(const char *path, const sigset_t *child_mask, char *const envp[]);
+ * sleeps) or exec's (that child has already been reaped, and *ret_fail
+ * holds exec's errno and the status, 126 or 127, as spawn_process). */
+pid_t startup_spawn(const char *path,
+                    const sigset_t *child_mask,
+                    char *const envp[],
+                    struct spawn_failure *ret_fail);
 
 /* Blocks until pid exits (waitpid on that pid only, EINTR retried) and
  * gives its shell-style status: the exit code, or 128+N for signal N.

@@ -12,12 +12,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/backoff.h"
+#include "common/groupstop.h"
 #include "common/log.h"
 #include "common/sigutil.h"
 #include "common/timeutil.h"
 #include "init/control.h"
 #include "init/killall.h"
-#include "init/spawn.h"
+#include "common/spawn.h"
 
 /* After SIGKILL to everything, how long to wait for the kernel to finish
  * them (a process in uninterruptible sleep may never go). */
@@ -190,10 +192,11 @@ start_next_hook(struct supervisor *sup, size_t end)
             .stderr_fd = -1,
             .envp = sup->envp,
         };
-        int exec_errno, r;
+        struct spawn_failure fail;
+        int r;
         pid_t pid;
 
-        r = spawn_process(argv, &o, &pid, &exec_errno);
+        r = spawn_process(argv, &o, &pid, &fail);
         if (r < 0) {
             log_errno(LOG_LEVEL_WARN, r, "shutdown hook '%s'", argv[0]);
             continue;
@@ -221,12 +224,11 @@ stop_budget_spent(struct supervisor *sup, uint64_t now)
              "process left",
              (unsigned long long)sup->cfg->grace_ms);
     if (sup->app_pid > 0) {
-        (void)kill(-sup->app_pid, SIGKILL);
-        (void)kill(sup->app_pid, SIGKILL);
+        (void)group_signal(sup->app_pid, SIGKILL);
         sup->app_killed = true;
     }
     if (sup->hook_pid > 0) {
-        (void)kill(-sup->hook_pid, SIGKILL);
+        (void)group_signal(sup->hook_pid, SIGKILL);
         sup->next_hook = sup->nhooks;
     }
     struct service_ctx ctx = service_ctx_of(sup);
@@ -447,7 +449,8 @@ start_app(struct supervisor *sup, uint64_t now)
         .stderr_fd = -1,
         .envp = sup->app_envp != NULL ? sup->app_envp : sup->envp,
     };
-    int exec_errno, r;
+    struct spawn_failure fail;
+    int r;
     pid_t pid;
 
     sup->app_retry_at = DEADLINE_NONE;
@@ -457,7 +460,7 @@ start_app(struct supervisor *sup, uint64_t now)
         o.npass_fds = sup->inherit->nfds;
         o.pid_slot = sup->inherit->pid_slot;
     }
-    r = spawn_process(sup->cfg->cmd, &o, &pid, &exec_errno);
+    r = spawn_process(sup->cfg->cmd, &o, &pid, &fail);
     if (r == 0) {
         /* The app has its copies; airlock's would only keep a listening
          * socket open after the app closed it. */
@@ -473,23 +476,21 @@ start_app(struct supervisor *sup, uint64_t now)
         log_debug("app '%s' started, pid %d", sup->cfg->cmd[0], (int)pid);
         return;
     }
-    if (exec_errno != 0) {
+    if (fail.err != 0) {
         log_errno(LOG_LEVEL_ERROR, r, "cannot run '%s'", sup->cfg->cmd[0]);
-        sup->exit_code = exec_errno == ENOENT ? 127 : 126;
+        sup->exit_code = fail.status;
         begin_stop(sup, now, 0);
         return;
     }
     if ((r == -EAGAIN || r == -ENOMEM) &&
         sup->app_attempts < APP_SPAWN_ATTEMPTS) {
-        uint64_t delay = APP_RETRY_MIN_MS << (sup->app_attempts - 1);
-        if (delay > APP_RETRY_MAX_MS) {
-            delay = APP_RETRY_MAX_MS;
-        }
+        sup->app_retry_ms =
+            backoff_next(sup->app_retry_ms, APP_RETRY_MIN_MS, APP_RETRY_MAX_MS);
         log_errno(LOG_LEVEL_WARN,
                   r,
                   "fork for the app, retrying in %llu ms",
-                  (unsigned long long)delay);
-        sup->app_retry_at = now + delay;
+                  (unsigned long long)sup->app_retry_ms);
+        sup->app_retry_at = now + sup->app_retry_ms;
         return;
     }
     log_errno(LOG_LEVEL_ERROR, r, "cannot start the app");

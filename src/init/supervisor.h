@@ -68,6 +68,7 @@ struct supervisor {
     int app_attempts;
     uint64_t ready_deadline; /* the app starts then, ready or not */
     uint64_t app_retry_at;
+    uint64_t app_retry_ms; /* the last fork retry's delay (backoff_next) */
 
     enum stop_stage stage;
     uint64_t stage_deadline;

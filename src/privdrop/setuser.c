@@ -3,19 +3,20 @@
  * Resolves USER, drops to it through privdrop, and execs CMD in its place,
  * so no parent is left behind: signals, the TTY and the exit status belong
  * to CMD. Exit statuses of its own: 2 usage, lookup or permission error,
- * 1 the drop itself failed, 126 CMD not executable, 127 CMD not found. */
+ * 1 the drop itself failed, 126 CMD not executable, 127 CMD (or the #!
+ * interpreter it names) not found: spawn_exec_status(), the rule of
+ * airlock's app and services too. */
 #include "privdrop/setuser.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/spawn.h"
 #include "privdrop/privdrop.h"
 
 #define SETUSER_EXIT_DROP  1
@@ -43,51 +44,13 @@ may_switch(const struct privdrop_target *t)
     return geteuid() == 0 || (getuid() == t->uid && geteuid() == t->uid);
 }
 
-/* Whether cmd names an existing file, for the exit status after execvp
- * failed (126 vs 127, as a shell decides). Not errno: execvp reports EACCES
- * when any PATH directory is unsearchable (root's PATH often holds /root/...
- * dirs) even if cmd is in none of them, and ENOENT for a script whose #!
- * interpreter is missing. */
-static bool
-cmd_exists(const char *cmd)
-{
-    const char *path, *p;
-    char buf[PATH_MAX];
-    struct stat st;
-
-    if (strchr(cmd, '/') != NULL) {
-        return stat(cmd, &st) == 0;
-    }
-    path = getenv("PATH");
-    /* glibc's execvp default when PATH is unset. */
-    p = path != NULL ? path : "/bin:/usr/bin";
-    for (;;) {
-        size_t len = strcspn(p, ":");
-        int n = snprintf(buf,
-                         sizeof(buf),
-                         "%.*s%s%s",
-                         (int)len,
-                         p,
-                         len > 0 ? "/" : "",
-                         cmd);
-        if (n > 0 && (size_t)n < sizeof(buf) && stat(buf, &st) == 0 &&
-            S_ISREG(st.st_mode)) {
-            return true;
-        }
-        if (p[len] == '\0') {
-            return false;
-        }
-        p += len + 1;
-    }
-}
-
 int
 setuser_main(int argc, char **argv)
 {
     struct privdrop_target t;
     bool clean_env = false, login = false;
     const char *errstr = NULL;
-    int i, r;
+    int i, r, status;
 
     log_setup("setuser", STDERR_FILENO);
     for (i = 1; i < argc; i++) {
@@ -165,11 +128,15 @@ setuser_main(int argc, char **argv)
     (void)fflush(stdout);
     execvp(argv[i + 1], argv + i + 1);
     r = errno;
-    /* As a shell reports it: 127 not found, 126 found but not runnable. */
-    if (!cmd_exists(argv[i + 1])) {
+    /* As a shell reports it, and as airlock reports its app and
+     * services: 127 not found, 126 found but not runnable. execvp's
+     * EACCES for a command in no PATH directory (one of them could not
+     * be searched) is "not found" too. */
+    status = spawn_exec_status(argv[i + 1], r);
+    if (status == SPAWN_EXIT_NOT_FOUND && r != ENOENT) {
         log_error("cannot run '%s': command not found", argv[i + 1]);
-        return 127;
+    } else {
+        log_error("cannot run '%s': %s", argv[i + 1], strerror(r));
     }
-    log_error("cannot run '%s': %s", argv[i + 1], strerror(r));
-    return 126;
+    return status;
 }

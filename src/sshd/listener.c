@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/groupstop.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
@@ -45,6 +46,7 @@ struct child {
     bool signalled; /* we sent it a signal: its death is no crash */
     int auth_fd;    /* our end of its authority socketpair, or -1 */
     struct authority_grant grant; /* the key it was granted, if any */
+    struct group_stop stop;       /* the listener's own stop */
 };
 
 /* Zeroed by the loader; a slot is in use while pid > 0, and only then are
@@ -721,37 +723,48 @@ listing_serve(int lfd, struct keys_watch *w)
     (void)close(fd);
 }
 
+/* The listener's stop: every connection process gets SIGTERM (with
+ * SIGCONT) now and SIGKILL STOP_GRACE_MS later, through the one
+ * stop-and-escalate primitive. Returns once all are reaped, or once the
+ * last SIGKILL is out: PID 1 reaps what is left. A connection process
+ * leads a session of its own (conn.c), and its sessions lead theirs: its
+ * group holds itself alone. */
 static void
 stop_children(int sigfd)
 {
-    uint64_t deadline = now_ms() + STOP_GRACE_MS;
-    unsigned left;
+    uint64_t start = now_ms();
 
     for (unsigned i = 0; i < MAX_CHILDREN; i++) {
         if (children[i].pid > 0) {
             children[i].signalled = true;
-            (void)kill(children[i].pid, SIGTERM);
+            memset(&children[i].stop, 0, sizeof(children[i].stop));
+            (void)group_stop_begin(&children[i].stop,
+                                   children[i].pid,
+                                   SIGTERM,
+                                   start,
+                                   STOP_GRACE_MS);
         }
     }
     for (;;) {
         struct pollfd pfd = {sigfd, POLLIN, 0};
         struct signalfd_siginfo si;
+        uint64_t now, next = DEADLINE_NONE;
+        unsigned left = 0;
 
         reap_children();
-        left = 0;
+        now = now_ms();
         for (unsigned i = 0; i < MAX_CHILDREN; i++) {
-            left += children[i].pid > 0;
+            if (children[i].pid > 0) {
+                left++;
+                next =
+                    deadline_min(next, group_stop_tick(&children[i].stop, now));
+            }
         }
-        if (left == 0 || now_ms() >= deadline) {
+        if (left == 0 || next == DEADLINE_NONE) {
             break;
         }
-        (void)poll(&pfd, 1, deadline_timeout(now_ms(), deadline));
+        (void)poll(&pfd, 1, deadline_timeout(now, next));
         while (read(sigfd, &si, sizeof(si)) > 0) {
-        }
-    }
-    for (unsigned i = 0; i < MAX_CHILDREN; i++) {
-        if (children[i].pid > 0) {
-            (void)kill(children[i].pid, SIGKILL);
         }
     }
 }

@@ -29,6 +29,7 @@
 #include "common/path.h"
 #include "common/safeio.h"
 #include "common/sigutil.h"
+#include "common/spawn.h"
 #include "common/timeutil.h"
 #include "sshd/audit.h"
 #include "sshd/authority.h"
@@ -312,46 +313,6 @@ build_env(struct chan *k,
     return r;
 }
 
-/* Between fork and exec: only system calls. Dispositions and the blocked
- * mask go back to defaults (the connection process blocks SIGCHLD and
- * friends for its signalfd, and a mask survives exec), a new session with
- * the pty as controlling terminal, fds 0-2 only, cwd at HOME. */
-static void __attribute__((noreturn)) child_exec(const struct chan *k,
-                                                 int in_r,
-                                                 int out_w,
-                                                 int err_w,
-                                                 const char *path,
-                                                 char *const argv[],
-                                                 char *const envp[])
-{
-    sigset_t none;
-
-    sigemptyset(&none);
-    signals_reset_default();
-    (void)sigprocmask(SIG_SETMASK, &none, NULL);
-    if (setsid() < 0) {
-        _exit(126);
-    }
-    if (k->pty) {
-        if (ioctl(k->pty_slave, TIOCSCTTY, 0) < 0) {
-            _exit(126);
-        }
-        in_r = out_w = err_w = k->pty_slave;
-    }
-    if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0) {
-        _exit(126);
-    }
-    close_fds_from(3, NULL, 0);
-    if (chdir(k->c->target->home) < 0 && chdir("/") < 0) {
-        _exit(126);
-    }
-    /* execve replaces the whole address space: the host key and every
-     * other secret of the connection process is gone before user code
-     * runs. */
-    execve(path, argv, envp);
-    _exit(errno == ENOENT ? 127 : 126);
-}
-
 /* ---- recording (record.h) ------------------------------------------ */
 
 /* Asks the listener for the session's recording file and starts it.
@@ -476,6 +437,54 @@ rec_data(struct chan *k, enum record_stream s, const void *data, size_t len)
     return !k->rec_abort;
 }
 
+/* A channel whose program never ran ends as if it had exited with
+ * code: the pump sends the status once it runs, and the audit's end
+ * line says it. */
+static void
+chan_end_unstarted(struct chan *k, enum chan_kind kind, int code)
+{
+    k->started = true;
+    k->kind = kind;
+    k->reaped = true;
+    k->wstatus = code << 8; /* as from exit(code) */
+    k->out_eof = k->err_eof = k->in_eof = true;
+    k->start_ms = now_ms();
+}
+
+/* The session's process through the one spawn primitive: a new session
+ * with the pty as controlling terminal (or the pipes as stdio), fds 0-2
+ * only, cwd at HOME or else "/", default dispositions and an empty mask
+ * (the connection process blocks SIGCHLD and friends for its signalfd,
+ * and a mask survives exec), then execve of path with the session's
+ * environment. execve replaces the whole address space: the host key and
+ * every other secret of the connection process is gone before user code
+ * runs. */
+static int
+chan_spawn(struct chan *k,
+           const char *path,
+           char *const argv[],
+           char *const envp[],
+           const int in[2],
+           const int out[2],
+           const int err[2],
+           pid_t *ret_pid,
+           struct spawn_failure *ret_fail)
+{
+    struct spawn_opts o = {
+        .group = SPAWN_NEW_SESSION,
+        .set_ctty = k->pty,
+        .stdin_fd = k->pty ? k->pty_slave : in[0],
+        .stdout_fd = k->pty ? k->pty_slave : out[1],
+        .stderr_fd = k->pty ? k->pty_slave : err[1],
+        .path = path,
+        .envp = envp,
+        .cwd = k->c->target->home,
+        .cwd_or_root = true,
+    };
+
+    return spawn_process(argv, &o, ret_pid, ret_fail);
+}
+
 static int
 chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
 {
@@ -488,7 +497,9 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
     char *argv[4] = {NULL};
     char tty[128];
     struct envv env;
+    struct spawn_failure fail;
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    int r;
     pid_t pid;
 
     if (k->started || !c->dropped || c->target == NULL) {
@@ -521,13 +532,8 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
                   san(c->user),
                   c->cfg->sftp_server);
             (void)ssh_channel_write_stderr(k->ch, msg, sizeof(msg) - 1);
-            k->started = true;
-            k->kind = kind;
-            k->reaped = true;
-            k->wstatus = 1 << 8; /* as from exit(1) */
-            k->out_eof = k->err_eof = k->in_eof = true;
-            k->start_ms = now_ms();
             snprintf(k->desc, sizeof(k->desc), "subsystem sftp (missing)");
+            chan_end_unstarted(k, kind, 1);
             return 0;
         }
         path = c->cfg->sftp_server;
@@ -567,17 +573,38 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
     if (!k->pty) {
         if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
             pipe2(err, O_CLOEXEC) < 0) {
+            r = -errno;
             goto fail;
         }
     }
-    pid = fork();
-    if (pid < 0) {
-        goto fail;
-    }
-    if (pid == 0) {
-        child_exec(k, in[0], out[1], err[1], path, argv, env.v);
+    snprintf(k->desc,
+             sizeof(k->desc),
+             "%s",
+             kind == KIND_SFTP ? "subsystem sftp"
+             : run != NULL     ? san(run)
+                               : "login shell");
+    r = chan_spawn(k, path, argv, env.v, in, out, err, &pid, &fail);
+    if (r < 0 && fail.err == 0) {
+        goto fail; /* fork itself failed: the request fails */
     }
     envv_free(&env);
+    if (r < 0) {
+        /* The shell (or sftp-server) could not be run: the session
+         * reports 126 or 127 as a shell would, and the log says why. */
+        log_error("session %u of '%s': cannot run '%s': %s (status %d)",
+                  k->id,
+                  san(c->user),
+                  san(path),
+                  strerror(fail.err),
+                  fail.status);
+        for (int i = 0; i < 2; i++) {
+            close_fd(&in[i]);
+            close_fd(&out[i]);
+            close_fd(&err[i]);
+        }
+        chan_end_unstarted(k, kind, fail.status);
+        return 0;
+    }
     k->pid = pid;
     k->started = true;
     k->kind = kind;
@@ -602,12 +629,6 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
         set_nonblock(k->out_fd);
         set_nonblock(k->err_fd);
     }
-    snprintf(k->desc,
-             sizeof(k->desc),
-             "%s",
-             kind == KIND_SFTP ? "subsystem sftp"
-             : run != NULL     ? san(run)
-                               : "login shell");
     audit("session %u start for '%s' from %s port %u: %s%s%s, %s%s%s%s",
           k->id,
           san(c->user),
@@ -625,7 +646,7 @@ chan_start(struct chan *k, enum chan_kind kind, const char *cmd)
     return 0;
 fail:
     log_errno(LOG_LEVEL_ERROR,
-              -errno,
+              r,
               "starting a session for '%s'",
               c->target->name);
     envv_free(&env);

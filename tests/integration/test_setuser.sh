@@ -196,7 +196,9 @@ run_err "command not executable: status 126" 126 nobody "$T/noexec"
 run_err "directory as command: status 126" 126 nobody /
 printf '#!/no/such/interpreter\n' >"$T/badinterp"
 chmod 755 "$T/badinterp"
-run_err "script with a missing interpreter: status 126" 126 nobody "$T/badinterp"
+# Not found is not found, the interpreter's included: 127, as bash and dash
+# say, and as airlock says for an app or startup script (spawn_exec_status).
+run_err "script with a missing interpreter: status 127" 127 nobody "$T/badinterp"
 
 # Not root: another user is refused, the current user is fine.
 cp "$SETUSER" "$T/setuser"

@@ -1,5 +1,5 @@
 /* Unit tests for src/common: parsing, deadlines, log line shape, paths,
- * atomic writes, the group stop. */
+ * atomic writes, the group stop, backoff. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/backoff.h"
 #include "common/groupstop.h"
 #include "common/caps.h"
 #include "common/log.h"
@@ -466,6 +467,55 @@ test_group_stop_idle_has_no_deadline(void **state)
     assert_int_equal(s.state, GROUP_STOP_IDLE);
 }
 
+/* group_signal reaches a process by its pid when no group has that
+ * number (a child that leads none), and says -ESRCH once it is gone. */
+static void
+test_group_signal_reaches_a_leader_without_its_group(void **state)
+{
+    pid_t pid = fork();
+    int st;
+
+    (void)state;
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        for (;;) {
+            pause(); /* in the test's group: no group has its number */
+        }
+    }
+    assert_int_equal(group_signal(pid, SIGTERM), 0);
+    st = wait_status(pid, 2000);
+    assert_true(st != -1 && WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGTERM);
+    assert_int_equal(group_signal(pid, SIGTERM), -ESRCH);
+}
+
+/* The delays every retry and restart uses: min first, doubling, capped;
+ * the cap wins over a min above it, and no input overflows. */
+static void
+test_backoff_doubles_from_min_to_cap(void **state)
+{
+    static const uint64_t app[] = {100, 200, 400, 800, 1600, 2000, 2000};
+    uint64_t d = 0;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(app) / sizeof(app[0]); i++) {
+        d = backoff_next(d, 100, 2000);
+        assert_int_equal(d, app[i]);
+    }
+    /* An odd cap: half of it (rounded down) already jumps to it. */
+    assert_int_equal(backoff_next(1000, 100, 2001), 2001);
+    assert_int_equal(backoff_next(999, 100, 2001), 1998);
+    /* A last delay below min (or none) gives min. */
+    assert_int_equal(backoff_next(0, 10, 1280), 10);
+    assert_int_equal(backoff_next(3, 10, 1280), 10);
+    /* min above the cap: the cap. */
+    assert_int_equal(backoff_next(0, 500, 300), 300);
+    assert_int_equal(backoff_next(UINT64_MAX, 1, UINT64_MAX), UINT64_MAX);
+    assert_int_equal(backoff_next(UINT64_MAX / 2 + 1, 1, UINT64_MAX),
+                     UINT64_MAX);
+    assert_int_equal(backoff_next(UINT64_MAX - 1, 1, 30000), 30000);
+}
+
 int
 main(void)
 {
@@ -488,6 +538,8 @@ main(void)
         cmocka_unit_test(test_group_stop_escalates_to_sigkill_after_the_grace),
         cmocka_unit_test(test_group_stop_continues_a_stopped_group),
         cmocka_unit_test(test_group_stop_idle_has_no_deadline),
+        cmocka_unit_test(test_group_signal_reaches_a_leader_without_its_group),
+        cmocka_unit_test(test_backoff_doubles_from_min_to_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@
 #include "init/inherit.h"
 #include "init/killall.h"
 #include "init/service.h"
-#include "init/spawn.h"
+#include "common/spawn.h"
 #include "init/supervisor.h"
 #include "init/sv.h"
 #include "common/timeutil.h"
@@ -305,32 +305,6 @@ test_config_help_version_and_no_command(void **state)
     assert_int_equal(parse(&cfg, err, 3, none), CONFIG_RUN);
     assert_null(cfg.cmd);
     assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
-}
-
-static void
-test_exit_code_from_status(void **state)
-{
-    (void)state;
-    /* Build real wait statuses from real children. */
-    for (int code = 0; code < 256; code += 51) {
-        int st;
-        pid_t pid = fork();
-        if (pid == 0) {
-            _exit(code);
-        }
-        assert_int_equal(waitpid(pid, &st, 0), pid);
-        assert_int_equal(exit_code_from_status(st), code);
-    }
-    {
-        int st;
-        pid_t pid = fork();
-        if (pid == 0) {
-            raise(SIGKILL);
-            _exit(0);
-        }
-        assert_int_equal(waitpid(pid, &st, 0), pid);
-        assert_int_equal(exit_code_from_status(st), 128 + SIGKILL);
-    }
 }
 
 static void
@@ -855,26 +829,6 @@ test_killall_ancestry_from_fake_proc(void **state)
 }
 
 static void
-test_spawn_reports_exec_failure(void **state)
-{
-    sigset_t mask;
-    char *argv[] = {"/nonexistent/airlock-no-such-program", NULL};
-    struct spawn_opts o = {.child_mask = &mask,
-                           .stdout_fd = -1,
-                           .stderr_fd = -1};
-    int exec_errno = 0;
-    pid_t pid = 0;
-    (void)state;
-
-    sigemptyset(&mask);
-    assert_int_equal(spawn_process(argv, &o, &pid, &exec_errno), -ENOENT);
-    assert_int_equal(exec_errno, ENOENT);
-    /* The failed child was collected: nothing left to wait for. */
-    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
-    assert_int_equal(errno, ECHILD);
-}
-
-static void
 test_inherit_names_pid_and_env_with(void **state)
 {
     char *envp[] = {"A=1", "LISTEN_PID=42", "B=2", NULL};
@@ -949,7 +903,8 @@ test_inherit_record_and_pass_to_the_app_only(void **state)
                            .stderr_fd = -1};
     char *envp[] = {"LISTEN_PID=999", "LISTEN_FDS=1", NULL};
     size_t dropped = 1, len = 0;
-    int exec_errno, fd, st, found = 0;
+    struct spawn_failure fail;
+    int fd, st, found = 0;
     pid_t pid;
     (void)state;
 
@@ -977,7 +932,7 @@ test_inherit_record_and_pass_to_the_app_only(void **state)
     o.npass_fds = in.nfds;
     o.envp = in.envp;
     o.pid_slot = in.pid_slot;
-    assert_int_equal(spawn_process(app_argv, &o, &pid, &exec_errno), 0);
+    assert_int_equal(spawn_process(app_argv, &o, &pid, &fail), 0);
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_int_equal(exit_code_from_status(st), 0);
     /* The parent's copy of the entry is untouched. */
@@ -996,7 +951,7 @@ test_inherit_record_and_pass_to_the_app_only(void **state)
     o.child_mask = &mask;
     o.stdout_fd = -1;
     o.stderr_fd = -1;
-    assert_int_equal(spawn_process(app_argv, &o, &pid, &exec_errno), 0);
+    assert_int_equal(spawn_process(app_argv, &o, &pid, &fail), 0);
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_int_equal(exit_code_from_status(st), 0);
 
@@ -1027,7 +982,6 @@ main(void)
         cmocka_unit_test_setup(test_config_signal_flags_bad_values, reset_env),
         cmocka_unit_test_setup(test_config_help_version_and_no_command,
                                reset_env),
-        cmocka_unit_test(test_exit_code_from_status),
         cmocka_unit_test(test_children_table_add_take_and_capacity),
         cmocka_unit_test(test_stop_stages_in_order),
         cmocka_unit_test_setup(test_config_my_init_flags, reset_env),
@@ -1041,7 +995,6 @@ main(void)
         cmocka_unit_test(test_deps_find_cycles),
         cmocka_unit_test(test_services_readiness_files_and_dependencies),
         cmocka_unit_test(test_killall_ancestry_from_fake_proc),
-        cmocka_unit_test(test_spawn_reports_exec_failure),
         cmocka_unit_test(test_inherit_names_pid_and_env_with),
         cmocka_unit_test(test_inherit_listen_pid_only_when_it_names_airlock),
         cmocka_unit_test(test_inherit_record_and_pass_to_the_app_only),

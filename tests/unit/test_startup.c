@@ -265,6 +265,7 @@ test_spawned_script_gets_clean_mask_dispositions_and_fds(void **state)
     struct fixture *f = *state;
     sigset_t block, old;
     struct sigaction ign, old_pipe;
+    struct spawn_failure fail;
     int status = -1, fd;
     pid_t pid;
     char p[PATH_MAX];
@@ -291,7 +292,7 @@ test_spawned_script_gets_clean_mask_dispositions_and_fds(void **state)
     assert_true(fd >= 0);
     assert_int_equal(dup2(fd, 7), 7);
 
-    pid = startup_spawn(p, &f->empty, f->envp);
+    pid = startup_spawn(p, &f->empty, f->envp, &fail);
     assert_true(pid > 0);
     assert_int_equal(startup_wait(pid, &status), 0);
 

@@ -1,9 +1,12 @@
-#include "init/spawn.h"
+#include "common/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +23,62 @@ exit_code_from_status(int wstatus)
         return 128 + WTERMSIG(wstatus);
     }
     return 255;
+}
+
+/* getenv("PATH") without getenv, which POSIX does not list as
+ * async-signal-safe; glibc's execvp default when it is unset. */
+static const char *
+env_path(void)
+{
+    for (char **e = environ; e != NULL && *e != NULL; e++) {
+        if (strncmp(*e, "PATH=", 5) == 0) {
+            return *e + 5;
+        }
+    }
+    return "/bin:/usr/bin";
+}
+
+/* Whether file names something that exists: itself when it has a '/',
+ * else a regular file in one of PATH's directories (an empty one is the
+ * current directory, as for execvp). Only stat and string calls, so the
+ * child of fork may call it. */
+static bool
+file_found(const char *file)
+{
+    char buf[PATH_MAX];
+    size_t flen = strlen(file);
+    struct stat st;
+
+    if (strchr(file, '/') != NULL) {
+        return stat(file, &st) == 0;
+    }
+    for (const char *p = env_path();;) {
+        size_t len = strcspn(p, ":"), n = len;
+
+        if (len + 1 + flen < sizeof(buf)) {
+            memcpy(buf, p, len);
+            if (len > 0) {
+                buf[n++] = '/';
+            }
+            memcpy(buf + n, file, flen + 1);
+            if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+                return true;
+            }
+        }
+        if (p[len] == '\0') {
+            return false;
+        }
+        p += len + 1;
+    }
+}
+
+int
+spawn_exec_status(const char *file, int err)
+{
+    if (err == ENOENT || (err == EACCES && file != NULL && !file_found(file))) {
+        return SPAWN_EXIT_NOT_FOUND;
+    }
+    return SPAWN_EXIT_NOEXEC;
 }
 
 /* Copies pointers only: the environment strings can be large, and the
@@ -86,14 +145,22 @@ child_close_fds(const struct spawn_opts *o, int errpipe)
     }
 }
 
-/* The child half. Only async-signal-safe calls until exec; never returns. */
+/* The child half. Only async-signal-safe calls until exec; never
+ * returns. Signals stay blocked (as PID 1 and the SSH connection process
+ * block them) until just before exec, so none can act on the child while
+ * it is half set up. */
 static void
 child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
 {
+    const char *file = o->path != NULL ? o->path : argv[0];
+    sigset_t none;
     int err;
 
     if (o->group == SPAWN_NEW_SESSION) {
-        (void)setsid();
+        /* Cannot fail in a fresh child (it leads no group yet). */
+        if (setsid() < 0) {
+            goto fail;
+        }
     } else if (o->group == SPAWN_NEW_GROUP) {
         (void)setpgid(0, 0);
         /* While signals are still blocked: tcsetpgrp from a background
@@ -111,7 +178,14 @@ child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
     if (o->stderr_fd >= 0 && dup2(o->stderr_fd, STDERR_FILENO) < 0) {
         goto fail;
     }
-    if (o->cwd != NULL && chdir(o->cwd) < 0) {
+    /* A session leader without a controlling terminal acquires the
+     * terminal it names (tty_ioctl(4)); without it, no job control and
+     * no SIGHUP when the pty is hung up. */
+    if (o->set_ctty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) {
+        goto fail;
+    }
+    if (o->cwd != NULL && chdir(o->cwd) < 0 &&
+        (!o->cwd_or_root || chdir("/") < 0)) {
         goto fail;
     }
     if (o->notify_to > STDERR_FILENO) {
@@ -125,15 +199,24 @@ child_exec(char *const argv[], const struct spawn_opts *o, int errpipe)
             goto fail;
         }
     }
-    /* Nothing of PID 1's but stdio (and, for the app, what airlock
-     * inherited) reaches the program. */
+    /* Nothing of the parent's but stdio (and, for the app, what airlock
+     * inherited) reaches the program: no listening socket, no key. */
     child_close_fds(o, errpipe);
     if (o->pid_slot != NULL) {
         write_pid(o->pid_slot, getpid());
     }
+    /* Dispositions and the mask survive exec: the program must not
+     * inherit what its parent set for its own signalfd. */
     signals_reset_default();
-    (void)sigprocmask(SIG_SETMASK, o->child_mask, NULL);
-    if (o->envp != NULL) {
+    (void)sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK,
+                      o->child_mask != NULL ? o->child_mask : &none,
+                      NULL);
+    if (o->path != NULL && o->envp != NULL) {
+        execve(o->path, argv, o->envp);
+    } else if (o->path != NULL) {
+        execv(o->path, argv);
+    } else if (o->envp != NULL) {
         execvpe(argv[0], argv, o->envp);
     } else {
         execvp(argv[0], argv);
@@ -143,7 +226,7 @@ fail:
     if (errpipe >= 0) {
         (void)write_all(errpipe, &err, sizeof(err));
     }
-    _exit(err == ENOENT ? 127 : 126);
+    _exit(spawn_exec_status(file, err));
 }
 
 static void
@@ -159,14 +242,15 @@ int
 spawn_process(char *const argv[],
               const struct spawn_opts *opts,
               pid_t *ret_pid,
-              int *ret_exec_errno)
+              struct spawn_failure *ret_fail)
 {
     int pipefd[2];
-    int child_errno = 0;
+    int child_errno = 0, wstatus = 0;
     size_t got = 0;
     pid_t pid;
 
-    *ret_exec_errno = 0;
+    ret_fail->err = 0;
+    ret_fail->status = 0;
     /* CLOEXEC pipe: it closes empty on a successful exec, or carries
      * exec's errno, so the caller learns "not found" with a clear line. */
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -197,9 +281,10 @@ spawn_process(char *const argv[],
     if (got == sizeof(child_errno)) {
         /* Exec failed: the child exits at once; collect it here so the
          * caller never sees a pid for a process that never ran. */
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
         }
-        *ret_exec_errno = child_errno;
+        ret_fail->err = child_errno;
+        ret_fail->status = exit_code_from_status(wstatus);
         return -child_errno;
     }
     *ret_pid = pid;
