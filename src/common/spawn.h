@@ -26,6 +26,9 @@ enum spawn_group {
     SPAWN_NEW_SESSION, /* setsid(): services, hooks, SSH sessions */
 };
 
+/* Room a pid_slot must have: 10 digits and a NUL. */
+#define SPAWN_PID_SLOT_LEN 11
+
 struct spawn_opts {
     /* Mask to set before exec; NULL: the empty mask (nothing blocked).
      * Every disposition goes back to SIG_DFL either way. */
@@ -54,7 +57,8 @@ struct spawn_opts {
     int notify_from;
     int notify_to;
     /* NULL, or a place inside an envp string where the child writes its
-     * own pid in decimal and a NUL (room for 11 bytes): LISTEN_PID. */
+     * own pid in decimal and a NUL (room for SPAWN_PID_SLOT_LEN bytes):
+     * LISTEN_PID. The caller's copy is left as it was. */
     char *pid_slot;
 };
 

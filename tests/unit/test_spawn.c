@@ -294,6 +294,50 @@ test_exit_code_from_status(void **state)
     }
 }
 
+/* The child runs in our memory until it execs (CLONE_VM | CLONE_VFORK):
+ * its LISTEN_PID write leaves our copy as it was, our own memory is
+ * intact, and a script without #! given 20,000 arguments (execvp copies
+ * argv onto the child's stack to run it with /bin/sh) still runs. */
+static void
+test_spawn_shares_nothing_the_child_writes_and_fits_a_huge_argv(void **state)
+{
+    char slot_env[32] = "LISTEN_PID=placeholder";
+    char *envp[] = {slot_env, "PATH=/usr/bin:/bin", NULL};
+    char *argv1[] = {"/bin/sh", "-c", "printf %s \"$LISTEN_PID\"", NULL};
+    struct spawn_opts o = {.stdout_fd = -1, .stderr_fd = -1, .envp = envp};
+    char file[] = "/tmp/airlock-spawn-XXXXXX";
+    enum { NARGS = 20000 };
+    char **argv2 = calloc(NARGS + 2, sizeof(*argv2));
+    char out[64], mypid[16];
+    int fd;
+    (void)state;
+
+    o.pid_slot = slot_env + strlen("LISTEN_PID=");
+    assert_int_equal(run_capture(argv1, &o, out, sizeof(out)), 0);
+    /* The child saw a number (its pid), we still see ours. */
+    assert_true(out[0] >= '1' && out[0] <= '9');
+    snprintf(mypid, sizeof(mypid), "%d", (int)getpid());
+    assert_string_not_equal(out, mypid);
+    assert_string_equal(slot_env, "LISTEN_PID=placeholder");
+
+    fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write_all(fd, "echo $#\n", 8), 0);
+    assert_int_equal(fchmod(fd, 0755), 0);
+    assert_int_equal(close(fd), 0);
+    assert_non_null(argv2);
+    argv2[0] = file;
+    for (int i = 1; i <= NARGS; i++) {
+        argv2[i] = "x";
+    }
+    memset(&o, 0, sizeof(o));
+    o.stdout_fd = o.stderr_fd = -1;
+    assert_int_equal(run_capture(argv2, &o, out, sizeof(out)), 0);
+    assert_string_equal(out, "20000\n");
+    unlink(file);
+    free(argv2);
+}
+
 int
 main(void)
 {
@@ -305,6 +349,8 @@ main(void)
         cmocka_unit_test(test_spawn_resets_mask_and_dispositions),
         cmocka_unit_test(test_spawn_path_envp_and_cwd_fallback),
         cmocka_unit_test(test_spawn_pty_becomes_controlling_terminal),
+        cmocka_unit_test(
+            test_spawn_shares_nothing_the_child_writes_and_fits_a_huge_argv),
         cmocka_unit_test(test_exit_code_from_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
