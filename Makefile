@@ -61,7 +61,9 @@ OBJS += $$($(1)_OBJS)
 $$(B)/lib$(1).a: $$($(1)_OBJS)
 	@mkdir -p $$(@D)
 	@echo "  AR      $$@"
-	$$(Q)$$(AR) rcs $$@ $$^
+	@# Made anew, never updated: a source that moved or went away must not
+	@# leave its old object (and its old definitions) in the archive.
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
 
 include $(sort $(wildcard src/*/module.mk))
