@@ -2,8 +2,9 @@
  *
  *   sigbench usr1-app FIFO         the app: a SIGUSR1 handler writes the
  *                                  CLOCK_MONOTONIC time it runs at (8 bytes)
- *                                  to FIFO, opened once the handler is set;
- *                                  then it waits for signals
+ *                                  to FIFO, opened once the handler is set,
+ *                                  after a 0 that says it is ready; then it
+ *                                  waits for signals
  *   sigbench usr1-send PID FIFO N  the sender: N times, reads the clock,
  *                                  sends SIGUSR1 to PID (the init) and waits
  *                                  up to 1 s for the app's time; prints
@@ -91,6 +92,11 @@ usr1_app(const char *fifo)
         perror(fifo);
         return 1;
     }
+    /* A time of 0 says "ready": a signal that came while open() was still
+     * returning would have found no out_fd. */
+    if (write(out_fd, &(int64_t){0}, sizeof(int64_t)) < 0) {
+        return 1;
+    }
     for (;;) {
         pause();
     }
@@ -110,25 +116,25 @@ usr1_send(pid_t pid, const char *fifo, long n)
     int64_t *lat = calloc((size_t)n, sizeof(*lat));
     struct timespec gap = {0, 2000000};
     long got = 0;
+    int64_t t1;
     int fd;
 
     if (lat == NULL) {
         return 1;
     }
-    /* Blocks until the app has opened its end, so its handler is set. */
+    /* Blocks until the app has opened its end and said it is ready. */
     alarm(10);
     fd = open(fifo, O_RDONLY | O_CLOEXEC);
-    alarm(0);
-    if (fd < 0) {
+    if (fd < 0 || read(fd, &t1, sizeof(t1)) != (ssize_t)sizeof(t1)) {
         perror(fifo);
         free(lat);
         return 1;
     }
+    alarm(0);
     for (long i = 0; i < n; i++) {
         struct pollfd p = {fd, POLLIN, 0};
-        int64_t t0, t1;
+        int64_t t0 = now_ns();
 
-        t0 = now_ns();
         if (kill(pid, SIGUSR1) < 0) {
             perror("kill");
             break;
