@@ -147,11 +147,14 @@ bench_metric() {
 }
 
 # round_ratios "A1 A2 ..." "B1 B2 ...": the per-round ratios Ai/Bi (rounds
-# paired by position; pairs with a missing or non-positive B left out),
-# printed as "min median max", or "n/a n/a n/a" when no pair is left.
+# paired by position; a round without a figure is a non-number such as
+# "-" or "n/a", so that the later rounds stay paired; pairs with a
+# non-number or a non-positive B left out), printed as "min median max",
+# or "n/a n/a n/a" when no pair is left.
 round_ratios() {
     paste -d' ' <(echo "$1" | tr ' ' '\n' | grep .) <(echo "$2" | tr ' ' '\n' | grep .) |
-        awk '$2 + 0 > 0 && $1 != "" {print $1 / $2}' | sort -g |
+        awk -v num='^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' \
+            '$1 ~ num && $2 ~ num && $2 + 0 > 0 {print $1 / $2}' | sort -g |
         awk '{a[NR] = $1}
              END {
                  if (!NR) { print "n/a n/a n/a"; exit }
@@ -160,9 +163,10 @@ round_ratios() {
              }'
 }
 
-# min_med_max "V1 V2 ...": "min median max" of the values (n/a n/a n/a if none).
+# min_med_max "V1 V2 ...": "min median max" of the values, non-numbers
+# ("-", "n/a") left out (n/a n/a n/a if none is left).
 min_med_max() {
-    echo "$1" | tr ' ' '\n' | grep . | sort -g |
+    echo "$1" | tr ' ' '\n' | grep -E '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' | sort -g |
         awk '{a[NR] = $1}
              END {
                  if (!NR) { print "n/a n/a n/a"; exit }
