@@ -365,11 +365,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
             [ -e "$d/daemon-term" ] && DAEMON_TERM[$name]=$((${DAEMON_TERM[$name]:-0} + 1))
         fi
         stop_bg
-        add "$name/stop" "$ms"
+        add "$name/sigterm-to-exit" "$ms"
     done
 done
 for name in "${INITS[@]}"; do
-    echo "# $name: SIGTERM to exit ms:${V[$name/stop]}; daemon got SIGTERM in ${DAEMON_TERM[$name]:-0} of $ROUNDS rounds"
+    echo "# $name: SIGTERM to exit ms:${V[$name/sigterm-to-exit]}; daemon got SIGTERM in ${DAEMON_TERM[$name]:-0} of $ROUNDS rounds"
     metric stop sigterm-to-exit ms "$name"
     bench_metric stop daemon-got-sigterm rounds "$name" - "${DAEMON_TERM[$name]:-0}" \
         "${DAEMON_TERM[$name]:-0}" "${DAEMON_TERM[$name]:-0}"
@@ -395,11 +395,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
             LOST[$name]=$((${LOST[$name]:-0} + NSIG))
         fi
         stop_bg
-        add "$name/usr1" "$med"
+        add "$name/sigusr1-latency" "$med"
     done
 done
 for name in "${INITS[@]}"; do
-    echo "# $name: SIGUSR1 median µs per round:${V[$name/usr1]}; lost: ${LOST[$name]:-0}"
+    echo "# $name: SIGUSR1 median µs per round:${V[$name/sigusr1-latency]}; lost: ${LOST[$name]:-0}"
     metric signals sigusr1-latency us "$name"
 done
 phase_end
@@ -411,7 +411,7 @@ for name in "${INITS[@]}"; do
     [ "$name" = my_init ] && p=$MY_INIT
     strip -o "$T/stripped" "$p" 2>/dev/null || cp "$p" "$T/stripped"
     SIZE[$name]=$(stat -c %s "$T/stripped")
-    V[$name/size]=${SIZE[$name]}
+    V[$name/stripped]=${SIZE[$name]}
     if [ "$name" = my_init ]; then
         LINK[$name]="Python script (needs python3)"
     elif readelf -d "$p" 2>/dev/null | grep -q NEEDED; then
@@ -419,6 +419,8 @@ for name in "${INITS[@]}"; do
     else
         LINK[$name]=static
     fi
+done
+for name in "${INITS[@]}"; do
     metric size stripped bytes "$name"
 done
 
@@ -485,7 +487,7 @@ R="min / **median** / max"
     echo "| init | SIGTERM to exit (ms) | ratio to tini | daemon got SIGTERM |"
     echo "|---|---|---|---|"
     for name in "${INITS[@]}"; do
-        echo "| $(label "$name") $(row stop "$name" 2) ${DAEMON_TERM[$name]:-0} of $ROUNDS rounds |"
+        echo "| $(label "$name") $(row sigterm-to-exit "$name" 2) ${DAEMON_TERM[$name]:-0} of $ROUNDS rounds |"
     done
     echo
     echo "### 5. Signal forwarding: SIGUSR1 to the init until the app's handler runs (µs)"
@@ -495,7 +497,7 @@ R="min / **median** / max"
     echo "| init | latency (µs) | ratio to tini | lost |"
     echo "|---|---|---|---|"
     for name in "${INITS[@]}"; do
-        echo "| $(label "$name") $(row usr1 "$name" 1) ${LOST[$name]:-0} of $((NSIG * ROUNDS)) |"
+        echo "| $(label "$name") $(row sigusr1-latency "$name" 1) ${LOST[$name]:-0} of $((NSIG * ROUNDS)) |"
     done
     echo
     echo "### 6. Binary size (bytes, stripped)"
