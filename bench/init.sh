@@ -157,6 +157,18 @@ rotate() {
     done
 }
 
+# in_rounds FUNCTION NAME...: FUNCTION NAME for every name, in each of
+# ROUNDS rounds, in the order of that round.
+in_rounds() {
+    local fn=$1 r name
+    shift
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for name in $(rotate "$r" "$@"); do
+            "$fn" "$name"
+        done
+    done
+}
+
 # Per-round values: V[name/figure] holds one word per round, "-" for a
 # round that gave nothing, so that rounds stay paired by position.
 declare -A V
@@ -291,22 +303,21 @@ stop_bg() {
     BGPID=
 }
 MEM_NAMES=("${INITS[@]}" airlock-defaults)
-for ((r = 1; r <= ROUNDS; r++)); do
-    for name in $(rotate "$r" "${MEM_NAMES[@]}"); do
-        start_bg "$name" sleep 60
-        rss=- pss=- uss=-
-        if [ -n "$IPID" ]; then
-            sleep 0.3
-            rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$IPID/status" 2>/dev/null)
-            read -r pss uss < <(awk '/^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {u += $2}
-                END {print p, u}' "/proc/$IPID/smaps_rollup" 2>/dev/null)
-        fi
-        stop_bg
-        add "$name/vmrss" "$rss"
-        add "$name/pss" "$pss"
-        add "$name/uss" "$uss"
-    done
-done
+memory_once() {
+    local rss=- pss=- uss=-
+    start_bg "$1" sleep 60
+    if [ -n "$IPID" ]; then
+        sleep 0.3
+        rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$IPID/status" 2>/dev/null)
+        read -r pss uss < <(awk '/^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {u += $2}
+            END {print p, u}' "/proc/$IPID/smaps_rollup" 2>/dev/null)
+    fi
+    stop_bg
+    add "$1/vmrss" "$rss"
+    add "$1/pss" "$pss"
+    add "$1/uss" "$uss"
+}
+in_rounds memory_once "${MEM_NAMES[@]}"
 for name in "${MEM_NAMES[@]}"; do
     echo "# $name: VmRSS kB:${V[$name/vmrss]}; Pss:${V[$name/pss]}; USS:${V[$name/uss]}"
     for f in vmrss pss uss; do metric memory "$f" kB "$name"; done
@@ -317,22 +328,23 @@ phase_end
 echo "# 3. reaping: $N orphans, exiting at once and handed off, $ROUNDS rounds"
 phase_begin reaping
 declare -A UNREAPED
-for ((r = 1; r <= ROUNDS; r++)); do
-    for name in $(rotate "$r" "${INITS[@]}"); do
-        mapfile -t envc < <(envof "$name")
-        for fig in exit-at-once hand-off; do
-            flag=--reap-time
-            [ "$fig" = hand-off ] && flag=--handoff
-            # shellcheck disable=SC2086 # PREFIX holds words on purpose
-            out=$(timeout -k 2 60 "${envc[@]}" "${NS[@]}" --kill-child \
-                ${PREFIX[$name]} "$ORPHANS" "$N" "$flag" 2>/dev/null)
-            ms=$(echo "$out" | sed -n 's/^reaped_ms=//p')
-            un=$(echo "$out" | sed -n 's/^unreaped=//p')
-            [ -n "$un" ] && UNREAPED[$name]="${UNREAPED[$name]:-} $fig:$un"
-            add "$name/$fig" "$ms"
-        done
+reap_once() {
+    local fig flag out ms un
+    local -a envc
+    mapfile -t envc < <(envof "$1")
+    for fig in exit-at-once hand-off; do
+        flag=--reap-time
+        [ "$fig" = hand-off ] && flag=--handoff
+        # shellcheck disable=SC2086 # PREFIX holds words on purpose
+        out=$(timeout -k 2 60 "${envc[@]}" "${NS[@]}" --kill-child \
+            ${PREFIX[$1]} "$ORPHANS" "$N" "$flag" 2>/dev/null)
+        ms=$(echo "$out" | sed -n 's/^reaped_ms=//p')
+        un=$(echo "$out" | sed -n 's/^unreaped=//p')
+        [ -n "$un" ] && UNREAPED[$1]="${UNREAPED[$1]:-} $fig:$un"
+        add "$1/$fig" "$ms"
     done
-done
+}
+in_rounds reap_once "${INITS[@]}"
 for name in "${INITS[@]}"; do
     echo "# $name: exit at once ms:${V[$name/exit-at-once]}; hand-off ms:${V[$name/hand-off]}${UNREAPED[$name]:+; unreaped after 10 s:${UNREAPED[$name]}}"
     metric reaping exit-at-once ms "$name"
@@ -344,36 +356,34 @@ phase_end
 echo "# 4. stop: SIGTERM to the init, the app has left a daemon, $ROUNDS rounds"
 phase_begin stop
 declare -A DAEMON_TERM
-for ((r = 1; r <= ROUNDS; r++)); do
-    for name in $(rotate "$r" "${INITS[@]}"); do
-        d=$T/stop
-        rm -rf "$d"
-        mkdir -p "$d"
-        start_bg "$name" "$SIGBENCH" term-app "$d"
-        for ((i = 0; i < 500; i++)); do
-            [ -e "$d/ready" ] && break
-            sleep 0.01
-        done
-        ms=-
-        if [ -n "$IPID" ] && [ -e "$d/ready" ]; then
-            ms=$("$SIGBENCH" term-wait "$IPID" 30000 | sed -n 's/^exit_ms=//p')
-            if [ "$ms" = timeout ] || [ -z "$ms" ]; then
-                ms=-
-            else
-                # The namespace is gone with its PID 1: the daemon has
-                # written its file by now if it ever will.
-                wait "$BGPID" 2>/dev/null
-            fi
-            [ -e "$d/daemon-term" ] && DAEMON_TERM[$name]=$((${DAEMON_TERM[$name]:-0} + 1))
-        fi
-        stop_bg
-        add "$name/sigterm-to-exit" "$ms"
+stop_once() {
+    local d=$T/stop ms=- i
+    rm -rf "$d"
+    mkdir -p "$d"
+    start_bg "$1" "$SIGBENCH" term-app "$d"
+    for ((i = 0; i < 500; i++)); do
+        [ -e "$d/ready" ] && break
+        sleep 0.01
     done
-done
+    if [ -n "$IPID" ] && [ -e "$d/ready" ]; then
+        ms=$("$SIGBENCH" term-wait "$IPID" 30000 | sed -n 's/^exit_ms=//p')
+        if [ "$ms" = timeout ] || [ -z "$ms" ]; then
+            ms=-
+        else
+            # The namespace is gone with its PID 1: the daemon has
+            # written its file by now if it ever will.
+            wait "$BGPID" 2>/dev/null
+        fi
+        [ -e "$d/daemon-term" ] && DAEMON_TERM[$1]=$((${DAEMON_TERM[$1]:-0} + 1))
+    fi
+    stop_bg
+    add "$1/sigterm-to-exit" "$ms"
+}
+in_rounds stop_once "${INITS[@]}"
 for name in "${INITS[@]}"; do
     echo "# $name: SIGTERM to exit ms:${V[$name/sigterm-to-exit]}; daemon got SIGTERM in ${DAEMON_TERM[$name]:-0} of $ROUNDS rounds"
     metric stop sigterm-to-exit ms "$name"
-    bench_metric stop daemon-got-sigterm rounds "$name" - "${DAEMON_TERM[$name]:-0}" \
+    bench_metric stop daemon-got-sigterm "of $ROUNDS rounds" "$name" - "${DAEMON_TERM[$name]:-0}" \
         "${DAEMON_TERM[$name]:-0}" "${DAEMON_TERM[$name]:-0}"
 done
 phase_end
@@ -382,24 +392,23 @@ phase_end
 echo "# 5. signal forwarding: $NSIG SIGUSR1 per init and round, $ROUNDS rounds"
 phase_begin signals
 declare -A SENT GOT
-for ((r = 1; r <= ROUNDS; r++)); do
-    for name in $(rotate "$r" "${INITS[@]}"); do
-        rm -f "$T/fifo"
-        mkfifo "$T/fifo"
-        start_bg "$name" "$SIGBENCH" usr1-app "$T/fifo"
-        med=-
-        if [ -n "$IPID" ]; then
-            out=$(timeout -k 2 60 "$SIGBENCH" usr1-send "$IPID" "$T/fifo" "$NSIG")
-            med=$(echo "$out" | sed -n 's/.* median_us=\([0-9.]*\).*/\1/p')
-            got=$(echo "$out" | sed -n 's/.* got=\([0-9]*\).*/\1/p')
-            sent=$(echo "$out" | sed -n 's/^sent=\([0-9]*\).*/\1/p')
-            GOT[$name]=$((${GOT[$name]:-0} + ${got:-0}))
-            SENT[$name]=$((${SENT[$name]:-0} + ${sent:-0}))
-        fi
-        stop_bg
-        add "$name/sigusr1-latency" "$med"
-    done
-done
+signals_once() {
+    local med=- out got sent
+    rm -f "$T/fifo"
+    mkfifo "$T/fifo"
+    start_bg "$1" "$SIGBENCH" usr1-app "$T/fifo"
+    if [ -n "$IPID" ]; then
+        out=$(timeout -k 2 60 "$SIGBENCH" usr1-send "$IPID" "$T/fifo" "$NSIG")
+        med=$(echo "$out" | sed -n 's/.* median_us=\([0-9.]*\).*/\1/p')
+        got=$(echo "$out" | sed -n 's/.* got=\([0-9]*\).*/\1/p')
+        sent=$(echo "$out" | sed -n 's/^sent=\([0-9]*\).*/\1/p')
+        GOT[$1]=$((${GOT[$1]:-0} + ${got:-0}))
+        SENT[$1]=$((${SENT[$1]:-0} + ${sent:-0}))
+    fi
+    stop_bg
+    add "$1/sigusr1-latency" "$med"
+}
+in_rounds signals_once "${INITS[@]}"
 for name in "${INITS[@]}"; do
     echo "# $name: SIGUSR1 median µs per round:${V[$name/sigusr1-latency]}; reached the app: ${GOT[$name]:-0} of ${SENT[$name]:-0} sent"
     metric signals sigusr1-latency us "$name"

@@ -15,6 +15,10 @@
 # DATE is the day the run started (BENCH_OUT/started, else today), UTC.
 set -u
 OUT=${1:?usage: bench/report.sh BENCH_OUT [RESULTS_DIR]}
+if [ ! -d "$OUT" ]; then
+    echo "bench/report.sh: $OUT: no such directory" >&2
+    exit 1
+fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 RES=${2:-$here/bench/results}
 sh "$here/tests/install-deps.sh" jq gnuplot-nox || exit 1
@@ -50,6 +54,10 @@ jq -n --arg date "$started" --arg nproc "$(nproc)" --arg cpu "$cpu" \
        metrics: ($metrics | map(. + {unreliable: ($bad["\(.bench)/\(.phase // "")"] // false)}))}' \
     >"$RES/$DATE.json" || exit 1
 J=$RES/$DATE.json
+
+# jq: a number with D decimals below 100, whole above; n/a for null.
+JQ_NUM='def num(d): if . == null then "n/a" elif fabs >= 100 then (round | tostring)
+                 else (. * pow(10; d) | round / pow(10; d) | tostring) end;'
 
 # A ratio's direction: units per second, percentages and counts of
 # successes are better higher; everything else (times, memory, sizes) lower.
@@ -90,11 +98,9 @@ HIGHER='(/s$|^%$|^percent|success|logins)'
     echo
     echo "| bench | figure | subject / reference | subject, median | ratio min / **median** / max | |"
     echo "|---|---|---|---|---|---|"
-    jq -r --arg higher "$HIGHER" '
-        def f: if . == null then "n/a" elif (. | fabs) >= 100 then (. | round | tostring)
-               else (. * 1000 | round / 1000 | tostring) end;
+    jq -r --arg higher "$HIGHER" "$JQ_NUM"'
         .metrics[] | select(.reference != null)
-        | "| \(.bench) | \(.section) \(.metric) (\(.unit)) | \(.subject) / \(.reference) | \(.median | f) | \(.ratio.min | f) / **\(.ratio.median | f)** / \(.ratio.max | f) | \(if (.unit | test($higher)) then "↑" else "↓" end)\(if .unreliable then " (!)" else "" end) |"' "$J"
+        | "| \(.bench) | \(.section) \(.metric) (\(.unit)) | \(.subject) / \(.reference) | \(.median | num(3)) | \(.ratio.min | num(3)) / **\(.ratio.median | num(3))** / \(.ratio.max | num(3)) | \(if (.unit | test($higher)) then "↑" else "↓" end)\(if .unreliable then " (!)" else "" end) |"' "$J"
 } >"$RES/$DATE.md"
 
 # ------------------------------------------------------------------ chart
@@ -165,11 +171,11 @@ if [ "${BENCH_README:-0}" = 1 ] && grep -q '<!-- bench:begin -->' "$here/README.
         echo
         echo "| figure | airlock | reference | ratio |"
         echo "|---|---|---|---|"
-        jq -r --arg higher "$HIGHER" '
-            def f: if . == null then "n/a" elif (. | fabs) >= 100 then (. | round | tostring)
-                   else (. * 100 | round / 100 | tostring) end;
+        jq -r --arg higher "$HIGHER" "$JQ_NUM"'
             .metrics[] | select(.reference != null and (.subject | startswith("airlock")))
-            | "| \(.bench) \(.section) \(.metric) (\(.unit), \(if (.unit | test($higher)) then "↑" else "↓" end))\(if .subject != "airlock" then ", " + .subject else "" end)\(if .unreliable then " (!)" else "" end) | \(.median | f) | \(.reference) | \(.ratio.min | f) / **\(.ratio.median | f)** / \(.ratio.max | f) |"' "$J"
+            | "| \(.bench) \(.section) \(.metric) (\(.unit), \(if (.unit | test($higher)) then "↑" else "↓" end))\(if .subject != "airlock" then ", " + .subject else "" end)\(if .unreliable then " (!)" else "" end) | \(.median | num(2)) | \(.reference) | \(.ratio.min | num(2)) / **\(.ratio.median | num(2))** / \(.ratio.max | num(2)) |"' "$J"
+        jq -r '[.metrics[] | select(.metric == "daemon-got-sigterm") | "\(.subject) \(.median) \(.unit)"]
+            | if length > 0 then "\nRounds in which an orphaned daemon got SIGTERM when the init did (rather than SIGKILL as PID 1 exited): \(join(", "))." else empty end' "$J"
         echo "<!-- bench:end -->"
     } >"$table"
     awk -v table="$table" '
