@@ -22,17 +22,17 @@
 #
 # usage: bench/init.sh [BUILD_DIR] [STARTUP_ROUNDS] [ROUNDS]
 #   STARTUP_ROUNDS  hyperfine rounds (default 10) of BENCH_STARTUP_RUNS
-#                   runs per init (default 20) after 3 warm-up runs
-#   ROUNDS          rounds of sections 2-5 (default 5)
+#                   runs per init (default 30) after 3 warm-up runs
+#   ROUNDS          rounds of sections 2-5 (default 7)
 #   (or BENCH_STARTUP_ROUNDS, BENCH_ROUNDS in the environment, for run.sh)
 #   BENCH_ORPHANS (10000), BENCH_SIGNALS (200), BENCH_MY_INIT (unset)
 # Not part of the test suite: it prints figures, it asserts nothing. Needs
-# root (PID and mount namespaces). About 2-3 minutes on 2 CPUs.
+# root (PID and mount namespaces). About 2 minutes on 2 CPUs.
 set -u
 B=$(cd "${1:-build}" && pwd) || exit 1
 SROUNDS=${2:-${BENCH_STARTUP_ROUNDS:-10}}
-ROUNDS=${3:-${BENCH_ROUNDS:-5}}
-SRUNS=${BENCH_STARTUP_RUNS:-20}
+ROUNDS=${3:-${BENCH_ROUNDS:-7}}
+SRUNS=${BENCH_STARTUP_RUNS:-30}
 N=${BENCH_ORPHANS:-10000}
 NSIG=${BENCH_SIGNALS:-200}
 MY_INIT=${BENCH_MY_INIT:-}
