@@ -139,9 +139,9 @@ if [ "$rows" -gt 0 ]; then
         echo "set xlabel 'ratio airlock / reference'"
         if [ "$logscale" = 1 ]; then
             echo "set logscale x 2"
-            echo "set xrange [$(awk -v v="$lo" 'BEGIN {print v / 1.3}'):$(awk -v v="$hi" 'BEGIN {print v * 1.3}')]"
+            echo "set xrange [$(awk -v v="$lo" 'BEGIN {print v / 1.3}'):$(awk -v v="$hi" 'BEGIN {print v * 1.7}')]"
         else
-            echo "set xrange [$(awk -v v="$lo" 'BEGIN {print (v > 0.2 ? v - 0.1 : 0)}'):$(awk -v v="$hi" 'BEGIN {print v + 0.15}')]"
+            echo "set xrange [$(awk -v v="$lo" 'BEGIN {print (v > 0.2 ? v - 0.1 : 0)}'):$(awk -v v="$hi" 'BEGIN {print v + 0.3}')]"
         fi
         echo "set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb '#c00000' lw 2 dt 2"
         echo "plot '$DAT' using (\$2 > 1 ? (1 + \$2) / 2 : (\$2 + 1) / 2):1:(\$2 > 1 ? (\$2 - 1) / 2 : (1 - \$2) / 2):(0.3):yticlabels(5) with boxxyerror lc rgb '#6fa8dc', \\"
