@@ -144,9 +144,9 @@ if [ "$rows" -gt 0 ]; then
             echo "set xrange [$(awk -v v="$lo" 'BEGIN {print (v > 0.2 ? v - 0.1 : 0)}'):$(awk -v v="$hi" 'BEGIN {print v + 0.3}')]"
         fi
         echo "set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb '#c00000' lw 2 dt 2"
-        echo "plot '$DAT' using (\$2 > 1 ? (1 + \$2) / 2 : (\$2 + 1) / 2):1:(\$2 > 1 ? (\$2 - 1) / 2 : (1 - \$2) / 2):(0.3):yticlabels(5) with boxxyerror lc rgb '#6fa8dc', \\"
-        echo "     '' using 2:1:3:4 with xerrorbars lc rgb '#000000' pt 7 ps 0.5, \\"
-        echo "     '' using (\$4):1:(sprintf('  %.2f', \$2)) with labels left tc rgb '#333333'"
+        echo "plot '$DAT' using (\$2 > 1 ? (1 + \$2) / 2 : (\$2 + 1) / 2):1:(\$2 > 1 ? (\$2 - 1) / 2 : (1 - \$2) / 2):(0.3):yticlabels(5) title 'median ratio' with boxxyerror lc rgb '#6fa8dc', \\"
+        echo "     '' using 2:1:3:4 title 'min-max' with xerrorbars lc rgb '#000000' pt 7 ps 0.5, \\"
+        echo "     '' using (\$4):1:(sprintf('  %.2f', \$2)) title 'median' with labels left tc rgb '#333333'"
     } >"$DAT.gp"
     if ! gnuplot "$DAT.gp"; then
         echo "bench/report.sh: gnuplot failed; no chart" >&2
