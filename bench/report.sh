@@ -59,9 +59,10 @@ J=$RES/$DATE.json
 JQ_NUM='def num(d): if . == null then "n/a" elif fabs >= 100 then (round | tostring)
                  else (. * pow(10; d) | round / pow(10; d) | tostring) end;'
 
-# A ratio's direction: units per second, percentages and counts of
-# successes are better higher; everything else (times, memory, sizes) lower.
-HIGHER='(/s$|^%$|^percent|success|logins)'
+# A ratio's direction, from "METRIC UNIT": per second (a unit ending in
+# /s), percentages and successes are better higher; everything else
+# (times, memory, sizes, losses) lower.
+HIGHER='(/s$|%$|success|per second)'
 
 {
     echo "# airlock bench, $DATE"
@@ -100,7 +101,7 @@ HIGHER='(/s$|^%$|^percent|success|logins)'
     echo "|---|---|---|---|---|---|"
     jq -r --arg higher "$HIGHER" "$JQ_NUM"'
         .metrics[] | select(.reference != null)
-        | "| \(.bench) | \(.section) \(.metric) (\(.unit)) | \(.subject) / \(.reference) | \(.median | num(3)) | \(.ratio.min | num(3)) / **\(.ratio.median | num(3))** / \(.ratio.max | num(3)) | \(if (.unit | test($higher)) then "↑" else "↓" end)\(if .unreliable then " (!)" else "" end) |"' "$J"
+        | "| \(.bench) | \(.section) \(.metric) (\(.unit)) | \(.subject) / \(.reference) | \(.median | num(3)) | \(.ratio.min | num(3)) / **\(.ratio.median | num(3))** / \(.ratio.max | num(3)) | \(if ((.metric + " " + .unit) | test($higher)) then "↑" else "↓" end)\(if .unreliable then " (!)" else "" end) |"' "$J"
 } >"$RES/$DATE.md"
 
 # ------------------------------------------------------------------ chart
@@ -116,7 +117,7 @@ jq -r --arg higher "$HIGHER" '
     | .value as $m
     | [.key,
        $m.ratio.median, ($m.ratio.min // $m.ratio.median), ($m.ratio.max // $m.ratio.median),
-       "\($m.bench) \($m.section) \($m.metric), \($m.subject) / \($m.reference) \(if ($m.unit | test($higher)) then "↑" else "↓" end)\(if $m.unreliable then " (!)" else "" end)"]
+       "\($m.bench) \($m.section) \($m.metric), \($m.subject) / \($m.reference) \(if (($m.metric + " " + $m.unit) | test($higher)) then "↑" else "↓" end)\(if $m.unreliable then " (!)" else "" end)"]
     | @tsv' "$J" >"$DAT"
 rows=$(wc -l <"$DAT")
 if [ "$rows" -gt 0 ]; then
@@ -125,8 +126,13 @@ if [ "$rows" -gt 0 ]; then
         END {if (lo > 1) lo = 1; if (hi < 1) hi = 1; print lo, hi}' "$DAT")
     logscale=$(awk -v lo="$lo" -v hi="$hi" 'BEGIN {print (lo > 0 && hi / lo > 4) ? 1 : 0}')
     height=$((rows * 26 + 140))
+    # Room on the left for the longest label (gnuplot's character widths,
+    # about 4/5 of its bytes), the bars right of it.
+    labels=$(awk -F'\t' '{n = length($5); if (n > m) m = n} END {print m + 2}' "$DAT")
+    labels=$((labels * 4 / 5 + 2))
+    width=$((labels * 8 + 560))
     {
-        echo "set terminal svg size 1000,$height dynamic noenhanced font 'sans,12' background rgb 'white'"
+        echo "set terminal svg size $width,$height dynamic noenhanced font 'sans,12' background rgb 'white'"
         echo "set output '$RES/$DATE.svg'"
         printf '%s\n' 'set datafile separator "\t"'
         printf '%s\n' "set title \"airlock / reference, $DATE, $(nproc) CPUs\\nbar: median of the per-round ratios; whiskers: min-max over the rounds\\n↓: below 1 is better for airlock, ↑: above 1; (!): the machine was busy\""
@@ -135,7 +141,7 @@ if [ "$rows" -gt 0 ]; then
         echo "set yrange [-0.7:$rows-0.3]"
         echo "set grid xtics lc rgb '#dddddd'"
         echo "set key off"
-        echo "set lmargin 58"
+        echo "set lmargin $labels"
         echo "set xlabel 'ratio airlock / reference'"
         if [ "$logscale" = 1 ]; then
             echo "set logscale x 2"
@@ -173,7 +179,7 @@ if [ "${BENCH_README:-0}" = 1 ] && grep -q '<!-- bench:begin -->' "$here/README.
         echo "|---|---|---|---|"
         jq -r --arg higher "$HIGHER" "$JQ_NUM"'
             .metrics[] | select(.reference != null and (.subject | startswith("airlock")))
-            | "| \(.bench) \(.section) \(.metric) (\(.unit), \(if (.unit | test($higher)) then "↑" else "↓" end))\(if .subject != "airlock" then ", " + .subject else "" end)\(if .unreliable then " (!)" else "" end) | \(.median | num(2)) | \(.reference) | \(.ratio.min | num(2)) / **\(.ratio.median | num(2))** / \(.ratio.max | num(2)) |"' "$J"
+            | "| \(.bench) \(.section) \(.metric) (\(.unit), \(if ((.metric + " " + .unit) | test($higher)) then "↑" else "↓" end))\(if .subject != "airlock" then ", " + .subject else "" end)\(if .unreliable then " (!)" else "" end) | \(.median | num(2)) | \(.reference) | \(.ratio.min | num(2)) / **\(.ratio.median | num(2))** / \(.ratio.max | num(2)) |"' "$J"
         jq -r '[.metrics[] | select(.metric == "daemon-got-sigterm") | "\(.subject) \(.median) \(.unit)"]
             | if length > 0 then "\nRounds in which an orphaned daemon got SIGTERM when the init did (rather than SIGKILL as PID 1 exited): \(join(", "))." else empty end' "$J"
         echo "<!-- bench:end -->"
