@@ -161,8 +161,10 @@ format:
 demo: deps all
 	@bash tests/demo.sh $(B)
 
+# Every bench side by side with its peers (Debian packages), then
+# bench/results/DATE.{md,json,svg}; BENCH_ONLY=init,sshd,syslog picks some.
 bench: deps all test-helpers
-	@sh bench/run.sh $(B)
+	@bash bench/run.sh $(B)
 
 fuzz: fuzz-keys fuzz-certs fuzz-syslogd fuzz-init fuzz-sshd
 

@@ -1,373 +1,531 @@
 #!/bin/bash
-# airlock as PID 1 next to tini, dumb-init and catatonit (the Debian
-# packages), all measured in one run on this machine:
-#   1. start-up: wall time of `unshare --pid --fork --mount-proc INIT --
-#      /bin/true` (hyperfine), against no init at all;
-#   2. memory: VmRSS and Pss of the init while its app sleeps;
-#   3. reaping: N orphans exit at once (tests/helpers/orphans): wall time
-#      of the whole run and zombies left 200 ms after the release; and the
-#      time until the init has reaped them all (tests/helpers/orphans --reap-time);
-#   4. binary size, as installed and stripped.
-# The table goes to stdout and to bench/results/init-<date>.md.
+# airlock as PID 1 next to tini (the reference), dumb-init and catatonit
+# (the Debian packages) and, when BENCH_MY_INIT=/path/to/my_init is given,
+# phusion's my_init, all in one run on this machine, every section in
+# rounds that take the inits in another order each time:
+#   1. start-up overhead: `unshare --pid --fork --mount-proc INIT /bin/true`
+#      minus the same without an init (hyperfine -N, warm-up), airlock with
+#      AIRLOCK_SYSLOG=off, with --no-syslog and with its defaults;
+#   2. memory of PID 1 while its app sleeps: VmRSS, Pss, USS;
+#   3. reaping N orphans (BENCH_ORPHANS, 10,000): exiting at once, and
+#      handed off as zombies by their exiting parent (tests/helpers/orphans);
+#   4. stop: SIGTERM to the init while the app has left a daemon behind (a
+#      double fork, its own session): time until the init has exited, and
+#      whether the daemon got SIGTERM (tests/helpers/sigbench);
+#   5. signal forwarding: SIGUSR1 sent to the init until the app's handler
+#      runs (tests/helpers/sigbench), BENCH_SIGNALS per round;
+#   6. binary size.
+# Each figure is the min / median / max over the rounds, and its ratio to
+# tini computed within each round (min / median / max of those ratios).
+# Writes $BENCH_OUT/init.md and records into $BENCH_OUT (bench/lib.sh);
+# bench/run.sh then makes bench/results/DATE.{md,json,svg} of it.
 #
-# usage: bench/init.sh [BUILD_DIR] [RUNS] [ROUNDS]
-#   RUNS   start-up runs per init (default 100, in 4 passes of RUNS/4, each
-#          in another order, so a change of load hits all inits alike)
-#   ROUNDS reaping rounds per init (default 5, median reported)
+# usage: bench/init.sh [BUILD_DIR] [STARTUP_ROUNDS] [ROUNDS]
+#   STARTUP_ROUNDS  hyperfine rounds (default 10) of BENCH_STARTUP_RUNS
+#                   runs per init (default 30) after 3 warm-up runs
+#   ROUNDS          rounds of sections 2-5 (default 7)
+#   (or BENCH_STARTUP_ROUNDS, BENCH_ROUNDS in the environment, for run.sh)
+#   BENCH_ORPHANS (10000), BENCH_SIGNALS (200), BENCH_MY_INIT (unset)
 # Not part of the test suite: it prints figures, it asserts nothing. Needs
-# root (PID namespaces). Bounded: about 5 minutes at most.
+# root (PID and mount namespaces). About 2 minutes on 2 CPUs.
 set -u
-B=${1:-build}
-RUNS=${2:-100}
-ROUNDS=${3:-5}
-N=${BENCH_ORPHANS:-2000}
-BUDGET=270 # seconds; later rounds are skipped past it
+B=$(cd "${1:-build}" && pwd) || exit 1
+SROUNDS=${2:-${BENCH_STARTUP_ROUNDS:-10}}
+ROUNDS=${3:-${BENCH_ROUNDS:-7}}
+SRUNS=${BENCH_STARTUP_RUNS:-30}
+N=${BENCH_ORPHANS:-10000}
+NSIG=${BENCH_SIGNALS:-200}
+MY_INIT=${BENCH_MY_INIT:-}
 here=$(cd "$(dirname "$0")/.." && pwd)
-B=$(cd "$B" && pwd) || exit 1
 
 if [ "$(id -u)" != 0 ]; then
     echo "bench/init.sh: needs root (unshare --pid)" >&2
     exit 1
 fi
-sh "$here/tests/install-deps.sh" tini dumb-init catatonit hyperfine jq \
-    util-linux procps binutils || exit 1
-if ! timeout 5 "$B/airlock" --version 2>/dev/null | grep -q '^airlock '; then
-    echo "bench/init.sh: build airlock first (make B=$B all)" >&2
-    exit 1
-fi
-ORPHANS=$B/tests/helpers/orphans
-if [ ! -x "$ORPHANS" ]; then
-    make -s -C "$here" B="$B" test-helpers >/dev/null 2>&1
+if [ -z "${AIRLOCK_BENCH_INIT_NS:-}" ]; then
+    pkgs="tini dumb-init catatonit hyperfine jq util-linux procps binutils"
+    [ -n "$MY_INIT" ] && pkgs="$pkgs python3"
+    # shellcheck disable=SC2086 # a list of package names
+    sh "$here/tests/install-deps.sh" $pkgs || exit 1
+    if ! timeout 5 "$B/airlock" --version 2>/dev/null | grep -q '^airlock '; then
+        echo "bench/init.sh: build airlock first (make B=$B all)" >&2
+        exit 1
+    fi
+    if [ ! -x "$B/tests/helpers/orphans" ] || [ ! -x "$B/tests/helpers/sigbench" ]; then
+        make -s -C "$here" B="$B" test-helpers >/dev/null || exit 1
+    fi
+    # A mount namespace of its own: the overlay on /etc (for my_init) and
+    # every mount below go away with the bench, whatever ends it.
+    export AIRLOCK_BENCH_INIT_NS=1
+    exec unshare --mount --propagation private bash "$0" "$B" "$SROUNDS" "$ROUNDS"
 fi
 
+# shellcheck source=bench/lib.sh
+. "$here/bench/lib.sh"
+bench_cpu_setup
+ORPHANS=$B/tests/helpers/orphans
+SIGBENCH=$B/tests/helpers/sigbench
+
 T=$(mktemp -d /tmp/airlock-bench-init.XXXXXX)
-# The same helper as the zombie storm test, in its timing mode.
-REAPTIME=$B/tests/helpers/orphans
-BG=
+BGPID=
 cleanup() {
-    [ -n "$BG" ] && kill -KILL "$BG" 2>/dev/null
+    # The one init running in the background, if any: unshare --kill-child
+    # takes its namespace with it.
+    if [ -n "$BGPID" ]; then
+        kill -KILL "$BGPID" 2>/dev/null
+        wait "$BGPID" 2>/dev/null
+    fi
+    umount -l /etc 2>/dev/null
+    umount -l "$T/ov" 2>/dev/null
     rm -rf "$T"
+    bench_cpu_teardown
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 mkdir -p "$T/root"
+
+# phusion's my_init writes /etc/container_environment*: it runs with /etc
+# as an overlay whose upper layer is a tmpfs of this bench. It is a Python
+# script run through its #! line, as in a phusion image.
+if [ -n "$MY_INIT" ]; then
+    mkdir -p "$T/ov"
+    if [ ! -r "$MY_INIT" ] || ! head -n 1 "$MY_INIT" | grep -q python; then
+        echo "# BENCH_MY_INIT=$MY_INIT is not phusion's my_init (a Python script): left out"
+        MY_INIT=
+    elif ! mount -t tmpfs -o size=16m tmpfs "$T/ov" ||
+        ! mkdir -p "$T/ov/up" "$T/ov/work" ||
+        ! mount -t overlay overlay \
+            -o "lowerdir=/etc,upperdir=$T/ov/up,workdir=$T/ov/work" /etc; then
+        echo "# no overlay on /etc: my_init left out (it would write to this machine's /etc)"
+        MY_INIT=
+    else
+        cp "$MY_INIT" "$T/my_init" && chmod 755 "$T/my_init"
+    fi
+fi
 
 # Every init runs with the same small environment (airlock copies its
 # environment to /etc/container_environment at start, so a big one would
-# cost it more than the others). airlock's variables keep it off the
-# machine's /etc and /dev/log and leave its SSH server out: the bench
-# measures the init. The peers ignore them.
-CLEANENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# cost it more than the others). AIRLOCK_ROOT keeps airlock off the
+# machine's /etc and /dev/log, AIRLOCK_SSH=off leaves its SSH server out,
+# AIRLOCK_SYSLOG=off its syslog collector: the bench measures the init.
+# The peers ignore these variables. airlock-defaults runs without
+# AIRLOCK_SYSLOG, as a container gets it by default.
+BASEENV=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
     HOME="$T" AIRLOCK_ROOT="$T/root" AIRLOCK_SSH=off)
+ENV_OFF=(env -i "${BASEENV[@]}" AIRLOCK_SYSLOG=off)
+ENV_DEF=(env -i "${BASEENV[@]}")
 NS=(unshare --pid --fork --mount-proc)
 
 # How each init is spelled in front of the app. As PID 1 tini reaps
 # without -s; dumb-init takes no flags; catatonit and tini take `--`.
-INITS=(airlock tini dumb-init catatonit)
 declare -A PREFIX PATHOF
-PREFIX[airlock]="$B/airlock -q --no-syslog --"
+PREFIX[none]=""
+PREFIX[airlock]="$B/airlock -q --"
+PREFIX[airlock-no-syslog]="$B/airlock -q --no-syslog --"
+PREFIX[airlock-defaults]="$B/airlock -q --"
 PREFIX[tini]="$(command -v tini) --"
 PREFIX[dumb-init]="$(command -v dumb-init)"
 PREFIX[catatonit]="$(command -v catatonit) --"
-PREFIX[none]=""
-for i in "${INITS[@]}"; do
+PREFIX[my_init]="$T/my_init --quiet --skip-startup-files --skip-runit --"
+INITS=(airlock tini dumb-init catatonit)
+[ -n "$MY_INIT" ] && INITS+=(my_init)
+for i in "${!PREFIX[@]}"; do
     PATHOF[$i]=${PREFIX[$i]%% *}
 done
-# airlock as a container gets it by default: the same without
-# --no-syslog (the collector, on demand, and /dev/log under AIRLOCK_ROOT).
-# A flag, not a variable: an `env` in front would be one more exec.
-# Start-up and memory only.
-DEFAULTS=airlock-defaults
-PREFIX[$DEFAULTS]="$B/airlock -q --"
-PATHOF[$DEFAULTS]=$B/airlock
-
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-LOAD_START=$(loadavg)
-STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-echo "# init bench: $(nproc) CPUs, load average at start: $LOAD_START"
-
-# ratio A B: A/B with two decimals, or n/a when B is not positive.
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a == "" || b == "" || b + 0 <= 0 || a == "n/a" || b == "n/a") print "n/a";
-        else printf "%.2f", a / b }'
+# envof NAME: the env command line for NAME.
+envof() {
+    if [ "$1" = airlock-defaults ]; then
+        printf '%s\n' "${ENV_DEF[@]}"
+    else
+        printf '%s\n' "${ENV_OFF[@]}"
+    fi
 }
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-minimum() { tr ' ' '\n' | grep . | sort -n | head -n 1; }
+
+# rotate ROUND NAME...: the names, starting at the ROUND-th, every other
+# round backwards: each init meets the machine early and late in a round.
+rotate() {
+    local r=$1 k n
+    shift
+    n=$#
+    local -a l=("$@")
+    for ((k = 0; k < n; k++)); do
+        if ((r % 2)); then
+            echo "${l[(k + r - 1) % n]}"
+        else
+            echo "${l[(2 * n - 1 - k + r - 1) % n]}"
+        fi
+    done
+}
+
+# in_rounds FUNCTION NAME...: FUNCTION NAME for every name, in each of
+# ROUNDS rounds, in the order of that round.
+in_rounds() {
+    local fn=$1 r name
+    shift
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for name in $(rotate "$r" "$@"); do
+            "$fn" "$name"
+        done
+    done
+}
+
+# Per-round values: V[name/figure] holds one word per round, "-" for a
+# round that gave nothing, so that rounds stay paired by position.
+declare -A V
+add() { V[$1]="${V[$1]:-} ${2:--}"; }
+mmm() { min_med_max "${V[$1]:-}"; }
+# metric SECTION FIGURE UNIT NAME: records V[NAME/FIGURE] (min/median/max
+# over the rounds) with its per-round ratio to tini's.
+metric() {
+    local a b c ra rb rc ref=tini
+    read -r a b c < <(mmm "$4/$2")
+    [ "$4" = tini ] && ref=-
+    # airlock-defaults has its own none and tini, run in its environment.
+    if [ "$4" = airlock-defaults ] && [ -n "${V[def-tini/$2]:-}" ]; then
+        read -r ra rb rc < <(round_ratios "${V[$4/$2]}" "${V[def-tini/$2]}")
+    else
+        read -r ra rb rc < <(round_ratios "${V[$4/$2]:-}" "${V[tini/$2]:-}")
+    fi
+    bench_metric "$1" "$2" "$3" "$4" "$ref" "$a" "$b" "$c" "$ra" "$rb" "$rc"
+}
+# row FIGURE NAME [DIGITS]: "| min / median / max | ratio min / median / max |"
+row() {
+    local a b c ra rb rc d=${3:-2}
+    read -r a b c < <(mmm "$2/$1")
+    if [ "$2" = airlock-defaults ] && [ -n "${V[def-tini/$1]:-}" ]; then
+        read -r ra rb rc < <(round_ratios "${V[$2/$1]}" "${V[def-tini/$1]}")
+    else
+        read -r ra rb rc < <(round_ratios "${V[$2/$1]:-}" "${V[tini/$1]:-}")
+    fi
+    fmt() { awk -v d="$d" -v x="$1" 'BEGIN { if (x ~ /^-?[0-9.e+-]+$/) printf "%.*f", d, x; else printf "n/a" }'; }
+    printf '| %s / **%s** / %s |' "$(fmt "$a")" "$(fmt "$b")" "$(fmt "$c")"
+    if [ "$2" = tini ]; then
+        printf ' 1 |'
+    else
+        d=2
+        printf ' %s / **%s** / %s |' "$(fmt "$ra")" "$(fmt "$rb")" "$(fmt "$rc")"
+    fi
+}
+
+STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+echo "# init bench: $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- 1. start-up
-PASSES=4
-echo "# 1. start-up: hyperfine, $RUNS runs per init in $PASSES passes"
-declare -A T_MEAN T_SD T_MED T_MIN T_N
-per=$(((RUNS + PASSES - 1) / PASSES))
-[ "$per" -lt 2 ] && per=2
+# A round is two hyperfine invocations, back to back, their order swapped
+# every round: the inits with AIRLOCK_SYSLOG=off in the environment, and
+# airlock-defaults with none and tini again, without it. hyperfine gives
+# every command of an invocation the same environment, and an `env` in the
+# measured command would be one more exec.
+echo "# 1. start-up: $SROUNDS rounds of $SRUNS runs per init (hyperfine -N, 3 warm-up runs)"
+phase_begin startup
 hf_args() {
     local name
     for name in "$@"; do
         # The = form: hyperfine's -n would take the next words as names too.
         echo "--command-name=$name"
-        echo "${NS[*]} ${PREFIX[$name]:+${PREFIX[$name]} }/bin/true"
+        echo "${NS[*]} ${PREFIX[${name#def-}]:+${PREFIX[${name#def-}]} }/bin/true"
     done
 }
-# Pass p starts the list at its p-th entry, and every other pass runs it
-# backwards: each init meets the machine early and late in a pass.
-ORDER=(none "${INITS[@]}" "$DEFAULTS")
-n=${#ORDER[@]}
-for ((pass = 1; pass <= PASSES; pass++)); do
-    if [ "$pass" -gt 1 ] && [ "$SECONDS" -gt 150 ]; then
-        echo "# start-up: passes from $pass on skipped to stay in the time budget"
-        break
-    fi
-    order=()
-    for ((k = 0; k < n; k++)); do
-        if ((pass % 2)); then
-            order+=("${ORDER[(k + pass - 1) % n]}")
-        else
-            order+=("${ORDER[(2 * n - 1 - k + pass - 1) % n]}")
-        fi
-    done
+hf() { # hf ROUND SET NAME...: one invocation, per-command medians into V
+    local r=$1 set=$2 name med
+    shift 2
+    local -a args envc order
+    mapfile -t order < <(rotate "$r" "$@")
     mapfile -t args < <(hf_args "${order[@]}")
-    if timeout -k 5 60 "${CLEANENV[@]}" hyperfine -N --style none --warmup 3 \
-        --runs "$per" --export-json "$T/startup-$pass.json" "${args[@]}"; then
-        echo "# pass $pass/$PASSES, $per runs each, order: ${order[*]}"
+    mapfile -t envc < <(envof "$set")
+    if timeout -k 5 120 "${envc[@]}" hyperfine -N --style none --warmup 3 \
+        --runs "$SRUNS" --export-json "$T/su.json" "${args[@]}" >/dev/null 2>"$T/hf.err"; then
+        while read -r name med; do
+            add "$name/startup" "$med"
+        done < <(jq -r '.results[] | "\(.command) \(.median * 1000)"' "$T/su.json")
     else
-        echo "# start-up pass $pass failed or timed out" >&2
-        rm -f "$T/startup-$pass.json"
+        echo "# start-up round $r ($set) failed: $(tail -n 1 "$T/hf.err")" >&2
+        for name in "$@"; do add "$name/startup" -; done
+    fi
+}
+STARTUP_A=(none "${INITS[@]}" airlock-no-syslog)
+STARTUP_B=(def-none def-tini airlock-defaults)
+for ((r = 1; r <= SROUNDS; r++)); do
+    if ((r % 2)); then
+        hf "$r" off "${STARTUP_A[@]}"
+        hf "$r" airlock-defaults "${STARTUP_B[@]}"
+    else
+        hf "$r" airlock-defaults "${STARTUP_B[@]}"
+        hf "$r" off "${STARTUP_A[@]}"
     fi
 done
-if ls "$T"/startup-*.json >/dev/null 2>&1; then
-    # One line per init: name, then every run's wall time in seconds.
-    jq -rs '[.[].results[]] | group_by(.command)[]
-            | [.[0].command] + (map(.times) | add | map(tostring)) | join(" ")' \
-        "$T"/startup-*.json >"$T/startup.times"
-    while read -r name rest; do
-        read -r "T_N[$name]" "T_MEAN[$name]" "T_SD[$name]" "T_MED[$name]" "T_MIN[$name]" < <(
-            echo "$rest" | tr ' ' '\n' | sort -g | awk '
-                {x[NR] = $1 * 1000; s += x[NR]}
-                END {
-                    m = s / NR; for (i = 1; i <= NR; i++) v += (x[i] - m) ^ 2
-                    sd = NR > 1 ? sqrt(v / (NR - 1)) : 0
-                    med = NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2
-                    printf "%d %.3f %.3f %.3f %.3f\n", NR, m, sd, med, x[1]
-                }')
-    done <"$T/startup.times"
-fi
+# Overhead per round: the init's median minus no init's, same invocation.
+STARTUP_NAMES=("${INITS[@]}" airlock-no-syslog airlock-defaults def-tini)
+for name in "${STARTUP_NAMES[@]}"; do
+    base=none
+    case $name in airlock-defaults | def-*) base=def-none ;; esac
+    V[$name/overhead]=$(paste -d' ' <(echo "${V[$name/startup]:-}" | tr ' ' '\n' | grep .) \
+        <(echo "${V[$base/startup]:-}" | tr ' ' '\n' | grep .) |
+        awk '{ if ($1 ~ /^[0-9.]/ && $2 ~ /^[0-9.]/) printf " %.4f", $1 - $2; else printf " -" }')
+done
+for name in none "${STARTUP_NAMES[@]}"; do
+    echo "# $name: start-up median ms per round:${V[$name/startup]:-}"
+done
+for name in "${INITS[@]}" airlock-no-syslog airlock-defaults; do
+    metric startup overhead ms "$name"
+done
+phase_end
 
 # ------------------------------------------------------------------ 2. memory
-echo "# 2. memory: VmRSS and Pss of the init, 0.5 s after start, app: sleep 5"
-declare -A RSS PSS
-# mem NAME: prints "VmRSS Pss" in kB, or nothing when the init was not found.
-mem() {
-    local name=$1 upid ipid comm rss pss want i
+echo "# 2. memory: VmRSS, Pss, USS of PID 1 while its app sleeps, $ROUNDS rounds"
+phase_begin memory
+# start_bg NAME APP...: starts NAME as PID 1 of APP in the background and
+# sets BGPID (unshare) and IPID (the init, in this namespace's numbers),
+# once the init has started its app; IPID is empty when it did not.
+start_bg() {
+    local name=$1 i want
+    shift
+    local -a envc
+    mapfile -t envc < <(envof "$name")
     # shellcheck disable=SC2086 # PREFIX holds words on purpose
-    "${CLEANENV[@]}" "${NS[@]}" --kill-child ${PREFIX[$name]} sleep 5 \
-        >/dev/null 2>&1 &
-    BG=$!
-    upid=$BG
+    "${envc[@]}" "${NS[@]}" --kill-child ${PREFIX[$name]} "$@" >/dev/null 2>&1 &
+    BGPID=$!
     want=$(basename "${PATHOF[$name]}")
-    for ((i = 0; i < 100; i++)); do
-        ipid=$(pgrep -P "$upid" | head -n 1)
-        comm=$(cat "/proc/$ipid/comm" 2>/dev/null)
-        [ -n "$ipid" ] && [ "$comm" = "${want:0:15}" ] && break
+    IPID=
+    for ((i = 0; i < 500; i++)); do
+        IPID=$(pgrep -P "$BGPID" | head -n 1)
+        if [ -n "$IPID" ] && [ "$(cat "/proc/$IPID/comm" 2>/dev/null)" = "${want:0:15}" ] &&
+            [ -n "$(pgrep -P "$IPID")" ]; then
+            return 0
+        fi
         sleep 0.01
     done
-    sleep 0.5
-    if [ -n "$ipid" ] && [ "$comm" = "${want:0:15}" ]; then
-        rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$ipid/status" 2>/dev/null)
-        pss=$(awk '/^Pss:/ {print $2}' "/proc/$ipid/smaps_rollup" 2>/dev/null)
-        echo "${rss:-} ${pss:-}"
-        kill -KILL "$ipid" 2>/dev/null
-    fi
-    kill -KILL "$upid" 2>/dev/null
-    wait "$upid" 2>/dev/null
-    BG=
+    IPID=
 }
-for name in "${INITS[@]}" "$DEFAULTS"; do
-    rs=""
-    ps=""
-    for ((r = 1; r <= 3; r++)); do
-        read -r a b < <(mem "$name")
-        rs="$rs ${a:-}"
-        ps="$ps ${b:-}"
-    done
-    RSS[$name]=$(echo "$rs" | median)
-    PSS[$name]=$(echo "$ps" | median)
-    echo "# $name: VmRSS kB:$rs; Pss kB:$ps"
+stop_bg() {
+    kill -KILL "$BGPID" 2>/dev/null
+    wait "$BGPID" 2>/dev/null
+    BGPID=
+}
+MEM_NAMES=("${INITS[@]}" airlock-defaults)
+memory_once() {
+    local rss=- pss=- uss=-
+    start_bg "$1" sleep 60
+    if [ -n "$IPID" ]; then
+        sleep 0.3
+        rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$IPID/status" 2>/dev/null)
+        read -r pss uss < <(awk '/^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {u += $2}
+            END {print p, u}' "/proc/$IPID/smaps_rollup" 2>/dev/null)
+    fi
+    stop_bg
+    add "$1/vmrss" "$rss"
+    add "$1/pss" "$pss"
+    add "$1/uss" "$uss"
+}
+in_rounds memory_once "${MEM_NAMES[@]}"
+for name in "${MEM_NAMES[@]}"; do
+    echo "# $name: VmRSS kB:${V[$name/vmrss]}; Pss:${V[$name/pss]}; USS:${V[$name/uss]}"
+    for f in vmrss pss uss; do metric memory "$f" kB "$name"; done
 done
+phase_end
 
 # ----------------------------------------------------------------- 3. reaping
-declare -A REAP_T REAP_TMIN REAP_Z REAP_ALL REAP_AMIN
-if [ -x "$ORPHANS" ]; then
-    echo "# 3. reaping: $N orphans exit at once, $ROUNDS rounds of orphans (200 ms settle) and of --reap-time"
-    # reap NAME SETTLE_MS: prints "milliseconds zombies".
-    reap() {
-        local name=$1 t0 t1 out z
-        t0=$(date +%s%N)
+echo "# 3. reaping: $N orphans, exiting at once and handed off, $ROUNDS rounds"
+phase_begin reaping
+declare -A UNREAPED
+reap_once() {
+    local fig flag out ms un
+    local -a envc
+    mapfile -t envc < <(envof "$1")
+    for fig in exit-at-once hand-off; do
+        flag=--reap-time
+        [ "$fig" = hand-off ] && flag=--handoff
         # shellcheck disable=SC2086 # PREFIX holds words on purpose
-        out=$(timeout -k 2 60 "${CLEANENV[@]}" "${NS[@]}" --kill-child \
-            ${PREFIX[$name]} "$ORPHANS" "$N" "$2" 2>/dev/null)
-        t1=$(date +%s%N)
-        z=$(echo "$out" | sed -n 's/^zombies=//p')
-        echo "$(((t1 - t0) / 1000000)) ${z:-n/a}"
-    }
-    # reap_all NAME: prints the milliseconds until all N are reaped.
-    reap_all() {
-        local out
-        # shellcheck disable=SC2086 # PREFIX holds words on purpose
-        out=$(timeout -k 2 60 "${CLEANENV[@]}" "${NS[@]}" --kill-child \
-            ${PREFIX[$1]} "$REAPTIME" "$N" --reap-time 2>/dev/null)
-        out=$(echo "$out" | sed -n 's/^reaped_ms=//p')
-        echo "${out:-n/a}"
-    }
-    declare -A times zs alls
-    skipped=0
-    for ((r = 1; r <= ROUNDS; r++)); do
-        if [ "$r" -gt 2 ] && [ "$SECONDS" -gt $((BUDGET - 60)) ]; then
-            skipped=1
-            break
-        fi
-        for name in none "${INITS[@]}"; do
-            read -r ms z < <(reap "$name" 200)
-            times[$name]="${times[$name]:-} $ms"
-            zs[$name]="${zs[$name]:-} $z"
-        done
+        out=$(timeout -k 2 60 "${envc[@]}" "${NS[@]}" --kill-child \
+            ${PREFIX[$1]} "$ORPHANS" "$N" "$flag" 2>/dev/null)
+        ms=$(echo "$out" | sed -n 's/^reaped_ms=//p')
+        un=$(echo "$out" | sed -n 's/^unreaped=//p')
+        [ -n "$un" ] && UNREAPED[$1]="${UNREAPED[$1]:-} $fig:$un"
+        add "$1/$fig" "$ms"
     done
-    for ((r = 1; r <= ROUNDS; r++)); do
-        [ -x "$REAPTIME" ] || break
-        if [ "$r" -gt 2 ] && [ "$SECONDS" -gt "$BUDGET" ]; then
-            skipped=1
-            break
-        fi
-        for name in "${INITS[@]}"; do
-            alls[$name]="${alls[$name]:-} $(reap_all "$name")"
-        done
-    done
-    [ "$skipped" = 1 ] && echo "# reaping: some rounds skipped to stay in the time budget"
-    for name in none "${INITS[@]}"; do
-        REAP_T[$name]=$(echo "${times[$name]}" | median)
-        REAP_TMIN[$name]=$(echo "${times[$name]}" | minimum)
-        REAP_Z[$name]=$(echo "${zs[$name]}" | median)
-        REAP_ALL[$name]=$(echo "${alls[$name]:-}" | tr ' ' '\n' | grep -v n/a | median)
-        REAP_AMIN[$name]=$(echo "${alls[$name]:-}" | tr ' ' '\n' | grep -v n/a | minimum)
-        echo "# $name: wall ms:${times[$name]}; zombies@200ms:${zs[$name]}; reap-all ms:${alls[$name]:-}"
-    done
-else
-    echo "# 3. reaping skipped: $ORPHANS missing (make B=$B test-helpers)"
-fi
+}
+in_rounds reap_once "${INITS[@]}"
+for name in "${INITS[@]}"; do
+    echo "# $name: exit at once ms:${V[$name/exit-at-once]}; hand-off ms:${V[$name/hand-off]}${UNREAPED[$name]:+; unreaped after 10 s:${UNREAPED[$name]}}"
+    metric reaping exit-at-once ms "$name"
+    metric reaping hand-off ms "$name"
+done
+phase_end
 
-# -------------------------------------------------------------------- 4. size
-declare -A SIZE SSIZE LINK
+# -------------------------------------------------------------------- 4. stop
+echo "# 4. stop: SIGTERM to the init, the app has left a daemon, $ROUNDS rounds"
+phase_begin stop
+declare -A DAEMON_TERM
+stop_once() {
+    local d=$T/stop ms=- i
+    rm -rf "$d"
+    mkdir -p "$d"
+    start_bg "$1" "$SIGBENCH" term-app "$d"
+    for ((i = 0; i < 500; i++)); do
+        [ -e "$d/ready" ] && break
+        sleep 0.01
+    done
+    if [ -n "$IPID" ] && [ -e "$d/ready" ]; then
+        ms=$("$SIGBENCH" term-wait "$IPID" 30000 | sed -n 's/^exit_ms=//p')
+        if [ "$ms" = timeout ] || [ -z "$ms" ]; then
+            ms=-
+        else
+            # The namespace is gone with its PID 1: the daemon has
+            # written its file by now if it ever will.
+            wait "$BGPID" 2>/dev/null
+        fi
+        [ -e "$d/daemon-term" ] && DAEMON_TERM[$1]=$((${DAEMON_TERM[$1]:-0} + 1))
+    fi
+    stop_bg
+    add "$1/sigterm-to-exit" "$ms"
+}
+in_rounds stop_once "${INITS[@]}"
+for name in "${INITS[@]}"; do
+    echo "# $name: SIGTERM to exit ms:${V[$name/sigterm-to-exit]}; daemon got SIGTERM in ${DAEMON_TERM[$name]:-0} of $ROUNDS rounds"
+    metric stop sigterm-to-exit ms "$name"
+    bench_metric stop daemon-got-sigterm "of $ROUNDS rounds" "$name" - "${DAEMON_TERM[$name]:-0}" \
+        "${DAEMON_TERM[$name]:-0}" "${DAEMON_TERM[$name]:-0}"
+done
+phase_end
+
+# ----------------------------------------------------------------- 5. signals
+echo "# 5. signal forwarding: $NSIG SIGUSR1 per init and round, $ROUNDS rounds"
+phase_begin signals
+declare -A SENT GOT
+signals_once() {
+    local med=- out got sent
+    rm -f "$T/fifo"
+    mkfifo "$T/fifo"
+    start_bg "$1" "$SIGBENCH" usr1-app "$T/fifo"
+    if [ -n "$IPID" ]; then
+        out=$(timeout -k 2 60 "$SIGBENCH" usr1-send "$IPID" "$T/fifo" "$NSIG")
+        med=$(echo "$out" | sed -n 's/.* median_us=\([0-9.]*\).*/\1/p')
+        got=$(echo "$out" | sed -n 's/.* got=\([0-9]*\).*/\1/p')
+        sent=$(echo "$out" | sed -n 's/^sent=\([0-9]*\).*/\1/p')
+        GOT[$1]=$((${GOT[$1]:-0} + ${got:-0}))
+        SENT[$1]=$((${SENT[$1]:-0} + ${sent:-0}))
+    fi
+    stop_bg
+    add "$1/sigusr1-latency" "$med"
+}
+in_rounds signals_once "${INITS[@]}"
+for name in "${INITS[@]}"; do
+    echo "# $name: SIGUSR1 median µs per round:${V[$name/sigusr1-latency]}; reached the app: ${GOT[$name]:-0} of ${SENT[$name]:-0} sent"
+    metric signals sigusr1-latency us "$name"
+done
+phase_end
+
+# -------------------------------------------------------------------- 6. size
+declare -A SIZE LINK
 for name in "${INITS[@]}"; do
     p=${PATHOF[$name]}
-    SIZE[$name]=$(stat -c %s "$p")
-    strip -o "$T/stripped" "$p" 2>/dev/null && SSIZE[$name]=$(stat -c %s "$T/stripped")
-    if readelf -d "$p" 2>/dev/null | grep -q NEEDED; then
+    [ "$name" = my_init ] && p=$MY_INIT
+    strip -o "$T/stripped" "$p" 2>/dev/null || cp "$p" "$T/stripped"
+    SIZE[$name]=$(stat -c %s "$T/stripped")
+    V[$name/stripped]=${SIZE[$name]}
+    if [ "$name" = my_init ]; then
+        LINK[$name]="Python script (needs python3)"
+    elif readelf -d "$p" 2>/dev/null | grep -q NEEDED; then
         LINK[$name]="dynamic: $(readelf -d "$p" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ' | sed 's/ $//')"
     else
         LINK[$name]=static
     fi
 done
+for name in "${INITS[@]}"; do
+    metric size stripped bytes "$name"
+done
 
-LOAD_END=$(loadavg)
+# ----------------------------------------------------------------- versions
+AIRLOCK_V="$("$B/airlock" --version | cut -d' ' -f2) (git $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+bench_version airlock "$AIRLOCK_V"
+for p in tini dumb-init catatonit hyperfine util-linux; do
+    bench_version "$p" "$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null)"
+done
+if [ -n "$MY_INIT" ]; then
+    bench_version my_init "phusion, given: $MY_INIT (sha256 $(sha256sum "$MY_INIT" | cut -c1-12)), $(/usr/bin/python3 --version 2>&1)"
+fi
 
 # ------------------------------------------------------------------ report
-version_of() {
+LABEL_airlock="airlock (AIRLOCK_SYSLOG=off)"
+label() {
     case $1 in
-    airlock)
-        echo "$("$B/airlock" --version | cut -d' ' -f2) (repo at $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'))"
-        ;;
-    *) dpkg-query -W -f='${Version}' "$1" 2>/dev/null ;;
+    airlock) echo "$LABEL_airlock" ;;
+    airlock-no-syslog) echo "airlock --no-syslog" ;;
+    airlock-defaults) echo "airlock, defaults" ;;
+    *) echo "$1" ;;
     esac
 }
-REPORT=$T/report.md
+R="min / **median** / max"
 {
-    echo "# Init bench: airlock vs tini, dumb-init, catatonit"
+    echo "## Init: airlock as PID 1 next to tini, dumb-init, catatonit${MY_INIT:+, my_init}"
     echo
-    echo "- run: $STARTED, $(nproc) CPUs ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), kernel $(uname -r)"
-    echo "- load average (1/5/15 min): $LOAD_START at start, $LOAD_END at end"
-    echo "- versions: airlock $(version_of airlock), tini $(version_of tini), dumb-init $(version_of dumb-init), catatonit $(version_of catatonit), $(hyperfine --version)"
-    echo "- airlock runs with AIRLOCK_ROOT=<temp dir> AIRLOCK_SSH=off -q --no-syslog; airlock-defaults the same without --no-syslog (its default: /dev/log bound, the collector started on demand); every init gets the same environment: PATH, HOME, AIRLOCK_ROOT, AIRLOCK_SSH=off"
+    echo "Started $STARTED. Every figure: $R over the rounds; the ratio to tini is computed within each round, then $R of those ratios (below 1: airlock smaller or faster than tini). Inits run as PID 1 of \`unshare --pid --fork --mount-proc\`, each with the same small environment (PATH, HOME, AIRLOCK_ROOT=<temp dir>, AIRLOCK_SSH=off, AIRLOCK_SYSLOG=off; airlock-defaults without AIRLOCK_SYSLOG); see bench/README.md."
     echo
-    echo "## 1. Start-up: \`unshare --pid --fork --mount-proc INIT -- /bin/true\`"
+    echo "### 1. Start-up overhead (ms): \`INIT /bin/true\` minus \`/bin/true\` alone"
     echo
-    echo "hyperfine, ${T_N[none]:-0} runs each (in $PASSES passes, each in another order). Overhead: mean minus the mean of no init, ± its standard error; and median minus the median of no init (less swayed by runs that other processes slowed down)."
+    echo "$SROUNDS rounds of hyperfine -N, each $SRUNS runs per init after 3 warm-up runs, the inits in another order every round; a round's figure is its median run minus no init's median run of the same invocation. airlock-defaults runs in a second invocation of each round, without AIRLOCK_SYSLOG, with no init and tini again: its ratio is to that tini. No init, median run: $(mmm none/startup | awk '{printf "%.3f / %.3f / %.3f ms", $1, $2, $3}')."
     echo
-    echo "| init | mean ± sd (ms) | median (ms) | min (ms) | overhead of mean (ms) | overhead of median (ms) |"
-    echo "|---|---|---|---|---|---|"
-    for name in none "${INITS[@]}" "$DEFAULTS"; do
-        if [ -z "${T_MEAN[$name]:-}" ]; then
-            echo "| $name | n/a | n/a | n/a | n/a | n/a |"
-            continue
-        fi
-        if [ "$name" = none ]; then
-            ov="—"
-            om="—"
-        else
-            om=$(awk -v a="${T_MED[$name]}" -v b="${T_MED[none]}" 'BEGIN {printf "%+.2f", a - b}')
-            ov=$(awk -v a="${T_MEAN[$name]}" -v b="${T_MEAN[none]}" -v sa="${T_SD[$name]}" \
-                -v sb="${T_SD[none]}" -v na="${T_N[$name]}" -v nb="${T_N[none]}" \
-                'BEGIN {printf "%+.2f ± %.2f", a - b, sqrt(sa * sa / na + sb * sb / nb)}')
-        fi
-        printf '| %s | %.2f ± %.2f | %.2f | %.2f | %s | %s |\n' "$name" "${T_MEAN[$name]}" \
-            "${T_SD[$name]}" "${T_MED[$name]}" "${T_MIN[$name]}" "$ov" "$om"
-    done
-    echo
-    echo "## 2. Memory of the init while the app sleeps (kB, median of 3)"
-    echo
-    echo "| init | VmRSS | Pss |"
+    echo "| init | overhead (ms) | ratio to tini |"
     echo "|---|---|---|"
-    for name in "${INITS[@]}" "$DEFAULTS"; do
-        echo "| $name | ${RSS[$name]:-n/a} | ${PSS[$name]:-n/a} |"
+    for name in "${INITS[@]}" airlock-no-syslog airlock-defaults; do
+        echo "| $(label "$name") $(row overhead "$name" 3)"
     done
     echo
-    echo "## 3. Reaping: $N orphans exit at once (\`orphans $N SETTLE_MS\`)"
+    echo "### 2. Memory of PID 1 while its app sleeps (kB)"
     echo
-    echo "Wall: the whole \`orphans $N 200\` run (setting up 2×$N clones, the release, 200 ms settle, namespace teardown); zombies: left in the namespace 200 ms after the release. Reap all: from the release until the last of the $N has left the process table (\`orphans N --reap-time\`, polls kill(pid, 0)), which is the init's own work. Median of the rounds, and in brackets the best round (least disturbed by other load). \"none\": the helper itself is PID 1 and reaps nothing."
+    echo "Read 0.3 s after the init has started its app, $ROUNDS rounds. USS: Private_Clean + Private_Dirty of smaps_rollup, what the init alone holds."
     echo
-    echo "| init | wall (ms) | zombies @200 ms | reap all (ms) |"
-    echo "|---|---|---|---|"
-    for name in none "${INITS[@]}"; do
-        ra="${REAP_ALL[$name]:-n/a} (${REAP_AMIN[$name]:-n/a})"
-        [ "$name" = none ] && ra="never"
-        echo "| $name | ${REAP_T[$name]:-n/a} (${REAP_TMIN[$name]:-n/a}) | ${REAP_Z[$name]:-n/a} | $ra |"
+    echo "| init | VmRSS | ratio | Pss | ratio | USS | ratio |"
+    echo "|---|---|---|---|---|---|---|"
+    for name in "${MEM_NAMES[@]}"; do
+        echo "| $(label "$name") $(row vmrss "$name" 0) $(row pss "$name" 0 | sed 's/^| //') $(row uss "$name" 0 | sed 's/^| //')"
     done
     echo
-    echo "## 4. Binary size (bytes)"
+    echo "### 3. Reaping $N orphans (ms until the last one is reaped)"
     echo
-    echo "airlock's binary also holds its syslog collector, setuser and the status/restart client."
+    echo "Exit at once: $N orphans, already reparented to the init, all exit at one moment (\`orphans $N --reap-time\`). Hand-off: a parent with $N zombie children exits and the kernel hands them all to the init (\`orphans $N --handoff\`). Timed from the release until \`kill(pid, 0)\` fails for the last of them. $ROUNDS rounds."
     echo
-    echo "| init | as built/installed | stripped | linking |"
+    echo "| init | exit at once | ratio | hand-off | ratio | unreaped after 10 s |"
+    echo "|---|---|---|---|---|---|"
+    for name in "${INITS[@]}"; do
+        echo "| $(label "$name") $(row exit-at-once "$name" 1) $(row hand-off "$name" 1 | sed 's/^| //') ${UNREAPED[$name]:-none} |"
+    done
+    echo
+    echo "### 4. Stop: SIGTERM to the init, with an orphaned daemon"
+    echo
+    echo "The app has started a daemon (double fork, a session of its own, exits on SIGTERM). SIGTERM is sent to the init; timed until the init has exited (which, as PID 1, is after the kernel has killed what was left in the namespace). $ROUNDS rounds."
+    echo
+    echo "| init | SIGTERM to exit (ms) | ratio to tini | daemon got SIGTERM |"
     echo "|---|---|---|---|"
     for name in "${INITS[@]}"; do
-        echo "| $name | ${SIZE[$name]:-n/a} | ${SSIZE[$name]:-n/a} | ${LINK[$name]} |"
+        echo "| $(label "$name") $(row sigterm-to-exit "$name" 2) ${DAEMON_TERM[$name]:-0} of $ROUNDS rounds |"
     done
     echo
-    echo "## Ratios airlock / peer (below 1: airlock smaller or faster)"
+    echo "### 5. Signal forwarding: SIGUSR1 to the init until the app's handler runs (µs)"
     echo
-    echo "Zombie counts have no ratio (a peer's 0 would divide): they read airlock's count / the peer's."
+    echo "$NSIG signals per init and round, 2 ms apart, each waited for up to 1 s (a round stops after 3 lost in a row); a round's figure is the median of its latencies. $ROUNDS rounds."
     echo
-    echo "| peer | start-up mean | start-up median | overhead of mean | overhead of median | VmRSS | Pss | reap wall | reap all | zombies @200 ms | stripped size |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
-    for peer in tini dumb-init catatonit; do
-        oa=n/a
-        ob=n/a
-        ma=n/a
-        mb=n/a
-        if [ -n "${T_MEAN[none]:-}" ]; then
-            oa=$(awk -v a="${T_MEAN[airlock]:-0}" -v b="${T_MEAN[none]}" 'BEGIN {print a - b}')
-            ob=$(awk -v a="${T_MEAN[$peer]:-0}" -v b="${T_MEAN[none]}" 'BEGIN {print a - b}')
-            ma=$(awk -v a="${T_MED[airlock]:-0}" -v b="${T_MED[none]}" 'BEGIN {print a - b}')
-            mb=$(awk -v a="${T_MED[$peer]:-0}" -v b="${T_MED[none]}" 'BEGIN {print a - b}')
-        fi
-        echo "| $peer | $(ratio "${T_MEAN[airlock]:-}" "${T_MEAN[$peer]:-}") | $(ratio "${T_MED[airlock]:-}" "${T_MED[$peer]:-}") | $(ratio "$oa" "$ob") | $(ratio "$ma" "$mb") | $(ratio "${RSS[airlock]:-}" "${RSS[$peer]:-}") | $(ratio "${PSS[airlock]:-}" "${PSS[$peer]:-}") | $(ratio "${REAP_T[airlock]:-}" "${REAP_T[$peer]:-}") | $(ratio "${REAP_ALL[airlock]:-}" "${REAP_ALL[$peer]:-}") | ${REAP_Z[airlock]:-n/a}/${REAP_Z[$peer]:-n/a} | $(ratio "${SSIZE[airlock]:-}" "${SSIZE[$peer]:-}") |"
+    echo "| init | latency (µs) | ratio to tini | reached the app |"
+    echo "|---|---|---|---|"
+    for name in "${INITS[@]}"; do
+        echo "| $(label "$name") $(row sigusr1-latency "$name" 1) ${GOT[$name]:-0} of ${SENT[$name]:-0} sent |"
     done
     echo
-    echo "airlock-defaults / tini: start-up median $(ratio "${T_MED[$DEFAULTS]:-}" "${T_MED[tini]:-}"), overhead of median $(ratio "$(awk -v a="${T_MED[$DEFAULTS]:-0}" -v b="${T_MED[none]:-0}" 'BEGIN {print a - b}')" "$(awk -v a="${T_MED[tini]:-0}" -v b="${T_MED[none]:-0}" 'BEGIN {print a - b}')"), Pss $(ratio "${PSS[$DEFAULTS]:-}" "${PSS[tini]:-}")."
-} >"$REPORT"
-
+    echo "### 6. Binary size (bytes, stripped)"
+    echo
+    echo "airlock's one binary also holds its syslog collector, setuser, the status/restart client and the service supervision; catatonit is static, so it includes the parts of libc it uses."
+    echo
+    echo "| init | stripped | ratio to tini | linking |"
+    echo "|---|---|---|---|"
+    for name in "${INITS[@]}"; do
+        echo "| $(label "$name") | ${SIZE[$name]} | $(awk -v a="${SIZE[$name]}" -v b="${SIZE[tini]}" 'BEGIN {printf "%.2f", a / b}') | ${LINK[$name]} |"
+    done
+} >"$BENCH_OUT/init.md"
 echo
-cat "$REPORT"
-mkdir -p "$here/bench/results"
-out="$here/bench/results/init-$(date -u +%F).md"
-cp "$REPORT" "$out"
+cat "$BENCH_OUT/init.md"
 echo
-echo "# written to $out (${SECONDS} s)"
+if [ -e "$BENCH_OUT/started" ]; then
+    echo "# written to $BENCH_OUT/init.md (${SECONDS} s)"
+else
+    echo "# written to $BENCH_OUT/init.md (${SECONDS} s); bench/report.sh $BENCH_OUT makes bench/results/DATE.{md,json,svg} of it"
+fi

@@ -25,8 +25,8 @@ BENCH_NAME=${BENCH_NAME:-$(basename "$0" .sh)}
 # make its figures unreliable (timing benches feel even a quarter core).
 BENCH_BUSY_LIMIT=${BENCH_BUSY_LIMIT:-0.25}
 
-# bench_cpu_setup: moves this shell into a cgroup of its own (children
-# follow) unless BENCH_CGROUP names one already. Sets BENCH_CGROUP to the
+# bench_cpu_setup: moves this shell (BASHPID: a subshell moves itself) into
+# a cgroup of its own (children follow) unless BENCH_CGROUP names one already. Sets BENCH_CGROUP to the
 # file that counts its CPU time, or empty when there is no cgroup to use.
 bench_cpu_setup() {
     if [ -n "${BENCH_CGROUP:-}" ] && [ -r "$BENCH_CGROUP" ]; then
@@ -36,7 +36,7 @@ bench_cpu_setup() {
     local d
     for d in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/cpu,cpuacct; do
         if [ -w "$d" ] && mkdir -p "$d/airlock-bench.$$" 2>/dev/null &&
-            echo $$ >"$d/airlock-bench.$$/tasks" 2>/dev/null; then
+            echo "$BASHPID" >"$d/airlock-bench.$$/tasks" 2>/dev/null; then
             BENCH_CGROUP=$d/airlock-bench.$$/cpuacct.usage
             BENCH_CGROUP_DIR=$d/airlock-bench.$$
             BENCH_CGROUP_PARENT=$d/tasks
@@ -45,7 +45,7 @@ bench_cpu_setup() {
     done
     if [ -z "$BENCH_CGROUP" ] && [ -f /sys/fs/cgroup/cgroup.controllers ] &&
         mkdir -p "/sys/fs/cgroup/airlock-bench.$$" 2>/dev/null &&
-        echo $$ >"/sys/fs/cgroup/airlock-bench.$$/cgroup.procs" 2>/dev/null; then
+        echo "$BASHPID" >"/sys/fs/cgroup/airlock-bench.$$/cgroup.procs" 2>/dev/null; then
         BENCH_CGROUP=/sys/fs/cgroup/airlock-bench.$$/cpu.stat
         BENCH_CGROUP_DIR=/sys/fs/cgroup/airlock-bench.$$
         BENCH_CGROUP_PARENT=/sys/fs/cgroup/cgroup.procs
@@ -58,7 +58,7 @@ bench_cpu_setup() {
 bench_cpu_teardown() {
     [ -n "${BENCH_CGROUP_DIR:-}" ] || return 0
     [ "$BENCH_CGROUP_DIR" = "${BENCH_CGROUP_DIR%."$$"}" ] && return 0
-    echo $$ >"$BENCH_CGROUP_PARENT" 2>/dev/null
+    echo "$BASHPID" >"$BENCH_CGROUP_PARENT" 2>/dev/null
     rmdir "$BENCH_CGROUP_DIR" 2>/dev/null
     return 0
 }
@@ -67,18 +67,19 @@ bench_cpu_teardown() {
 bench_cpu_ns() {
     case ${BENCH_CGROUP:-} in
     '') ;;
-    *cpu.stat) awk '$1 == "usage_usec" {printf "%d\n", $2 * 1000}' "$BENCH_CGROUP" ;;
+    *cpu.stat) awk '$1 == "usage_usec" {printf "%.0f\n", $2 * 1000}' "$BENCH_CGROUP" ;;
     *) cat "$BENCH_CGROUP" 2>/dev/null ;;
     esac
 }
 
 # The CPU time in ns every process on the machine has used (busy, not idle
-# or iowait), from /proc/stat's first line (USER_HZ ticks).
+# or iowait), from /proc/stat's first line (USER_HZ ticks). %.0f, not %d:
+# mawk's %d stops at 2^31-1.
 machine_cpu_ns() {
     local hz
     hz=$(getconf CLK_TCK)
     awk -v hz="$hz" '$1 == "cpu" {
-        printf "%d\n", ($2 + $3 + $4 + $7 + $8 + $9) * 1e9 / hz; exit }' /proc/stat
+        printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * 1e9 / hz; exit }' /proc/stat
 }
 
 # phase_begin NAME: starts the accounting of a phase (one at a time).
@@ -147,11 +148,14 @@ bench_metric() {
 }
 
 # round_ratios "A1 A2 ..." "B1 B2 ...": the per-round ratios Ai/Bi (rounds
-# paired by position; pairs with a missing or non-positive B left out),
-# printed as "min median max", or "n/a n/a n/a" when no pair is left.
+# paired by position; a round without a figure is a non-number such as
+# "-" or "n/a", so that the later rounds stay paired; pairs with a
+# non-number or a non-positive B left out), printed as "min median max",
+# or "n/a n/a n/a" when no pair is left.
 round_ratios() {
     paste -d' ' <(echo "$1" | tr ' ' '\n' | grep .) <(echo "$2" | tr ' ' '\n' | grep .) |
-        awk '$2 + 0 > 0 && $1 != "" {print $1 / $2}' | sort -g |
+        awk -v num='^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' \
+            '$1 ~ num && $2 ~ num && $2 + 0 > 0 {print $1 / $2}' | sort -g |
         awk '{a[NR] = $1}
              END {
                  if (!NR) { print "n/a n/a n/a"; exit }
@@ -160,9 +164,10 @@ round_ratios() {
              }'
 }
 
-# min_med_max "V1 V2 ...": "min median max" of the values (n/a n/a n/a if none).
+# min_med_max "V1 V2 ...": "min median max" of the values, non-numbers
+# ("-", "n/a") left out (n/a n/a n/a if none is left).
 min_med_max() {
-    echo "$1" | tr ' ' '\n' | grep . | sort -g |
+    echo "$1" | tr ' ' '\n' | grep -E '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' | sort -g |
         awk '{a[NR] = $1}
              END {
                  if (!NR) { print "n/a n/a n/a"; exit }
