@@ -93,6 +93,12 @@ $(B)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+# LD_PRELOAD shims the integration tests use to make a libc call fail.
+TEST_HELPERS += $(patsubst tests/helpers/preload/%.c,$(B)/tests/helpers/%.so,$(wildcard tests/helpers/preload/*.c))
+$(B)/tests/helpers/%.so: tests/helpers/preload/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 OBJS += $(patsubst %,$(B)/tests/unit/test_%.o,$(UNIT_TESTS))
 
 .PHONY: all deps test unit integration e2e asan lint format demo bench clean \

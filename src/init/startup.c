@@ -323,7 +323,10 @@ run_one(const char *path, struct run_ctx *ctx, int *ret_status)
                          path);
     }
     if (pid < 0) {
-        status = fail.status;
+        /* The child's own status when it ran and failed; when it never
+         * ran (clone refused by a seccomp or LSM policy, no pipe), 126:
+         * a script that did not run must never count as a success. */
+        status = fail.err != 0 ? fail.status : SPAWN_EXIT_NOEXEC;
         log_error("startup: cannot execute '%s': %s (status %d)",
                   path,
                   strerror((int)-pid),

@@ -131,4 +131,21 @@ else
     not_ok "startup: SIGTERM during a script (the script never started)"
 fi
 
+# --- a script that could not be started at all --------------------------
+# clone() refused (a seccomp or LSM policy; here an LD_PRELOAD shim): the
+# script never ran, which must stop the start like a failure, never count
+# as its success.
+mkdir -p "$T/noclone/etc/my_init.d"
+printf '#!/bin/sh\nexit 0\n' >"$T/noclone/etc/my_init.d/10-must-run"
+chmod 755 "$T/noclone/etc/my_init.d/10-must-run"
+RC=0
+AIRLOCK_ROOT=$T/noclone AIRLOCK_SSH=off AIRLOCK_SYSLOG=off \
+    timeout -k 2 30 unshare --pid --fork --mount-proc --kill-child \
+    env LD_PRELOAD="$B/tests/helpers/failclone.so" "$AIRLOCK" -- \
+    sh -c 'echo APP-RAN' >"$T/noclone.out" 2>"$T/noclone.err" || RC=$?
+expect_eq "startup: a script that could not start stops the start (126)" 126 "$RC"
+check "startup: ...the app never ran" test ! -s "$T/noclone.out"
+check "startup: ...and the log says why" \
+    grep -q "cannot execute '.*10-must-run': Operation not permitted" "$T/noclone.err"
+
 finish
