@@ -252,7 +252,15 @@ child_main(void *arg)
     return 127; /* not reached: child_exec execs or _exits */
 }
 
+/* GCC says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer). */
 #if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPAWN_ASAN 1
+#endif
+#endif
+#if defined(SPAWN_ASAN)
 /* AddressSanitizer keeps per-thread state (its fake stack frames among
  * it) that a child sharing our memory would reuse under our live frames:
  * the sanitized build, which only the tests run, forks instead. */

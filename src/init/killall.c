@@ -63,6 +63,55 @@ killall_descends_from(const char *proc_root, pid_t pid, pid_t ancestor)
     return false;
 }
 
+/* Whether /proc lists every process to us: its last mount at /proc has no
+ * hidepid= but off/noaccess (0/1) (proc(5): with hidepid=invisible or
+ * ptraceable, processes we may not ptrace are left out of the listing,
+ * and a container without CAP_SYS_PTRACE may not ptrace other users').
+ * Read from /proc/self/mountinfo (proc(5), "mountinfo"); any doubt, or a
+ * table too big for the buffer, says no. Runs once, at the stop. */
+static bool
+proc_lists_everyone(void)
+{
+    static char buf[16 * 1024];
+    bool found = false, visible = false;
+    size_t len = 0;
+    char *line, *save = NULL;
+    int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        return false;
+    }
+    if (read_all(fd, buf, sizeof(buf) - 1, &len) < 0) {
+        (void)close(fd);
+        return false;
+    }
+    (void)close(fd);
+    buf[len] = '\0';
+    for (line = strtok_r(buf, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - TYPE
+         * SOURCE SUPER_OPTIONS */
+        char point[64], type[16], super[256];
+        const char *dash = strstr(line, " - ");
+        const char *hp;
+
+        if (dash == NULL || sscanf(line, "%*s %*s %*s %*s %63s", point) != 1 ||
+            sscanf(dash + 3, "%15s %*s %255s", type, super) != 2 ||
+            strcmp(point, "/proc") != 0 || strcmp(type, "proc") != 0) {
+            continue;
+        }
+        /* The last mount at /proc is the one the path resolves to. */
+        found = true;
+        hp = strstr(super, "hidepid=");
+        /* off/0 and noaccess/1 list every process; invisible/2 and
+         * ptraceable/4 do not. */
+        visible = hp == NULL || strchr("01", hp[8]) != NULL ||
+                  strncmp(hp + 8, "off", 3) == 0 ||
+                  strncmp(hp + 8, "noaccess", 8) == 0;
+    }
+    return found && visible;
+}
+
 /* As PID 1: true when /proc is our PID namespace's (its "self" is 1) and
  * lists no process but us. kill(-1) walks every task of the machine, so on
  * a host running thousands of processes it took milliseconds to find
@@ -78,7 +127,7 @@ pid1_alone(void)
     ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
     DIR *d;
 
-    if (n != 1 || self[0] != '1') {
+    if (n != 1 || self[0] != '1' || !proc_lists_everyone()) {
         return false;
     }
     d = opendir("/proc");

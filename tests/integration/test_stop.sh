@@ -79,6 +79,32 @@ expect_eq "docker exec'd process: airlock exits with the app's status" 143 "$rc"
 expect_eq "docker exec'd process: it got SIGTERM from the stop (143, not 137)" \
     143 "$RC"
 
+# --- /proc mounted hidepid=ptraceable, PID 1 without CAP_SYS_PTRACE -----
+# /proc then hides another user's processes from airlock: an empty listing
+# must not make it skip the kill-all. The app leaves a daemon running as
+# nobody that writes a file on SIGTERM; the stop must reach it at once.
+R4=$T/hidepid
+mkdir -p "$R4"
+chmod 777 "$R4"
+t0=$(date +%s%N)
+AIRLOCK_ROOT=$R4 AIRLOCK_SYSLOG=off AIRLOCK_SSH=off AIRLOCK=$AIRLOCK \
+    timeout -k 2 30 unshare --pid --fork --mount --kill-child sh -c '
+    mount -t proc -o hidepid=4 proc /proc || exit 99
+    exec setpriv --bounding-set=-sys_ptrace "$AIRLOCK" --grace 5 -- sh -c "
+        setpriv --reuid 65534 --regid 65534 --clear-groups setsid sh -c \"
+            trap \\\"echo term >$0/hid.term; exit 0\\\" TERM
+            echo up >$0/hid.up
+            while :; do sleep 0.1; done\" &
+        i=0; while [ ! -s $0/hid.up ] && [ \$i -lt 250 ]; do sleep 0.02; i=\$((i+1)); done"
+    ' "$R4" >"$T/hid.out" 2>"$T/hid.err"
+rc=$?
+dt=$(ms_since "$t0")
+echo "# hidepid=4: airlock exited $rc after $dt ms"
+check "hidepid=4, no CAP_SYS_PTRACE: the hidden daemon got SIGTERM" \
+    grep -q term "$R4/hid.term"
+check "hidepid=4, no CAP_SYS_PTRACE: ...and the stop did not wait out the grace" \
+    test "$dt" -lt 4000
+
 # --- one budget: the app and two services ignore SIGTERM ------------------
 R3=$T/stubborn
 make_service "$R3" one "trap '' TERM; while :; do sleep 0.1; done"
