@@ -57,6 +57,25 @@ expect_eq "slow reader: every line arrives" 3000 "$(grep -c '^flood: line [0-9]*
 check "slow reader: no mixed or broken line" \
     bash -c "! grep -v '^flood: line [0-9]* of a flood$' '$T/slow.out' | grep -q ."
 
+# --- the kill-all on a busy host -------------------------------------------
+# With KILLALL_BUSY_TASKS (2000) tasks on the host airlock looks at the
+# container's /proc before its kill(-1) (killall.c); on a quiet host it
+# signals at once. The next two cases run with 2,100 sleeping threads held
+# here, so that look, and what makes it trust or distrust the listing, is
+# what they test.
+/usr/bin/python3 -c '
+import threading, time, sys
+ev = threading.Event()
+for _ in range(2100):
+    threading.Thread(target=ev.wait, args=(60,), daemon=True).start()
+print("up", flush=True)
+time.sleep(60)' >"$T/busy.out" 2>&1 &
+BUSY=$!
+CLEANUP_PIDS+=("$BUSY")
+wait_until 20 grep -q up "$T/busy.out"
+tasks=$(cut -d' ' -f4 /proc/loadavg | cut -d/ -f2)
+check "busy host: $tasks tasks, at least 2000" test "$tasks" -ge 2000
+
 # --- a process that entered from outside (docker exec) -------------------
 # Not a child of PID 1, so only the kill-all reaches it: airlock must not
 # conclude from its own empty child list that nothing is left. airlock does
@@ -104,6 +123,9 @@ check "hidepid=4, no CAP_SYS_PTRACE: the hidden daemon got SIGTERM" \
     grep -q term "$R4/hid.term"
 check "hidepid=4, no CAP_SYS_PTRACE: ...and the stop did not wait out the grace" \
     test "$dt" -lt 4000
+
+kill "$BUSY" 2>/dev/null
+wait "$BUSY" 2>/dev/null
 
 # --- one budget: the app and two services ignore SIGTERM ------------------
 R3=$T/stubborn

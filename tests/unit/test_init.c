@@ -791,6 +791,21 @@ test_sv_names_and_status_lines(void **state)
                      -ECANCELED);
 }
 
+/* /proc/loadavg's fourth field, R/T: T tasks on the host. */
+static void
+test_killall_host_is_busy_reads_the_task_count(void **state)
+{
+    (void)state;
+    assert_false(killall_host_is_busy("0.10 0.20 0.30 1/150 4242\n"));
+    assert_false(killall_host_is_busy("0.10 0.20 0.30 1/1999 4242\n"));
+    assert_true(killall_host_is_busy("0.10 0.20 0.30 3/2000 4242\n"));
+    assert_true(killall_host_is_busy("9.10 8.20 7.30 12/25000 99\n"));
+    assert_false(killall_host_is_busy("0.10 0.20 0.30 1/ 4242\n"));
+    assert_false(killall_host_is_busy("garbage"));
+    assert_false(killall_host_is_busy(""));
+    assert_false(killall_host_is_busy(NULL));
+}
+
 static void
 test_killall_ancestry_from_fake_proc(void **state)
 {
@@ -994,6 +1009,7 @@ main(void)
         cmocka_unit_test(test_services_status_json_and_ready_state),
         cmocka_unit_test(test_deps_find_cycles),
         cmocka_unit_test(test_services_readiness_files_and_dependencies),
+        cmocka_unit_test(test_killall_host_is_busy_reads_the_task_count),
         cmocka_unit_test(test_killall_ancestry_from_fake_proc),
         cmocka_unit_test(test_inherit_names_pid_and_env_with),
         cmocka_unit_test(test_inherit_listen_pid_only_when_it_names_airlock),
