@@ -15,24 +15,25 @@
 
 /* ---- helpers ---- */
 
-/* The next NUL-terminated field of [*p, end), advancing *p past it; NULL
- * when no NUL is left (a truncated or hostile message). */
-static const char *
-next_field(const char **p, const char *end)
+const char *
+authority_next_field(const char **p, const char *end)
 {
     const char *s = *p;
-    const char *nul = memchr(s, '\0', (size_t)(end - s));
+    const char *nul;
 
-    if (s >= end || nul == NULL) {
+    if (s >= end) {
+        return NULL;
+    }
+    nul = memchr(s, '\0', (size_t)(end - s));
+    if (nul == NULL) {
         return NULL;
     }
     *p = nul + 1;
     return s;
 }
 
-/* Appends s and its NUL to buf at *len; false when it does not fit. */
-static bool
-put_field(char *buf, size_t size, size_t *len, const char *s)
+bool
+authority_put_field(char *buf, size_t size, size_t *len, const char *s)
 {
     size_t n = strlen(s) + 1;
 
@@ -90,11 +91,14 @@ entry_from_answer(const char *p,
                   size_t blob_len,
                   struct keys_entry *ret)
 {
-    const char *fp = next_field(&p, end), *src = next_field(&p, end);
-    const char *line = next_field(&p, end), *bits = next_field(&p, end);
-    const char *opts = next_field(&p, end), *errstr = NULL;
-    const char *cafp = next_field(&p, end), *certid = next_field(&p, end);
-    const char *serial = next_field(&p, end);
+    const char *fp = authority_next_field(&p, end),
+               *src = authority_next_field(&p, end);
+    const char *line = authority_next_field(&p, end),
+               *bits = authority_next_field(&p, end);
+    const char *opts = authority_next_field(&p, end), *errstr = NULL;
+    const char *cafp = authority_next_field(&p, end),
+               *certid = authority_next_field(&p, end);
+    const char *serial = authority_next_field(&p, end);
     uint64_t ln = 0, nb = 0, sn = 0;
 
     if (serial == NULL || parse_uint(line, UINT32_MAX, &ln) < 0 ||
@@ -183,8 +187,8 @@ authority_ask(int fd,
     int r;
 
     buf[0] = signed_req ? 'S' : 'Q';
-    if (!put_field(buf, sizeof(buf), &len, user) ||
-        !put_field(buf, sizeof(buf), &len, type) ||
+    if (!authority_put_field(buf, sizeof(buf), &len, user) ||
+        !authority_put_field(buf, sizeof(buf), &len, type) ||
         blob_len > sizeof(buf) - len) {
         *why = "key too large";
         return -EMSGSIZE;
@@ -207,7 +211,7 @@ authority_ask(int fd,
     }
     if (buf[0] == 'N') {
         const char *p = buf + 1;
-        const char *reason = next_field(&p, buf + n);
+        const char *reason = authority_next_field(&p, buf + n);
         (void)copy_string(why_buf, why_size, reason ? reason : "denied");
         *why = why_buf;
         return -EPERM;
@@ -246,7 +250,8 @@ answer(int fd,
        struct authority_grant *grant)
 {
     static char out[AUTHORITY_MSG_MAX];
-    const char *user = next_field(&p, end), *type = next_field(&p, end);
+    const char *user = authority_next_field(&p, end),
+               *type = authority_next_field(&p, end);
     const unsigned char *blob = (const unsigned char *)p;
     size_t blob_len = type != NULL ? (size_t)(end - p) : 0;
     struct keys_entry e;
@@ -283,7 +288,7 @@ answer(int fd,
     }
     if (r < 0) {
         out[0] = 'N';
-        (void)put_field(out, sizeof(out), &len, why);
+        (void)authority_put_field(out, sizeof(out), &len, why);
         return send_msg(fd, out, len);
     }
     opts = keys_options_format(&e.opts);
@@ -295,14 +300,17 @@ answer(int fd,
     snprintf(num[1], sizeof(num[1]), "%u", e.bits);
     snprintf(num[2], sizeof(num[2]), "%llu", (unsigned long long)e.cert_serial);
     out[0] = 'Y';
-    if (!put_field(out, sizeof(out), &len, e.fingerprint) ||
-        !put_field(out, sizeof(out), &len, e.source) ||
-        !put_field(out, sizeof(out), &len, num[0]) ||
-        !put_field(out, sizeof(out), &len, num[1]) ||
-        !put_field(out, sizeof(out), &len, opts) ||
-        !put_field(out, sizeof(out), &len, e.ca_fingerprint) ||
-        !put_field(out, sizeof(out), &len, e.cert_id ? e.cert_id : "") ||
-        !put_field(out, sizeof(out), &len, num[2])) {
+    if (!authority_put_field(out, sizeof(out), &len, e.fingerprint) ||
+        !authority_put_field(out, sizeof(out), &len, e.source) ||
+        !authority_put_field(out, sizeof(out), &len, num[0]) ||
+        !authority_put_field(out, sizeof(out), &len, num[1]) ||
+        !authority_put_field(out, sizeof(out), &len, opts) ||
+        !authority_put_field(out, sizeof(out), &len, e.ca_fingerprint) ||
+        !authority_put_field(out,
+                             sizeof(out),
+                             &len,
+                             e.cert_id ? e.cert_id : "") ||
+        !authority_put_field(out, sizeof(out), &len, num[2])) {
         free(opts);
         keys_entry_free(&e);
         return -EMSGSIZE;

@@ -41,6 +41,18 @@
 /* How long a connection process waits for an answer before it denies. */
 #define AUTHORITY_TIMEOUT_MS 5000
 
+/* The framing of every message on the connection's socketpair (this
+ * protocol's and the recording requests of record.h): NUL-terminated
+ * fields, one after the other. */
+
+/* Appends s and its NUL to buf (size bytes) at *len, advancing *len;
+ * false, buf unchanged, when it does not fit. */
+bool authority_put_field(char *buf, size_t size, size_t *len, const char *s);
+
+/* The next NUL-terminated field of [*p, end), advancing *p past it; NULL
+ * when no NUL is left (a truncated or hostile message). */
+const char *authority_next_field(const char **p, const char *end);
+
 /* What the listener remembers of a grant to re-check it later. */
 struct authority_grant {
     bool active;

@@ -512,38 +512,6 @@ record_close(struct record *r)
     r->len = 0;
 }
 
-/* Appends s and its NUL to buf at *len; false when it does not fit. */
-static bool
-put_field(char *buf, size_t size, size_t *len, const char *s)
-{
-    size_t n = strlen(s) + 1;
-
-    if (n > size - *len) {
-        return false;
-    }
-    memcpy(buf + *len, s, n);
-    *len += n;
-    return true;
-}
-
-/* The next NUL-terminated field of [*p, end), or NULL. */
-static const char *
-next_field(const char **p, const char *end)
-{
-    const char *s = *p;
-    const char *nul;
-
-    if (s >= end) {
-        return NULL;
-    }
-    nul = memchr(s, '\0', (size_t)(end - s));
-    if (nul == NULL) {
-        return NULL;
-    }
-    *p = nul + 1;
-    return s;
-}
-
 int
 record_request(int auth_fd,
                const struct record_req *req,
@@ -578,13 +546,13 @@ record_request(int auth_fd,
      * line and the "i" events have the rest. */
     snprintf(cmd, sizeof(cmd), "%s", req->command);
     buf[0] = 'R';
-    if (!put_field(buf, sizeof(buf), &len, num[0]) ||
-        !put_field(buf, sizeof(buf), &len, num[1]) ||
-        !put_field(buf, sizeof(buf), &len, num[2]) ||
-        !put_field(buf, sizeof(buf), &len, req->kind) ||
-        !put_field(buf, sizeof(buf), &len, req->term) ||
-        !put_field(buf, sizeof(buf), &len, req->shell) ||
-        !put_field(buf, sizeof(buf), &len, cmd)) {
+    if (!authority_put_field(buf, sizeof(buf), &len, num[0]) ||
+        !authority_put_field(buf, sizeof(buf), &len, num[1]) ||
+        !authority_put_field(buf, sizeof(buf), &len, num[2]) ||
+        !authority_put_field(buf, sizeof(buf), &len, req->kind) ||
+        !authority_put_field(buf, sizeof(buf), &len, req->term) ||
+        !authority_put_field(buf, sizeof(buf), &len, req->shell) ||
+        !authority_put_field(buf, sizeof(buf), &len, cmd)) {
         *why = "request too large";
         return -EMSGSIZE;
     }
@@ -622,7 +590,7 @@ record_request(int auth_fd,
         }
     }
     p = buf + 1;
-    fname = next_field(&p, buf + n);
+    fname = authority_next_field(&p, buf + n);
     if (buf[0] == 'N') {
         if (fd >= 0) {
             (void)close(fd);
@@ -698,7 +666,7 @@ refuse(int fd, const char *reason)
     ssize_t w;
 
     out[0] = 'N';
-    (void)put_field(out, sizeof(out), &len, reason);
+    (void)authority_put_field(out, sizeof(out), &len, reason);
     do {
         w = send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (w < 0 && errno == EINTR);
@@ -721,7 +689,7 @@ send_file(int fd, const char *name, int file_fd)
     ssize_t w;
 
     out[0] = 'Y';
-    if (!put_field(out, sizeof(out), &len, name)) {
+    if (!authority_put_field(out, sizeof(out), &len, name)) {
         return -ENAMETOOLONG;
     }
     memset(&msg, 0, sizeof(msg));
@@ -907,13 +875,13 @@ record_serve(int fd, const struct record_conf *rc, const struct record_who *who)
         return -EPROTO;
     }
     end = buf + n;
-    chan_s = next_field(&p, end);
-    w_s = next_field(&p, end);
-    h_s = next_field(&p, end);
-    kind = next_field(&p, end);
-    term = next_field(&p, end);
-    shell = next_field(&p, end);
-    command = next_field(&p, end);
+    chan_s = authority_next_field(&p, end);
+    w_s = authority_next_field(&p, end);
+    h_s = authority_next_field(&p, end);
+    kind = authority_next_field(&p, end);
+    term = authority_next_field(&p, end);
+    shell = authority_next_field(&p, end);
+    command = authority_next_field(&p, end);
     if (command == NULL || p != end || parse_uint(chan_s, 1000000, &chan) < 0 ||
         parse_uint(w_s, 10000, &width) < 0 || width == 0 ||
         parse_uint(h_s, 10000, &height) < 0 || height == 0 ||
