@@ -1749,6 +1749,19 @@ services_line_waiting(const struct services *s, size_t index)
            svc->line_len == sizeof(svc->line);
 }
 
+/* The index of the service a control request names: -ENOENT when there
+ * is none, -ECANCELED once the container stops (nothing restarts). */
+static long
+service_for_request(const struct services *s, const char *name)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        if (strcmp(s->svc[i].name, name) == 0) {
+            return s->stopping ? -ECANCELED : (long)i;
+        }
+    }
+    return -ENOENT;
+}
+
 int
 services_request_restart(struct services *s,
                          const struct service_ctx *ctx,
@@ -1756,27 +1769,23 @@ services_request_restart(struct services *s,
                          uint64_t now,
                          uint64_t grace_ms)
 {
-    for (size_t i = 0; i < s->count; i++) {
-        struct service *svc = &s->svc[i];
+    long i = service_for_request(s, name);
+    struct service *svc;
 
-        if (strcmp(svc->name, name) != 0) {
-            continue;
-        }
-        if (s->stopping) {
-            return -ECANCELED;
-        }
-        log_info("service '%s': restart requested", name);
-        /* The next start comes without backoff, once it is down (and
-         * its finish script, if any, has run). */
-        svc->restart_now = true;
-        svc->give_up = false;
-        svc->want_down = false; /* runit's restart is up, then TERM */
-        /* As at a container stop: SIGKILL if it ignores its down signal
-         * for grace_ms. */
-        service_apply(s, i, SVC_EV_RESTART, ctx, now, 0, now + grace_ms);
-        return 0;
+    if (i < 0) {
+        return (int)i;
     }
-    return -ENOENT;
+    svc = &s->svc[i];
+    log_info("service '%s': restart requested", name);
+    /* The next start comes without backoff, once it is down (and its
+     * finish script, if any, has run). */
+    svc->restart_now = true;
+    svc->give_up = false;
+    svc->want_down = false; /* runit's restart is up, then TERM */
+    /* As at a container stop: SIGKILL if it ignores its down signal for
+     * grace_ms. */
+    service_apply(s, (size_t)i, SVC_EV_RESTART, ctx, now, 0, now + grace_ms);
+    return 0;
 }
 
 int
@@ -1787,37 +1796,33 @@ services_request_updown(struct services *s,
                         uint64_t now,
                         uint64_t grace_ms)
 {
-    for (size_t i = 0; i < s->count; i++) {
-        struct service *svc = &s->svc[i];
+    long i = service_for_request(s, name);
+    struct service *svc;
 
-        if (strcmp(svc->name, name) != 0) {
-            continue;
-        }
-        if (s->stopping) {
-            return -ECANCELED;
-        }
-        if (svc->want_down != !up) {
-            log_info("service '%s': %s requested", name, up ? "up" : "down");
-        }
-        svc->want_down = !up;
-        if (up) {
-            svc->give_up = false;
-            /* Still stopping from a down: it starts again, at once, once
-             * it is gone. (Not running: UP starts it now.) */
-            if (svc->state == SVC_STOPPING || svc->state == SVC_FINISHING) {
-                svc->restart_now = true;
-            }
-        }
-        service_apply(s,
-                      i,
-                      up ? SVC_EV_UP : SVC_EV_DOWN,
-                      ctx,
-                      now,
-                      0,
-                      now + grace_ms);
-        return 0;
+    if (i < 0) {
+        return (int)i;
     }
-    return -ENOENT;
+    svc = &s->svc[i];
+    if (svc->want_down != !up) {
+        log_info("service '%s': %s requested", name, up ? "up" : "down");
+    }
+    svc->want_down = !up;
+    if (up) {
+        svc->give_up = false;
+        /* Still stopping from a down: it starts again, at once, once it
+         * is gone. (Not running: UP starts it now.) */
+        if (svc->state == SVC_STOPPING || svc->state == SVC_FINISHING) {
+            svc->restart_now = true;
+        }
+    }
+    service_apply(s,
+                  (size_t)i,
+                  up ? SVC_EV_UP : SVC_EV_DOWN,
+                  ctx,
+                  now,
+                  0,
+                  now + grace_ms);
+    return 0;
 }
 
 /* One service's part of a `sv status` line, runit's sv.c format. */
